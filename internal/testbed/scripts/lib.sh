@@ -1,0 +1,65 @@
+# Shared settings of the saharagen testbed scripts.  Source me.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin   # Debian python3, never pyenv
+export DEBIAN_FRONTEND=noninteractive
+TB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TB_SRC=$(cd "$TB_SCRIPTS/.." && pwd)                 # internal/testbed
+REPO_ROOT=$(cd "$TB_SRC/../.." && pwd)
+TB_DIR=${SAHARAGEN_TESTBED_DIR:-$REPO_ROOT/.testbed}  # clouds.yaml, openrc, env.json
+PASS=${TESTBED_PASSWORD:-secret}                     # service + admin password
+IP=127.0.0.1
+REGION=RegionOne
+NUM_COMPUTE=${NUM_COMPUTE:-5}
+RUN=/run/saharagen-testbed                           # pid files
+LOG=/var/log/saharagen-testbed                       # service logs
+STATE=/var/lib/saharagen-testbed                     # volumes/, instances/ (tmpfs)
+LIBEXEC=/usr/local/lib/saharagen-testbed
+SITE=/usr/local/lib/python3.11/dist-packages
+PY=/usr/bin/python3
+KS=http://$IP:5000
+INSTANCES_TMPFS_SIZE=${INSTANCES_TMPFS_SIZE:-4g}
+mkdir -p "$RUN" "$LOG"
+
+T0=${T0:-$(date +%s.%N)}
+step() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
+
+running() {  # running NAME -> 0 if its pid file names a live process
+  [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
+}
+start() {  # start NAME CMD... : setsid'd background process, log + pid file
+  local name=$1; shift
+  if running "$name"; then echo "  $name already running"; return; fi
+  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+stop_pid() {  # stop_pid NAME PID : TERM the process group, KILL after 10 s
+  local name=$1 pid=$2
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "  $name: SIGKILL"; kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+  fi
+  echo "  stopped $name ($pid)"
+}
+stop() {  # stop NAME
+  [ -f "$RUN/$1.pid" ] || return 0
+  stop_pid "$1" "$(cat "$RUN/$1.pid")"; rm -f "$RUN/$1.pid"
+}
+wait_port() {  # wait_port PORT [timeout]
+  for _ in $(seq $((${2:-120}*5))); do
+    (echo >/dev/tcp/$IP/$1) 2>/dev/null && return 0; sleep 0.2; done
+  echo "port $1 did not open"; return 1
+}
+wait_http() {  # wait_http URL [timeout] (any HTTP answer counts)
+  for _ in $(seq $((${2:-120}*5))); do
+    curl -s -o /dev/null -m 2 "$1" && return 0; sleep 0.2; done
+  echo "$1 did not answer"; return 1
+}
+wait_health() {  # swift: GET /healthcheck must say OK
+  for _ in $(seq $((${2:-60}*10))); do
+    [ "$(curl -s -m 2 "http://$IP:$1/healthcheck")" = OK ] && return 0; sleep 0.1; done
+  echo "http://$IP:$1/healthcheck did not answer OK"; return 1
+}
+# services in start order (stop order is the reverse)
+SERVICES_INFRA="epmd mariadb rabbitmq memcached"
+SERVICES_OS="keystone placement glance-api neutron-server nova-api nova-conductor nova-scheduler cinder-api cinder-scheduler cinder-volume swift-account swift-container swift-object swift-proxy"
