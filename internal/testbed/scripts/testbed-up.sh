@@ -133,8 +133,8 @@ SYNCED=$STATE/dbsync.done
 if [ ! -f "$SYNCED" ] || ! running keystone; then
   keystone-manage db_sync >"$LOG/dbsync-keystone.log" 2>&1
 fi
-[ -d /etc/keystone/fernet-keys ] || keystone-manage fernet_setup --keystone-user root --keystone-group root
-[ -d /etc/keystone/credential-keys ] || keystone-manage credential_setup --keystone-user root --keystone-group root
+[ -d /etc/keystone/fernet-keys ] || keystone-manage fernet_setup --keystone-user root --keystone-group root >>"$LOG/keystone-manage.log" 2>&1
+[ -d /etc/keystone/credential-keys ] || keystone-manage credential_setup --keystone-user root --keystone-group root >>"$LOG/keystone-manage.log" 2>&1
 if [ ! -f "$SYNCED" ]; then
   keystone-manage bootstrap --bootstrap-password "$PASS" \
     --bootstrap-admin-url $KS/v3/ --bootstrap-internal-url $KS/v3/ \

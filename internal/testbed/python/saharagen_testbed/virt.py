@@ -132,6 +132,17 @@ class TestbedDriver(fake.FakeDriver):
     def init_host(self, host):
         super().init_host(host)
         os.makedirs(STATE, exist_ok=True)
+        # FakeDriver forgets its servers on restart: whatever a previous
+        # nova-compute of this host left behind is stale, remove it.
+        for uuid in os.listdir(STATE):
+            try:
+                with open(os.path.join(STATE, uuid, "host")) as f:
+                    owner = f.read().strip()
+            except OSError:
+                continue
+            if owner == host:
+                LOG.info("testbed: removing stale instance %s", uuid)
+                self._teardown(uuid)
         eventlet.spawn_n(self._fip_loop)
 
     # ------------------------------------------------------------ spawn
@@ -181,6 +192,8 @@ class TestbedDriver(fake.FakeDriver):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "authorized_keys"), "w") as f:
             f.write((instance.key_data or "") + "\n")
+        with open(os.path.join(d, "host"), "w") as f:
+            f.write(self._host or "")
         scripts = _userdata_scripts(instance.user_data)
         for i, s in enumerate(scripts):
             with open(os.path.join(d, "userdata-%d.sh" % i), "w") as f:

@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""Bootstrap the saharagen testbed through the OpenStack APIs (one process).
+
+  bootstrap.py keystone   -> service users, roles, catalog (incl. swift),
+                             the test project + user
+  bootstrap.py resources  -> waits for the compute hosts; flavors, images with
+                             Sahara image-registry properties, networks,
+                             router, quotas; writes TB_DIR/{clouds.yaml,
+                             openrc, openrc-admin, env.json}
+Idempotent.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import openstack
+
+PASS = os.environ.get("TESTBED_PASSWORD", "secret")
+IP = "127.0.0.1"
+KS = "http://%s:5000/v3" % IP
+REGION = "RegionOne"
+PROJECT = "saharagen"
+USER = "saharagen"
+USER_PASS = os.environ.get("TESTBED_USER_PASSWORD", "saharagen-testbed")
+IMAGE_USER = "ubuntu"
+CLOUD = "saharagen-testbed"
+NET, SUBNET, CIDR, GW = "saharagen-net", "saharagen-subnet", "10.90.0.0/24", "10.90.0.1"
+PUB, PUB_CIDR, PUB_GW = "public", "172.24.4.0/24", "172.24.4.1"
+VANILLA = ["2.7.1", "2.7.5", "2.8.2", "3.3.6", "3.4.1"]
+
+
+def conn(project="admin", user="admin", password=PASS):
+    return openstack.connect(
+        auth_url=KS, username=user, password=password, project_name=project,
+        user_domain_name="Default", project_domain_name="Default",
+        region_name=REGION, identity_api_version="3")
+
+
+def get_or_create(find, create, name, **kw):
+    obj = find(name)
+    return obj if obj else create(name=name, **kw)
+
+
+def keystone():
+    c = conn()
+    idn = c.identity
+    default = idn.find_domain("default")
+    service = get_or_create(idn.find_project, idn.create_project, "service",
+                            domain_id=default.id)
+    proj = get_or_create(idn.find_project, idn.create_project, PROJECT,
+                         domain_id=default.id,
+                         description="saharagen testbed test project")
+    roles = {}
+    for r in ("admin", "member", "reader", "service", "ResellerAdmin"):
+        roles[r] = get_or_create(idn.find_role, idn.create_role, r)
+    for u in ("glance", "placement", "nova", "neutron", "cinder", "swift"):
+        user = get_or_create(idn.find_user, idn.create_user, u,
+                             password=PASS, domain_id=default.id)
+        for r in ("admin", "service"):
+            idn.assign_project_role_to_user(service, user, roles[r])
+    tu = get_or_create(idn.find_user, idn.create_user, USER,
+                       password=USER_PASS, domain_id=default.id)
+    idn.update_user(tu, password=USER_PASS)
+    for r in ("member", "reader"):
+        idn.assign_project_role_to_user(proj, tu, roles[r])
+    admin = idn.find_user("admin")
+    idn.assign_project_role_to_user(proj, admin, roles["admin"])
+
+    catalog = [
+        ("glance", "image", "http://%s:9292" % IP, None),
+        ("placement", "placement", "http://%s:8778" % IP, None),
+        ("nova", "compute", "http://%s:8774/v2.1" % IP, None),
+        ("neutron", "network", "http://%s:9696" % IP, None),
+        ("cinderv3", "volumev3", "http://%s:8776/v3/%%(project_id)s" % IP, None),
+        ("cinder", "block-storage", "http://%s:8776/v3/%%(project_id)s" % IP, None),
+        ("swift", "object-store", "http://%s:8080/v1/AUTH_%%(project_id)s" % IP,
+         "http://%s:8080/v1" % IP),
+    ]
+    existing = {s.type: s for s in idn.services()}
+    for name, stype, url, admin_url in catalog:
+        svc = existing.get(stype) or idn.create_service(name=name, type=stype)
+        have = {e.interface for e in idn.endpoints(service_id=svc.id)}
+        for iface in ("public", "internal", "admin"):
+            if iface not in have:
+                idn.create_endpoint(
+                    service_id=svc.id, interface=iface,
+                    url=(admin_url if iface == "admin" and admin_url else url),
+                    region_id=REGION)
+    print("keystone bootstrap ok")
+
+
+def dask_version():
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c",
+         "import distributed; print(distributed.__version__)"],
+        capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def ensure_image(c, name, props):
+    img = c.image.find_image(name)
+    if not img:
+        path = "/var/lib/glance/saharagen-testbed.img"
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(b"\0" * 1024 * 1024)
+        img = c.create_image(name, filename=path, disk_format="raw",
+                             container_format="bare", visibility="public",
+                             wait=True, meta=props)
+        img = c.image.get_image(img.id)
+    props = dict(props)
+    have = img.properties or {}
+    missing = {k: v for k, v in props.items() if have.get(k) != v}
+    if missing:
+        c.image.update_image(img, **missing)
+    return img.id
+
+
+def resources():
+    c = conn()
+    want = int(os.environ.get("NUM_COMPUTE", "5"))
+    deadline = time.time() + 240
+    while True:
+        hyps = [h for h in c.compute.hypervisors(details=True)
+                if h.state == "up" and h.status == "enabled"]
+        rps = list(c.placement.resource_providers())
+        if len(hyps) >= want and len(rps) >= want:
+            break
+        if time.time() > deadline:
+            sys.exit("only %d hypervisors / %d resource providers after 240s"
+                     % (len(hyps), len(rps)))
+        time.sleep(1)
+    print("compute hosts:", sorted(h.name for h in hyps))
+
+    flavors = {}
+    for name, vcpus, ram, disk in (("m1.tiny", 1, 256, 1),
+                                   ("m1.small", 1, 512, 1),
+                                   ("m1.medium", 2, 2048, 10),
+                                   ("m1.large", 4, 4096, 20),
+                                   ("m1.xlarge", 8, 8192, 40)):
+        f = c.compute.find_flavor(name) or c.compute.create_flavor(
+            name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
+        flavors[name] = f.id
+
+    dv = dask_version()
+    dvs = [dv] + ([dv.split("+")[0]] if "+" in dv else [])
+    specs = {"fake": ["0.1"], "vanilla": VANILLA, "dask": dvs}
+    images = {}
+    for plugin, versions in specs.items():
+        props = {"_sahara_username": IMAGE_USER,
+                 "_sahara_tag_" + plugin: "True"}
+        for v in versions:
+            props["_sahara_tag_" + v] = "True"
+        images[plugin] = ensure_image(c, "saharagen-" + plugin, props)
+
+    proj = c.identity.find_project(PROJECT)
+    net = c.network
+    public = net.find_network(PUB)
+    if not public:
+        public = net.create_network(
+            name=PUB, is_router_external=True, is_shared=False,
+            provider_network_type="flat", provider_physical_network="public")
+    if not list(net.subnets(network_id=public.id)):
+        net.create_subnet(network_id=public.id, name="public-subnet",
+                          ip_version=4, cidr=PUB_CIDR, gateway_ip=PUB_GW,
+                          is_dhcp_enabled=False,
+                          allocation_pools=[{"start": "172.24.4.10",
+                                             "end": "172.24.4.250"}])
+    private = net.find_network(NET, project_id=proj.id)
+    if not private:
+        private = net.create_network(name=NET, project_id=proj.id)
+    sub = net.find_subnet(SUBNET, network_id=private.id)
+    if not sub:
+        sub = net.create_subnet(network_id=private.id, name=SUBNET,
+                                ip_version=4, cidr=CIDR, gateway_ip=GW,
+                                dns_nameservers=[], project_id=proj.id)
+    router = net.find_router("saharagen-router", project_id=proj.id)
+    if not router:
+        router = net.create_router(
+            name="saharagen-router", project_id=proj.id,
+            external_gateway_info={"network_id": public.id})
+        net.add_interface_to_router(router, subnet_id=sub.id)
+
+    # generous quotas (tests may lower them with Env.SetQuota)
+    c.set_compute_quotas(proj.id, instances=100, cores=400, ram=409600,
+                         key_pairs=100, server_groups=50,
+                         server_group_members=50, metadata_items=128)
+    net.update_quota(proj.id, network=50, subnet=50, port=500, router=20,
+                     floatingip=100, security_group=100,
+                     security_group_rule=1000)
+    c.set_volume_quotas(proj.id, volumes=100, gigabytes=2000, snapshots=50)
+
+    write_files(proj.id, flavors, images, dv, public, private, sub, router,
+                len(hyps))
+    print("resources ok")
+
+
+def write_files(project_id, flavors, images, dv, public, private, sub, router,
+                nhosts):
+    d = os.environ["TB_DIR"]
+    os.makedirs(d, exist_ok=True)
+    clouds = os.path.join(d, "clouds.yaml")
+    env = {
+        "cloud": CLOUD,
+        "clouds_yaml": clouds,
+        "auth_url": KS,
+        "username": USER,
+        "password": USER_PASS,
+        "project_name": PROJECT,
+        "project_id": project_id,
+        "user_domain_name": "Default",
+        "project_domain_name": "Default",
+        "region": REGION,
+        "admin_username": "admin",
+        "admin_password": PASS,
+        "admin_project_name": "admin",
+        "admin_cloud": CLOUD + "-admin",
+        "flavor_id": flavors["m1.small"],
+        "flavor_name": "m1.small",
+        "flavors": flavors,
+        "network_id": private.id,
+        "network_name": private.name,
+        "subnet_id": sub.id,
+        "subnet_cidr": sub.cidr,
+        "router_id": router.id,
+        "external_network_id": public.id,
+        "external_network_name": public.name,
+        "image_user": IMAGE_USER,
+        "dask_version": dv,
+        "images": images,
+        "image_names": {k: "saharagen-" + k for k in images},
+        "compute_hosts": nhosts,
+    }
+    with open(os.path.join(d, "env.json"), "w") as f:
+        json.dump(env, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+    def cloud(name, user, pw, project):
+        return ("  %s:\n    auth:\n      auth_url: %s\n      username: %s\n"
+                "      password: %s\n      project_name: %s\n"
+                "      user_domain_name: Default\n"
+                "      project_domain_name: Default\n"
+                "    region_name: %s\n    interface: public\n"
+                "    identity_api_version: 3\n"
+                % (name, KS, user, pw, project, REGION))
+    with open(clouds, "w") as f:
+        f.write("clouds:\n" + cloud(CLOUD, USER, USER_PASS, PROJECT)
+                + cloud(CLOUD + "-admin", "admin", PASS, "admin"))
+
+    def rc(user, pw, project):
+        return ("export OS_AUTH_URL=%s\nexport OS_IDENTITY_API_VERSION=3\n"
+                "export OS_USERNAME=%s\nexport OS_PASSWORD=%s\n"
+                "export OS_PROJECT_NAME=%s\nexport OS_USER_DOMAIN_NAME=Default\n"
+                "export OS_PROJECT_DOMAIN_NAME=Default\n"
+                "export OS_REGION_NAME=%s\nexport OS_INTERFACE=public\n"
+                % (KS, user, pw, project, REGION))
+    with open(os.path.join(d, "openrc"), "w") as f:
+        f.write(rc(USER, USER_PASS, PROJECT))
+    with open(os.path.join(d, "openrc-admin"), "w") as f:
+        f.write(rc("admin", PASS, "admin"))
+    for n in ("clouds.yaml", "openrc", "openrc-admin", "env.json"):
+        os.chmod(os.path.join(d, n), 0o600)
+
+
+if __name__ == "__main__":
+    {"keystone": keystone, "resources": resources}[sys.argv[1]]()
