@@ -1,0 +1,267 @@
+package openstack
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	gcos "github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/utils/v2/openstack/clientconfig"
+)
+
+// Config is how to reach and authenticate to an OpenStack cloud, with the
+// settings and fallbacks terraform-provider-openstack users know: a
+// clouds.yaml entry (Cloud or OS_CLOUD), then explicit fields, then OS_*
+// environment variables for whatever is still unset.
+type Config struct {
+	Cloud string
+
+	AuthURL                     string
+	UserName                    string
+	UserID                      string
+	Password                    string
+	TenantName                  string // project name
+	TenantID                    string // project ID
+	UserDomainName              string
+	UserDomainID                string
+	ProjectDomainName           string
+	ProjectDomainID             string
+	DomainName                  string
+	DomainID                    string
+	DefaultDomain               string
+	ApplicationCredentialID     string
+	ApplicationCredentialName   string
+	ApplicationCredentialSecret string
+	Token                       string
+	Region                      string
+
+	Insecure       *bool
+	CACertFile     string
+	ClientCertFile string
+	ClientKeyFile  string
+
+	// EndpointType is public (default), internal or admin.
+	EndpointType string
+	// EndpointOverrides maps a service type ("compute", "network",
+	// "volumev3", "object-store", "image") to a full endpoint URL.
+	EndpointOverrides map[string]string
+
+	// MaxRetries is how often a request is retried after 409/429/5xx or a
+	// connection reset (default 0: no retries).
+	MaxRetries int
+}
+
+// Option customises New.
+type Option func(*options)
+
+type options struct {
+	logger       *slog.Logger
+	transport    http.RoundTripper
+	pollInterval time.Duration
+	parallelism  int
+	retryBase    time.Duration
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithTransport sets the HTTP transport under the retry layer (tests count
+// requests with it). TLS settings of Config apply only to the default transport.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithPollInterval sets how often waits poll the cloud (default 2 s).
+func WithPollInterval(d time.Duration) Option { return func(o *options) { o.pollInterval = d } }
+
+// WithParallelism bounds concurrent create/delete calls (default 8).
+func WithParallelism(n int) Option { return func(o *options) { o.parallelism = n } }
+
+// withRetryBase shortens retry backoff in tests.
+func withRetryBase(d time.Duration) Option { return func(o *options) { o.retryBase = d } }
+
+// authOptions resolves cfg (clouds.yaml, explicit fields, environment) into
+// gophercloud auth options plus the TLS, region and interface settings.
+func (cfg Config) resolve() (*gophercloud.AuthOptions, *clientconfig.Cloud, error) {
+	cloud := &clientconfig.Cloud{}
+	name := cfg.Cloud
+	if name == "" {
+		name = os.Getenv("OS_CLOUD")
+	}
+	if name != "" {
+		c, err := clientconfig.GetCloudFromYAML(&clientconfig.ClientOpts{Cloud: name, RegionName: cfg.Region})
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading clouds.yaml entry %q: %w", name, err)
+		}
+		cloud = c
+	}
+	ao, err := clientconfig.AuthOptions(&clientconfig.ClientOpts{Cloud: name, RegionName: cfg.Region, AuthInfo: cfg.authInfo()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("building OpenStack credentials: %w", err)
+	}
+	cfg.overlay(ao)
+	if ao.IdentityEndpoint == "" {
+		return nil, nil, errors.New("no OpenStack auth URL: set auth_url, OS_AUTH_URL or a clouds.yaml cloud")
+	}
+	ao.AllowReauth = ao.TokenID == ""
+	return ao, cloud, nil
+}
+
+func (cfg Config) authInfo() *clientconfig.AuthInfo {
+	return &clientconfig.AuthInfo{
+		AuthURL: cfg.AuthURL, Token: cfg.Token, Username: cfg.UserName, UserID: cfg.UserID, Password: cfg.Password,
+		ApplicationCredentialID: cfg.ApplicationCredentialID, ApplicationCredentialName: cfg.ApplicationCredentialName,
+		ApplicationCredentialSecret: cfg.ApplicationCredentialSecret,
+		ProjectName:                 cfg.TenantName, ProjectID: cfg.TenantID,
+		UserDomainName: cfg.UserDomainName, UserDomainID: cfg.UserDomainID,
+		ProjectDomainName: cfg.ProjectDomainName, ProjectDomainID: cfg.ProjectDomainID,
+		DomainName: cfg.DomainName, DomainID: cfg.DomainID, DefaultDomain: cfg.DefaultDomain,
+	}
+}
+
+// overlay makes explicit fields win over a clouds.yaml entry, as in
+// terraform-provider-openstack.
+func (cfg Config) overlay(ao *gophercloud.AuthOptions) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&ao.IdentityEndpoint, cfg.AuthURL)
+	set(&ao.Username, cfg.UserName)
+	set(&ao.UserID, cfg.UserID)
+	set(&ao.Password, cfg.Password)
+	set(&ao.TokenID, cfg.Token)
+	set(&ao.ApplicationCredentialID, cfg.ApplicationCredentialID)
+	set(&ao.ApplicationCredentialName, cfg.ApplicationCredentialName)
+	set(&ao.ApplicationCredentialSecret, cfg.ApplicationCredentialSecret)
+	if cfg.UserDomainName != "" || cfg.UserDomainID != "" {
+		ao.DomainName, ao.DomainID = cfg.UserDomainName, cfg.UserDomainID
+	}
+	if cfg.TenantName != "" || cfg.TenantID != "" {
+		if ao.Scope == nil {
+			ao.Scope = &gophercloud.AuthScope{}
+		}
+		ao.Scope.ProjectName, ao.Scope.ProjectID = cfg.TenantName, cfg.TenantID
+		ao.TenantName, ao.TenantID = cfg.TenantName, cfg.TenantID
+		if cfg.ProjectDomainName != "" || cfg.ProjectDomainID != "" {
+			ao.Scope.DomainName, ao.Scope.DomainID = cfg.ProjectDomainName, cfg.ProjectDomainID
+		}
+	}
+}
+
+func (cfg Config) region(cloud *clientconfig.Cloud) string {
+	for _, v := range []string{cfg.Region, cloud.RegionName, os.Getenv("OS_REGION_NAME")} {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (cfg Config) availability(cloud *clientconfig.Cloud) (gophercloud.Availability, error) {
+	v := cfg.EndpointType
+	for _, alt := range []string{cloud.EndpointType, os.Getenv("OS_ENDPOINT_TYPE"), os.Getenv("OS_INTERFACE")} {
+		if v == "" {
+			v = alt
+		}
+	}
+	switch strings.TrimSuffix(strings.ToLower(v), "url") {
+	case "", "public":
+		return gophercloud.AvailabilityPublic, nil
+	case "internal":
+		return gophercloud.AvailabilityInternal, nil
+	case "admin":
+		return gophercloud.AvailabilityAdmin, nil
+	}
+	return "", fmt.Errorf("endpoint_type %q: allowed values are public, internal and admin", v)
+}
+
+// tlsConfig merges OS_CACERT/OS_CERT/OS_KEY/OS_INSECURE, the clouds.yaml
+// entry and explicit fields (explicit wins).
+func (cfg Config) tlsConfig(cloud *clientconfig.Cloud) (*tls.Config, error) {
+	pick := func(explicit, fromCloud, env string) string {
+		if explicit != "" {
+			return explicit
+		}
+		if fromCloud != "" {
+			return fromCloud
+		}
+		return os.Getenv(env)
+	}
+	caFile := pick(cfg.CACertFile, cloud.CACertFile, "OS_CACERT")
+	certFile := pick(cfg.ClientCertFile, cloud.ClientCertFile, "OS_CERT")
+	keyFile := pick(cfg.ClientKeyFile, cloud.ClientKeyFile, "OS_KEY")
+	insecure := false
+	if v := os.Getenv("OS_INSECURE"); v != "" {
+		insecure = v == "1" || strings.EqualFold(v, "true")
+	}
+	if cloud.Verify != nil {
+		insecure = !*cloud.Verify
+	}
+	if cfg.Insecure != nil {
+		insecure = *cfg.Insecure
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // user's explicit choice
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading cacert_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("cacert_file %s holds no PEM certificate", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("client certificate and key must be given together (cert and key)")
+	}
+	if certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
+// providerClient authenticates against Keystone.
+func (cfg Config) providerClient(ctx context.Context, o *options) (*gophercloud.ProviderClient, gophercloud.EndpointOpts, error) {
+	ao, cloud, err := cfg.resolve()
+	if err != nil {
+		return nil, gophercloud.EndpointOpts{}, err
+	}
+	avail, err := cfg.availability(cloud)
+	if err != nil {
+		return nil, gophercloud.EndpointOpts{}, err
+	}
+	base := o.transport
+	if base == nil {
+		tc, err := cfg.tlsConfig(cloud)
+		if err != nil {
+			return nil, gophercloud.EndpointOpts{}, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tc
+		base = t
+	}
+	pc, err := gcos.NewClient(ao.IdentityEndpoint)
+	if err != nil {
+		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
+	}
+	pc.HTTPClient = http.Client{Transport: &retryTransport{
+		next: base, maxRetries: cfg.MaxRetries, base: o.retryBase, logger: o.logger,
+	}}
+	if err := gcos.Authenticate(ctx, pc, *ao); err != nil {
+		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("authenticating to %s: %w", ao.IdentityEndpoint, err)
+	}
+	return pc, gophercloud.EndpointOpts{Region: cfg.region(cloud), Availability: avail}, nil
+}
