@@ -86,7 +86,7 @@ func WithParallelism(n int) Option { return func(o *options) { o.parallelism = n
 // withRetryBase shortens retry backoff in tests.
 func withRetryBase(d time.Duration) Option { return func(o *options) { o.retryBase = d } }
 
-// authOptions resolves cfg (clouds.yaml, explicit fields, environment) into
+// resolve turns cfg (clouds.yaml, explicit fields, environment) into
 // gophercloud auth options plus the TLS, region and interface settings.
 func (cfg Config) resolve() (*gophercloud.AuthOptions, *clientconfig.Cloud, error) {
 	cloud := &clientconfig.Cloud{}
@@ -101,14 +101,14 @@ func (cfg Config) resolve() (*gophercloud.AuthOptions, *clientconfig.Cloud, erro
 		}
 		cloud = c
 	}
+	if cfg.AuthURL == "" && os.Getenv("OS_AUTH_URL") == "" && (cloud.AuthInfo == nil || cloud.AuthInfo.AuthURL == "") {
+		return nil, nil, errors.New("no OpenStack auth URL: set auth_url, OS_AUTH_URL or a clouds.yaml cloud (cloud / OS_CLOUD)")
+	}
 	ao, err := clientconfig.AuthOptions(&clientconfig.ClientOpts{Cloud: name, RegionName: cfg.Region, AuthInfo: cfg.authInfo()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("building OpenStack credentials: %w", err)
 	}
 	cfg.overlay(ao)
-	if ao.IdentityEndpoint == "" {
-		return nil, nil, errors.New("no OpenStack auth URL: set auth_url, OS_AUTH_URL or a clouds.yaml cloud")
-	}
 	ao.AllowReauth = ao.TokenID == ""
 	return ao, cloud, nil
 }
