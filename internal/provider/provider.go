@@ -4,22 +4,75 @@ package provider
 
 import (
 	"context"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 var _ provider.Provider = (*saharagenProvider)(nil)
+
+// DefaultTemplateContainer is the object-store container of templates and
+// cluster records when template_store_container is not set.
+const DefaultTemplateContainer = "saharagen"
 
 // New returns the provider factory for a version.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider { return &saharagenProvider{version: version} }
 }
 
+// newWithConnector returns a provider whose cloud side comes from connect
+// instead of OpenStack: the hook unit tests use to inject in-memory fakes.
+func newWithConnector(version string, connect Connector) func() provider.Provider {
+	return func() provider.Provider { return &saharagenProvider{version: version, connect: connect} }
+}
+
 type saharagenProvider struct {
 	version string
+	connect Connector // nil: OpenStack (wiring.go)
+}
+
+type providerModel struct {
+	Cloud                       types.String `tfsdk:"cloud"`
+	AuthURL                     types.String `tfsdk:"auth_url"`
+	UserName                    types.String `tfsdk:"user_name"`
+	UserID                      types.String `tfsdk:"user_id"`
+	Password                    types.String `tfsdk:"password"`
+	TenantName                  types.String `tfsdk:"tenant_name"`
+	TenantID                    types.String `tfsdk:"tenant_id"`
+	UserDomainName              types.String `tfsdk:"user_domain_name"`
+	UserDomainID                types.String `tfsdk:"user_domain_id"`
+	ProjectDomainName           types.String `tfsdk:"project_domain_name"`
+	ProjectDomainID             types.String `tfsdk:"project_domain_id"`
+	DomainName                  types.String `tfsdk:"domain_name"`
+	ApplicationCredentialID     types.String `tfsdk:"application_credential_id"`
+	ApplicationCredentialName   types.String `tfsdk:"application_credential_name"`
+	ApplicationCredentialSecret types.String `tfsdk:"application_credential_secret"`
+	Token                       types.String `tfsdk:"token"`
+	Region                      types.String `tfsdk:"region"`
+	Insecure                    types.Bool   `tfsdk:"insecure"`
+	CACertFile                  types.String `tfsdk:"cacert_file"`
+	Cert                        types.String `tfsdk:"cert"`
+	Key                         types.String `tfsdk:"key"`
+	EndpointOverrides           types.Map    `tfsdk:"endpoint_overrides"`
+	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
+	SSH                         *sshModel    `tfsdk:"ssh"`
+	TemplateStoreContainer      types.String `tfsdk:"template_store_container"`
+	Parallelism                 types.Int64  `tfsdk:"parallelism"`
+}
+
+type sshModel struct {
+	BastionHost       types.String `tfsdk:"bastion_host"`
+	BastionUser       types.String `tfsdk:"bastion_user"`
+	BastionPrivateKey types.String `tfsdk:"bastion_private_key"`
+	UseAgent          types.Bool   `tfsdk:"use_agent"`
+	ConnectionTimeout types.String `tfsdk:"connection_timeout"`
 }
 
 func (p *saharagenProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -28,14 +81,152 @@ func (p *saharagenProvider) Metadata(_ context.Context, _ provider.MetadataReque
 }
 
 func (p *saharagenProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Spark, Dask) on OpenStack the way OpenStack Sahara did.",
+	resp.Schema = providerSchema()
+}
+
+func providerSchema() schema.Schema {
+	str := func(desc string, sensitive bool) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc}
+	}
+	return schema.Schema{
+		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Spark, Dask) on OpenStack the way OpenStack Sahara did: " +
+			"node group and cluster templates, clusters that scale in place, Sahara image registration and plugin metadata.\n\n" +
+			"Authentication is that of the `openstack` provider: every attribute falls back to the usual `OS_*` environment " +
+			"variable, and `cloud` (or `OS_CLOUD`) selects an entry of `clouds.yaml`, so an empty provider block works. " +
+			"The provider connects to the cloud only when an operation needs it: plan-time validation of inline clusters and " +
+			"the `saharagen_plugin` data source need no cloud.",
+		Attributes: map[string]schema.Attribute{
+			"cloud":                         str("Entry of `clouds.yaml` to use. Environment: `OS_CLOUD`.", false),
+			"auth_url":                      str("Identity (Keystone) endpoint. Environment: `OS_AUTH_URL`.", false),
+			"user_name":                     str("User name. Environment: `OS_USERNAME`.", false),
+			"user_id":                       str("User ID. Environment: `OS_USER_ID`.", false),
+			"password":                      str("Password. Environment: `OS_PASSWORD`.", true),
+			"tenant_name":                   str("Project (tenant) name. Environment: `OS_PROJECT_NAME` or `OS_TENANT_NAME`.", false),
+			"tenant_id":                     str("Project (tenant) ID. Environment: `OS_PROJECT_ID` or `OS_TENANT_ID`.", false),
+			"user_domain_name":              str("Domain name of the user. Environment: `OS_USER_DOMAIN_NAME`.", false),
+			"user_domain_id":                str("Domain ID of the user. Environment: `OS_USER_DOMAIN_ID`.", false),
+			"project_domain_name":           str("Domain name of the project. Environment: `OS_PROJECT_DOMAIN_NAME`.", false),
+			"project_domain_id":             str("Domain ID of the project. Environment: `OS_PROJECT_DOMAIN_ID`.", false),
+			"domain_name":                   str("Domain name used for both user and project when the specific ones are not set. Environment: `OS_DOMAIN_NAME`.", false),
+			"application_credential_id":     str("Application credential ID. Environment: `OS_APPLICATION_CREDENTIAL_ID`.", false),
+			"application_credential_name":   str("Application credential name (with `user_name` or `user_id`). Environment: `OS_APPLICATION_CREDENTIAL_NAME`.", false),
+			"application_credential_secret": str("Application credential secret. Environment: `OS_APPLICATION_CREDENTIAL_SECRET`.", true),
+			"token":                         str("An existing Keystone token instead of a password. Environment: `OS_TOKEN` or `OS_AUTH_TOKEN`.", true),
+			"region":                        str("Region of the services. Environment: `OS_REGION_NAME`.", false),
+			"insecure": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Skip TLS certificate verification of the OpenStack API (never of SSH host keys). Environment: `OS_INSECURE`."},
+			"cacert_file": str("PEM file (or PEM content) of the CA that signed the API certificates. Environment: `OS_CACERT`.", false),
+			"cert":        str("Client certificate (file or PEM content) for mutual TLS. Environment: `OS_CERT`.", false),
+			"key":         str("Private key (file or PEM content) of `cert`. Environment: `OS_KEY`.", true),
+			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Endpoint URLs by service type (`compute`, `network`, `volumev3`, `image`, `object-store`, …) used instead of the catalog."},
+			"max_retries": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
+				MarkdownDescription: "How many times a request that hit a rate limit (HTTP 429) is retried. Default 0."},
+			"ssh": schema.SingleNestedAttribute{Optional: true,
+				MarkdownDescription: "How the provider reaches instances over SSH. Without it, instances are reached directly on their management IP. Host keys are always verified: each instance's key is pinned in state on first contact.",
+				Attributes: map[string]schema.Attribute{
+					"bastion_host": str("Jump host (`host` or `host:port`) every SSH connection goes through.", false),
+					"bastion_user": str("Login user on the bastion host.", false),
+					"bastion_private_key": str("Private key (PEM) for the bastion host. Never logged.", true),
+					"use_agent": schema.BoolAttribute{Optional: true,
+						MarkdownDescription: "Authenticate to the bastion with the SSH agent of `SSH_AUTH_SOCK`."},
+					"connection_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
+						MarkdownDescription: "Timeout of one SSH connection attempt, a Go duration such as `30s` or `2m`. Default `30s`."},
+				},
+			},
+			"template_store_container": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Object-store (Swift) container holding node group templates, cluster templates and cluster records. Default `" + DefaultTemplateContainer + "`. Environment: `SAHARAGEN_TEMPLATE_STORE_CONTAINER`."},
+			"parallelism": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 256)},
+				MarkdownDescription: "How many instances the engine works on at once (spawning, SSH steps). Default 16."},
+		},
 	}
 }
 
-func (p *saharagenProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+func (p *saharagenProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	settings, diags := m.settings(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	connect := p.connect
+	if connect == nil {
+		connect = openStackConnector
+	}
+	data, err := newProviderData(settings, connect)
+	if err != nil {
+		resp.Diagnostics.AddError("Plugin Registry Error",
+			"The provider could not register its data-processing plugins. This is a bug in the provider build; please report it.\n\n"+err.Error())
+		return
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
 }
 
-func (p *saharagenProvider) Resources(context.Context) []func() resource.Resource { return nil }
+// settings converts the provider block into Settings; the cloud is not contacted.
+func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
+	var diags diagsT
+	s := Settings{
+		Cloud:                       m.Cloud.ValueString(),
+		AuthURL:                     m.AuthURL.ValueString(),
+		UserName:                    m.UserName.ValueString(),
+		UserID:                      m.UserID.ValueString(),
+		Password:                    m.Password.ValueString(),
+		TenantName:                  m.TenantName.ValueString(),
+		TenantID:                    m.TenantID.ValueString(),
+		UserDomainName:              m.UserDomainName.ValueString(),
+		UserDomainID:                m.UserDomainID.ValueString(),
+		ProjectDomainName:           m.ProjectDomainName.ValueString(),
+		ProjectDomainID:             m.ProjectDomainID.ValueString(),
+		DomainName:                  m.DomainName.ValueString(),
+		ApplicationCredentialID:     m.ApplicationCredentialID.ValueString(),
+		ApplicationCredentialName:   m.ApplicationCredentialName.ValueString(),
+		ApplicationCredentialSecret: m.ApplicationCredentialSecret.ValueString(),
+		Token:                       m.Token.ValueString(),
+		Region:                      m.Region.ValueString(),
+		Insecure:                    m.Insecure.ValueBoolPointer(),
+		CACertFile:                  m.CACertFile.ValueString(),
+		Cert:                        m.Cert.ValueString(),
+		Key:                         m.Key.ValueString(),
+		MaxRetries:                  int(m.MaxRetries.ValueInt64()),
+		TemplateStoreContainer:      m.TemplateStoreContainer.ValueString(),
+		Parallelism:                 int(m.Parallelism.ValueInt64()),
+		SSHConnectionTimeout:        30 * time.Second,
+	}
+	if !m.EndpointOverrides.IsNull() && !m.EndpointOverrides.IsUnknown() {
+		diags.Append(m.EndpointOverrides.ElementsAs(ctx, &s.EndpointOverrides, false)...)
+	}
+	if m.SSH != nil {
+		s.BastionHost = m.SSH.BastionHost.ValueString()
+		s.BastionUser = m.SSH.BastionUser.ValueString()
+		s.BastionPrivateKey = m.SSH.BastionPrivateKey.ValueString()
+		s.UseAgent = m.SSH.UseAgent.ValueBool()
+		if v := m.SSH.ConnectionTimeout.ValueString(); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				diags.AddAttributeError(path.Root("ssh").AtName("connection_timeout"), "Invalid SSH Connection Timeout",
+					"connection_timeout must be a Go duration such as \"30s\" or \"2m\".\n\n"+err.Error())
+			}
+			s.SSHConnectionTimeout = d
+		}
+	}
+	s.applyDefaults()
+	return s, diags
+}
 
-func (p *saharagenProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+func (p *saharagenProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewNodeGroupTemplateResource,
+		NewClusterTemplateResource,
+		NewClusterResource,
+		NewImageResource,
+	}
+}
+
+func (p *saharagenProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewPluginDataSource}
+}

@@ -1,0 +1,176 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+type diagsT = diag.Diagnostics
+
+// Settings is the provider configuration in library terms. Empty strings
+// mean "not set" (the OpenStack adapter then reads OS_* / clouds.yaml).
+type Settings struct {
+	Cloud, AuthURL, UserName, UserID, Password      string
+	TenantName, TenantID                            string
+	UserDomainName, UserDomainID                    string
+	ProjectDomainName, ProjectDomainID, DomainName  string
+	ApplicationCredentialID                         string
+	ApplicationCredentialName                       string
+	ApplicationCredentialSecret                     string
+	Token, Region                                   string
+	Insecure                                        *bool
+	CACertFile, Cert, Key                           string
+	EndpointOverrides                               map[string]string
+	MaxRetries                                      int
+	BastionHost, BastionUser, BastionPrivateKey     string
+	UseAgent                                        bool
+	SSHConnectionTimeout                            time.Duration
+	TemplateStoreContainer                          string
+	Parallelism                                     int
+}
+
+func (s *Settings) applyDefaults() {
+	if s.TemplateStoreContainer == "" {
+		s.TemplateStoreContainer = os.Getenv("SAHARAGEN_TEMPLATE_STORE_CONTAINER")
+	}
+	if s.TemplateStoreContainer == "" {
+		s.TemplateStoreContainer = DefaultTemplateContainer
+	}
+	if s.Parallelism == 0 {
+		s.Parallelism = 16
+	}
+}
+
+// ImageRegistry is the Glance side of saharagen_image: Sahara's image
+// registry lives in image properties (_sahara_username, _sahara_description,
+// _sahara_tag_<tag>). sahara/openstack's cloud implements it.
+type ImageRegistry interface {
+	// GetImage reads the image's name, Sahara username and Sahara tags; a
+	// missing image is an error matching sahara.ErrNotFound.
+	GetImage(ctx context.Context, imageID string) (sahara.Image, error)
+	// ImageDescription reads _sahara_description ("" when unset).
+	ImageDescription(ctx context.Context, imageID string) (string, error)
+	// RegisterImage sets _sahara_username and _sahara_description and makes
+	// the _sahara_tag_* properties exactly tags (others are removed).
+	RegisterImage(ctx context.Context, imageID, username, description string, tags []string) error
+	// UnregisterImage removes every _sahara_* property; a missing image counts as done.
+	UnregisterImage(ctx context.Context, imageID string) error
+}
+
+// Backend is the cloud side of the provider, created on first use.
+type Backend struct {
+	Infra   sahara.Infrastructure
+	Remotes sahara.RemoteConnector
+	Store   sahara.Store
+	// Images is nil when the cloud adapter has no image registry.
+	Images ImageRegistry
+}
+
+// Connector builds the Backend from the settings; it may contact the cloud.
+type Connector func(ctx context.Context, s Settings) (*Backend, error)
+
+// providerData is what resources and data sources receive in Configure.
+type providerData struct {
+	settings Settings
+	plugins  *sahara.Registry
+	connect  Connector
+
+	mu      sync.Mutex
+	backend *Backend
+}
+
+func newProviderData(s Settings, connect Connector) (*providerData, error) {
+	reg, err := sahara.NewRegistry(registeredPlugins()...)
+	if err != nil {
+		return nil, err
+	}
+	return &providerData{settings: s, plugins: reg, connect: connect}, nil
+}
+
+// Backend connects to the cloud once; a failed attempt is retried next time.
+func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
+	var diags diagsT
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend != nil {
+		return d.backend, nil
+	}
+	tflog.Info(withLogMasks(ctx, d.settings.Password, d.settings.Token, d.settings.ApplicationCredentialSecret),
+		"Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer})
+	b, err := d.connect(ctx, d.settings)
+	if err != nil {
+		diags.AddError("OpenStack Connection Error",
+			"The provider could not connect to OpenStack. Check the provider block, the OS_* environment variables "+
+				"or the clouds.yaml entry selected by `cloud`/OS_CLOUD, and that the identity endpoint is reachable.\n\n"+err.Error())
+		return nil, diags
+	}
+	d.backend = b
+	return b, nil
+}
+
+// Engine returns an engine for one operation whose log lines go to the tflog
+// sink of ctx with the given fields (e.g. cluster_id).
+func (d *providerData) Engine(ctx context.Context, b *Backend, fields map[string]any, observer sahara.Observer) (*sahara.Engine, error) {
+	opts := sahara.Options{
+		Plugins:     d.plugins,
+		Logger:      newTFLogger(ctx, fields),
+		Observer:    observer,
+		Parallelism: d.settings.Parallelism,
+	}
+	if b != nil {
+		opts.Infra, opts.Remotes = b.Infra, b.Remotes
+	}
+	return sahara.New(opts)
+}
+
+// OfflineEngine is an engine without a cloud, for plan-time validation.
+func (d *providerData) OfflineEngine(ctx context.Context) (*sahara.Engine, error) {
+	return d.Engine(ctx, nil, nil, nil)
+}
+
+// providerDataFrom converts the Configure payload; nil until the provider is configured.
+func providerDataFrom(v any, diags *diagsT) *providerData {
+	if v == nil {
+		return nil
+	}
+	d, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected Provider Data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", v))
+		return nil
+	}
+	return d
+}
+
+// durationValidator accepts Go durations ("30s", "2m").
+type durationValidator struct{}
+
+func (durationValidator) Description(context.Context) string {
+	return "value must be a Go duration such as 30s or 2m"
+}
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			fmt.Sprintf("%q is not a positive Go duration; use a value such as \"30s\" or \"2m\".", req.ConfigValue.ValueString()))
+	}
+}
+
+var errNoImageRegistry = errors.New("the cloud adapter has no image registry")
+
+// discard is used where a logger is required but nothing should be written.
+var discard = slog.New(slog.DiscardHandler)

@@ -1,0 +1,236 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+func mapRequiresReplace() planmodifier.Map { return mapplanmodifier.RequiresReplace() }
+
+func tflogInfo(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Info(withLogMasks(ctx), msg, fields)
+}
+
+// recorder is the engine's Observer: it logs every status and instance
+// progress at INFO and writes the cluster record to the store at each status
+// change, so an interrupted apply leaves a record that import, the next run
+// or another runner can read.
+type recorder struct {
+	store sahara.Store
+	mu    sync.Mutex
+	ctx   context.Context
+	err   error
+}
+
+func newRecorder(ctx context.Context, store sahara.Store) *recorder {
+	return (&recorder{store: store}).bind(ctx)
+}
+
+// bind sets the context log lines and store writes use.
+func (r *recorder) bind(ctx context.Context) *recorder {
+	r.mu.Lock()
+	r.ctx = withLogMasks(ctx)
+	r.mu.Unlock()
+	return r
+}
+
+func (r *recorder) observe(e sahara.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ctx := r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	id := ""
+	if e.Cluster != nil {
+		id = e.Cluster.ID
+	}
+	switch e.Kind {
+	case sahara.EventStatus:
+		msg := "Cluster status: " + string(e.Status)
+		fields := map[string]any{"cluster_id": id, "status": string(e.Status)}
+		if e.Cluster != nil && e.Cluster.StatusDescription != "" {
+			fields["status_description"] = e.Cluster.StatusDescription
+		}
+		tflog.Info(ctx, msg, fields)
+		if e.Cluster != nil {
+			if err := r.store.Put(ctx, sahara.KindCluster, e.Cluster.ID, e.Cluster); err != nil {
+				r.err = err
+				tflog.Warn(ctx, "Writing the cluster record failed; it is retried at the end of the operation", map[string]any{"cluster_id": id, "error": err.Error()})
+			}
+		}
+	case sahara.EventInstance:
+		if e.Step != nil && e.Instance != nil {
+			done := 0
+			for _, ev := range e.Step.Events {
+				if ev.Successful {
+					done++
+				}
+			}
+			fields := map[string]any{"cluster_id": id, "instance": e.Instance.InstanceName, "successful": e.Instance.Successful}
+			if e.Instance.Info != "" {
+				fields["info"] = e.Instance.Info
+			}
+			tflog.Info(ctx, fmt.Sprintf("%s: %d/%d instances", e.Step.Name, done, e.Step.Total), fields)
+		}
+	case sahara.EventStep:
+		if e.Step != nil {
+			tflog.Debug(ctx, "Step "+e.Step.Name, map[string]any{"cluster_id": id, "total": e.Step.Total})
+		}
+	}
+}
+
+// flush writes the final record after an operation.
+func (r *recorder) flush(ctx context.Context, c *sahara.Cluster, diags *diagsT) {
+	storePut(ctx, r.store, sahara.KindCluster, c.ID, c, diags)
+}
+
+// victimNames converts a scale plan's victims to instance names per group.
+func victimNames(sp sahara.ScalePlan) map[string][]string {
+	out := map[string][]string{}
+	for ng, ins := range sp.Victims {
+		for _, in := range ins {
+			out[ng] = append(out[ng], in.InstanceName)
+		}
+	}
+	return out
+}
+
+// clusterModelFrom renders a cluster record as state. prior supplies what
+// only the configuration knows (cluster_configs as written, timeouts,
+// instances_to_remove); it is nil on import.
+func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterModel, diags *diagsT) clusterModel {
+	m := clusterModel{
+		ID:                       types.StringValue(c.ID),
+		Name:                     types.StringValue(c.Name),
+		PluginName:               types.StringValue(c.PluginName),
+		PluginVersion:            types.StringValue(c.PluginVersion),
+		ClusterTemplateID:        strOrNull(c.ClusterTemplateID),
+		Description:              strOrNull(c.Description),
+		DefaultImageID:           strOrNull(c.DefaultImageID),
+		UserKeypairID:            strOrNull(c.UserKeypairID),
+		NeutronManagementNetwork: strOrNull(c.NeutronManagementNetwork),
+		ClusterConfigs:           configsValue(c.ClusterConfigs),
+		AntiAffinity:             listOrNull(c.AntiAffinity),
+		IsPublic:                 types.BoolValue(c.IsPublic),
+		IsProtected:              types.BoolValue(c.IsProtected),
+		Status:                   types.StringValue(string(c.Status)),
+		StatusDescription:        types.StringValue(c.StatusDescription),
+		Info:                     infoValue(c.Info),
+		ManagementPublicKey:      types.StringValue(c.ManagementPublicKey),
+		ManagementPrivateKey:     types.StringValue(c.ManagementPrivateKey),
+		Timeouts:                 timeoutsNull(),
+	}
+	priorGroups := map[string]clusterNodeGroupModel{}
+	if prior != nil {
+		m.Timeouts = prior.Timeouts
+		// The configuration's configs, not the merge with the template's.
+		if !prior.ClusterConfigs.IsUnknown() {
+			m.ClusterConfigs = prior.ClusterConfigs
+		}
+		if !prior.NodeGroups.IsNull() && !prior.NodeGroups.IsUnknown() {
+			diags.Append(prior.NodeGroups.ElementsAs(ctx, &priorGroups, false)...)
+		}
+	}
+	groups := map[string]attr.Value{}
+	for _, ng := range c.NodeGroups {
+		g := clusterNodeGroupModel{
+			NodeGroupTemplateID:  strOrNull(ng.NodeGroupTemplateID),
+			Count:                types.Int64Value(int64(ng.Count)),
+			InstancesToRemove:    types.ListNull(types.StringType),
+			nodeGroupFields:      nodeGroupFieldsFrom(ng.NodeGroupSpec),
+			Instances:            instancesValue(ng.Instances),
+			InstancesToBeRemoved: types.ListValueMust(types.StringType, nil),
+		}
+		if p, ok := priorGroups[ng.Name]; ok {
+			g.InstancesToRemove = p.InstancesToRemove
+			if !p.InstancesToBeRemoved.IsUnknown() && !p.InstancesToBeRemoved.IsNull() {
+				g.InstancesToBeRemoved = p.InstancesToBeRemoved
+			}
+		}
+		obj, d := types.ObjectValueFrom(ctx, nodeGroupObjectType().AttrTypes, g)
+		diags.Append(d...)
+		groups[ng.Name] = obj
+	}
+	mv, d := types.MapValue(nodeGroupObjectType(), groups)
+	diags.Append(d...)
+	m.NodeGroups = mv
+	return m
+}
+
+// setRemoved records, per node group, the instances the update removed: the
+// value the plan showed.
+func setRemoved(ctx context.Context, st *clusterModel, plan *clusterModel, removed map[string][]string, diags *diagsT) {
+	groups := map[string]clusterNodeGroupModel{}
+	diags.Append(st.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	planned := map[string]clusterNodeGroupModel{}
+	if !plan.NodeGroups.IsUnknown() && !plan.NodeGroups.IsNull() {
+		diags.Append(plan.NodeGroups.ElementsAs(ctx, &planned, false)...)
+	}
+	for name, g := range groups {
+		if p, ok := planned[name]; ok && !p.InstancesToBeRemoved.IsUnknown() && !p.InstancesToBeRemoved.IsNull() {
+			g.InstancesToBeRemoved = p.InstancesToBeRemoved
+		} else {
+			g.InstancesToBeRemoved = listOrEmpty(removed[name])
+		}
+		groups[name] = g
+	}
+	mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), groups)
+	diags.Append(d...)
+	st.NodeGroups = mv
+}
+
+func listOrEmpty(l []string) types.List {
+	vals := make([]attr.Value, len(l))
+	for i, s := range l {
+		vals[i] = types.StringValue(s)
+	}
+	return types.ListValueMust(types.StringType, vals)
+}
+
+func instancesValue(ins []*sahara.Instance) types.List {
+	vals := make([]attr.Value, 0, len(ins))
+	for _, in := range ins {
+		vols := make([]attr.Value, 0, len(in.Volumes))
+		for _, v := range in.Volumes {
+			vols = append(vols, types.StringValue(v.ID))
+		}
+		vals = append(vals, types.ObjectValueMust(instanceType.AttrTypes, map[string]attr.Value{
+			"name":          types.StringValue(in.InstanceName),
+			"id":            types.StringValue(in.InstanceID),
+			"internal_ip":   types.StringValue(in.InternalIP),
+			"management_ip": types.StringValue(in.ManagementIP),
+			"volumes":       types.ListValueMust(types.StringType, vols),
+			"host_key":      types.StringValue(in.HostKey),
+			"status":        types.StringValue(in.CloudStatus),
+		}))
+	}
+	return types.ListValueMust(instanceType, vals)
+}
+
+func infoValue(info map[string]map[string]string) types.Map {
+	outer := map[string]attr.Value{}
+	sections := make([]string, 0, len(info))
+	for s := range info {
+		sections = append(sections, s)
+	}
+	sort.Strings(sections)
+	for _, s := range sections {
+		inner := map[string]attr.Value{}
+		for k, v := range info[s] {
+			inner[k] = types.StringValue(v)
+		}
+		outer[s] = types.MapValueMust(types.StringType, inner)
+	}
+	return types.MapValueMust(types.MapType{ElemType: types.StringType}, outer)
+}

@@ -1,0 +1,405 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+var nodeGroupObjectType = sync.OnceValue(func() types.ObjectType {
+	s := clusterSchemaV0(context.Background())
+	return s.Attributes["node_groups"].(schema.MapNestedAttribute).NestedObject.Type().(types.ObjectType)
+})
+
+func timeoutsNull() timeouts.Value {
+	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+	})}
+}
+
+// ModifyPlan plans the node groups by name, decides between scaling in place
+// and replacing, shows the instances a scale-down removes, and runs the
+// plugin's validate (create) or validate_scaling (count changes) so that
+// `terraform plan` fails with the plugin's message on the attribute.
+func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, config clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *clusterModel
+	if !req.State.Raw.IsNull() {
+		state = &clusterModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	cfgGroups := map[string]clusterNodeGroupModel{}
+	if !config.NodeGroups.IsNull() && !config.NodeGroups.IsUnknown() {
+		resp.Diagnostics.Append(config.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
+	}
+	stGroups := map[string]clusterNodeGroupModel{}
+	if state != nil && !state.NodeGroups.IsNull() {
+		resp.Diagnostics.Append(state.NodeGroups.ElementsAs(ctx, &stGroups, false)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	planned := map[string]clusterNodeGroupModel{}
+	scaling := false
+	var replace []path.Path
+	switch {
+	case config.NodeGroups.IsUnknown():
+		// Known only at apply: nothing to plan per group.
+	case config.NodeGroups.IsNull() && state != nil:
+		planned = stGroups // the template's groups, unchanged
+	case config.NodeGroups.IsNull():
+		plan.NodeGroups = types.MapUnknown(nodeGroupObjectType())
+	default:
+		for name, cfg := range cfgGroups {
+			p := path.Root("node_groups").AtMapKey(name)
+			g := cfg
+			g.InstancesToBeRemoved = types.ListValueMust(types.StringType, nil)
+			prior, exists := stGroups[name]
+			if !exists {
+				g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, nil)
+				g.Instances = types.ListUnknown(instanceType)
+				if state != nil {
+					scaling = true // a new node group is added in place
+				}
+				planned[name] = g
+				continue
+			}
+			g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, &prior.nodeGroupFields)
+			for _, f := range changedFields(cfg.nodeGroupFields, prior.nodeGroupFields) {
+				replace = append(replace, p.AtName(f))
+			}
+			if cfg.NodeGroupTemplateID.IsNull() {
+				g.NodeGroupTemplateID = prior.NodeGroupTemplateID
+			} else if !cfg.NodeGroupTemplateID.Equal(prior.NodeGroupTemplateID) {
+				replace = append(replace, p.AtName("node_group_template_id"))
+			}
+			if cfg.Count.IsNull() {
+				g.Count = prior.Count
+			}
+			if g.Count.Equal(prior.Count) {
+				g.Instances = prior.Instances
+				if !prior.InstancesToBeRemoved.IsNull() {
+					g.InstancesToBeRemoved = prior.InstancesToBeRemoved
+				}
+			} else {
+				g.Instances = types.ListUnknown(instanceType)
+				scaling = true
+			}
+			planned[name] = g
+		}
+		for name := range stGroups {
+			if _, ok := cfgGroups[name]; !ok {
+				replace = append(replace, path.Root("node_groups").AtMapKey(name))
+			}
+		}
+	}
+	if len(planned) > 0 {
+		mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
+		resp.Diagnostics.Append(d...)
+		plan.NodeGroups = mv
+	}
+	if state != nil && len(replace) > 0 {
+		resp.RequiresReplace = append(resp.RequiresReplace, replace...)
+	}
+
+	switch {
+	case state == nil:
+		r.validateCreate(ctx, &plan, &config, &resp.Diagnostics)
+	case len(replace) == 0 && !resp.RequiresReplace.Contains(path.Root("name")) && scaling:
+		r.planScale(ctx, &plan, state, planned, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// validateCreate runs the engine's ValidateSpec on the planned cluster; it
+// skips silently while something it needs is unknown.
+func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clusterModel, diags *diagsT) {
+	if !allKnown(config.Name, config.PluginName, config.PluginVersion, config.ClusterTemplateID, config.DefaultImageID,
+		config.ClusterConfigs, config.AntiAffinity, config.NodeGroups) || !nodeGroupsKnown(ctx, config.NodeGroups) {
+		tflog.Debug(ctx, "Cluster validation deferred to apply: some values are known only then")
+		return
+	}
+	var st sahara.Store
+	if needsStore(ctx, config) {
+		b, d := r.data.Backend(ctx)
+		diags.Append(d...)
+		if diags.HasError() {
+			return
+		}
+		st = b.Store
+	}
+	spec, d := r.resolveSpec(ctx, st, plan)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	eng, err := r.data.OfflineEngine(ctx)
+	if err == nil {
+		err = eng.ValidateSpec(ctx, spec)
+	}
+	for _, e := range errorMessages(err) {
+		if e != nil {
+			diags.AddAttributeError(clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
+		}
+	}
+}
+
+// planScale shows the victims of a scale-down and runs validate_scaling.
+func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterModel, planned map[string]clusterNodeGroupModel, diags *diagsT) {
+	for _, g := range planned {
+		if g.Count.IsUnknown() || g.InstancesToRemove.IsUnknown() {
+			return // known at apply
+		}
+	}
+	b, d := r.data.Backend(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
+		return // gone: the refresh already planned a new cluster, or the store failed
+	}
+	c.Link()
+	sr, d := r.scaleRequest(ctx, b.Store, &c, plan, state)
+	diags.Append(d...)
+	if diags.HasError() || sr == nil {
+		return
+	}
+	eng, err := r.data.OfflineEngine(ctx)
+	if err != nil {
+		diags.AddError("Engine Error", err.Error())
+		return
+	}
+	if err := eng.ValidateScaling(ctx, &c, *sr); err != nil {
+		spec := c.ClusterSpec
+		for _, e := range errorMessages(err) {
+			diags.AddAttributeError(clusterErrorPath(spec, e), errorTitle(e, "Invalid Scaling"), e.Error())
+		}
+		return
+	}
+	sp, err := eng.PlanScale(&c, *sr)
+	if err != nil {
+		diags.AddAttributeError(path.Root("node_groups"), errorTitle(err, "Invalid Scaling"), err.Error())
+		return
+	}
+	victims := victimNames(sp)
+	for name, g := range planned {
+		g.InstancesToBeRemoved = listOrEmpty(victims[name])
+		planned[name] = g
+		if len(victims[name]) > 0 {
+			tflog.Info(ctx, fmt.Sprintf("Node group %s: %d instance(s) will be removed", name, len(victims[name])),
+				map[string]any{"cluster_id": c.ID, "instances": victims[name]})
+		}
+	}
+	mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
+	diags.Append(d...)
+	plan.NodeGroups = mv
+}
+
+// resolveSpec builds the merged cluster spec: cluster template first, then
+// the cluster's values, node groups resolved with their node group templates.
+// st may be nil when nothing references a template.
+func (r *clusterResource) resolveSpec(ctx context.Context, st sahara.Store, m *clusterModel) (sahara.ClusterSpec, diagsT) {
+	var diags diagsT
+	req := sahara.ClusterSpec{
+		Name:                     m.Name.ValueString(),
+		Description:              m.Description.ValueString(),
+		PluginName:               m.PluginName.ValueString(),
+		PluginVersion:            m.PluginVersion.ValueString(),
+		ClusterTemplateID:        m.ClusterTemplateID.ValueString(),
+		DefaultImageID:           m.DefaultImageID.ValueString(),
+		NeutronManagementNetwork: m.NeutronManagementNetwork.ValueString(),
+		UserKeypairID:            m.UserKeypairID.ValueString(),
+		AntiAffinity:             stringList(ctx, m.AntiAffinity, &diags),
+		ClusterConfigs:           configsFrom(ctx, m.ClusterConfigs, &diags),
+		IsPublic:                 m.IsPublic.ValueBool(),
+		IsProtected:              m.IsProtected.ValueBool(),
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	if !m.NodeGroups.IsNull() && !m.NodeGroups.IsUnknown() {
+		diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
+		for _, name := range sortedNames(groups) {
+			g := groups[name]
+			spec, d := g.nodeGroupFields.spec(ctx)
+			diags.Append(d...)
+			spec.Name = name
+			spec.Count = int(g.Count.ValueInt64())
+			spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()
+			req.NodeGroups = append(req.NodeGroups, spec)
+		}
+	}
+	var tmpl *sahara.ClusterTemplate
+	if req.ClusterTemplateID != "" {
+		tmpl = &sahara.ClusterTemplate{}
+		if !storeGet(ctx, st, sahara.KindClusterTemplate, req.ClusterTemplateID, tmpl, &diags) {
+			if !diags.HasError() {
+				diags.AddAttributeError(path.Root("cluster_template_id"), "Cluster Template Not Found",
+					fmt.Sprintf("Cluster template %s not found in the template store (container %q). Check the ID, or create it with saharagen_cluster_template.",
+						req.ClusterTemplateID, r.data.settings.TemplateStoreContainer))
+			}
+			return req, diags
+		}
+		if tmpl.PluginName != req.PluginName || tmpl.PluginVersion != req.PluginVersion {
+			diags.AddAttributeError(path.Root("plugin_name"), "Plugin Mismatch",
+				fmt.Sprintf("Cluster template %s is for plugin %s %s, but the cluster asks for %s %s; use the template's plugin and version.",
+					tmpl.ID, tmpl.PluginName, tmpl.PluginVersion, req.PluginName, req.PluginVersion))
+			return req, diags
+		}
+	}
+	spec := sahara.ResolveClusterSpec(tmpl, req)
+	ngts := map[string]*sahara.NodeGroupTemplate{}
+	for i, ng := range spec.NodeGroups {
+		resolved, ok := resolveNodeGroup(ctx, st, ngts, ng, path.Root("node_groups").AtMapKey(ng.Name).AtName("node_group_template_id"), &diags)
+		if !ok {
+			return spec, diags
+		}
+		if g, ok := groups[ng.Name]; ok {
+			applyExplicit(&resolved, g.nodeGroupFields)
+		}
+		spec.NodeGroups[i] = resolved
+	}
+	return spec, diags
+}
+
+// resolveNodeGroup merges a node group with the template it references.
+func resolveNodeGroup(ctx context.Context, st sahara.Store, cache map[string]*sahara.NodeGroupTemplate, ng sahara.NodeGroupSpec, p path.Path, diags *diagsT) (sahara.NodeGroupSpec, bool) {
+	if ng.NodeGroupTemplateID == "" {
+		return ng, true
+	}
+	ngt, ok := cache[ng.NodeGroupTemplateID]
+	if !ok {
+		ngt = &sahara.NodeGroupTemplate{}
+		if st == nil || !storeGet(ctx, st, sahara.KindNodeGroupTemplate, ng.NodeGroupTemplateID, ngt, diags) {
+			if !diags.HasError() {
+				diags.AddAttributeError(p, "Node Group Template Not Found",
+					fmt.Sprintf("Node group template %s (node group %q) not found in the template store. Check the ID, or create it with saharagen_node_group_template.",
+						ng.NodeGroupTemplateID, ng.Name))
+			}
+			return ng, false
+		}
+		cache[ng.NodeGroupTemplateID] = ngt
+	}
+	return sahara.ResolveNodeGroup(ngt, ng), true
+}
+
+// scaleRequest compares the planned node groups with the cluster record; nil
+// when no count changes and no group is added.
+func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *sahara.Cluster, plan, _ *clusterModel) (*sahara.ScaleRequest, diagsT) {
+	var diags diagsT
+	if plan.NodeGroups.IsNull() || plan.NodeGroups.IsUnknown() {
+		return nil, diags
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	diags.Append(plan.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	sr := sahara.ScaleRequest{Resize: map[string]int{}, Remove: map[string][]string{}}
+	ngts := map[string]*sahara.NodeGroupTemplate{}
+	for _, name := range sortedNames(groups) {
+		g := groups[name]
+		count := int(g.Count.ValueInt64())
+		if ng := c.NodeGroup(name); ng != nil {
+			if count == ng.Count {
+				continue
+			}
+			sr.Resize[name] = count
+			for _, ref := range stringList(ctx, g.InstancesToRemove, &diags) {
+				if in := c.Instance(ref); in != nil && in.NodeGroup() == ng {
+					sr.Remove[name] = append(sr.Remove[name], ref)
+				}
+			}
+			continue
+		}
+		spec, d := g.nodeGroupFields.spec(ctx)
+		diags.Append(d...)
+		spec.Name, spec.Count = name, count
+		spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()
+		spec, ok := resolveNodeGroup(ctx, st, ngts, spec, path.Root("node_groups").AtMapKey(name).AtName("node_group_template_id"), &diags)
+		if !ok {
+			return nil, diags
+		}
+		applyExplicit(&spec, g.nodeGroupFields)
+		sr.Add = append(sr.Add, spec)
+	}
+	if len(sr.Resize) == 0 && len(sr.Add) == 0 {
+		return nil, diags
+	}
+	return &sr, diags
+}
+
+func sortedNames[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func allKnown(vals ...attr.Value) bool {
+	for _, v := range vals {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeGroupsKnown reports whether every configured node group is fully known.
+func nodeGroupsKnown(ctx context.Context, m types.Map) bool {
+	if m.IsNull() {
+		return true
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	if d := m.ElementsAs(ctx, &groups, false); d.HasError() {
+		return false
+	}
+	for _, g := range groups {
+		if g.NodeGroupTemplateID.IsUnknown() || g.Count.IsUnknown() {
+			return false
+		}
+		for _, v := range fieldValues(&g.nodeGroupFields) {
+			if v.IsUnknown() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// needsStore reports whether the configuration references stored templates.
+func needsStore(ctx context.Context, m *clusterModel) bool {
+	if !m.ClusterTemplateID.IsNull() {
+		return true
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	_ = m.NodeGroups.ElementsAs(ctx, &groups, false)
+	for _, g := range groups {
+		if !g.NodeGroupTemplateID.IsNull() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,69 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// kindTitle names a store kind in diagnostics.
+var kindTitle = map[string]string{
+	sahara.KindNodeGroupTemplate: "node group template",
+	sahara.KindClusterTemplate:   "cluster template",
+	sahara.KindCluster:           "cluster record",
+}
+
+// storeGet reads an object; found is false when it does not exist.
+func storeGet(ctx context.Context, st sahara.Store, kind, id string, v any, diags *diagsT) (found bool) {
+	err := st.Get(ctx, kind, id, v)
+	if errors.Is(err, sahara.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		diags.AddError("Template Store Error",
+			fmt.Sprintf("Reading %s %q from the template store failed. Check that the object-store container "+
+				"(template_store_container) exists and is readable with these credentials.\n\n%v", kindTitle[kind], id, err))
+		return false
+	}
+	return true
+}
+
+// storePut writes an object.
+func storePut(ctx context.Context, st sahara.Store, kind, id string, v any, diags *diagsT) {
+	if err := st.Put(ctx, kind, id, v); err != nil {
+		diags.AddError("Template Store Error",
+			fmt.Sprintf("Writing %s %q to the template store failed. Check that the object-store container "+
+				"(template_store_container) is writable with these credentials and that the object-store quota is not exhausted.\n\n%v", kindTitle[kind], id, err))
+	}
+}
+
+func newID(diags *diagsT) string {
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		diags.AddError("ID Generation Error", "Reading random bytes for a new ID failed.\n\n"+err.Error())
+	}
+	return id
+}
+
+func timeValue(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
+
+func protectedError(kind, id, action string) string {
+	return fmt.Sprintf("%s with id '%s' could not be %s because it's marked as protected. Set is_protected = false first (that change alone is allowed), apply, then retry.", kind, id, action)
+}
+
+// staticRegistry is the registry of this build's plugins, for checks that run
+// before the provider is configured (ValidateConfig).
+func staticRegistry() (*sahara.Registry, error) {
+	return sahara.NewRegistry(registeredPlugins()...)
+}

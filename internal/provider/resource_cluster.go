@@ -1,0 +1,465 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*clusterResource)(nil)
+	_ resource.ResourceWithImportState    = (*clusterResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*clusterResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*clusterResource)(nil)
+)
+
+// Default operation timeouts (Sahara's own waits are hours; a small cluster takes minutes).
+const (
+	defaultCreateTimeout = 60 * time.Minute
+	defaultUpdateTimeout = 60 * time.Minute
+	defaultDeleteTimeout = 30 * time.Minute
+)
+
+// NewClusterResource is the saharagen_cluster resource.
+func NewClusterResource() resource.Resource { return &clusterResource{} }
+
+type clusterResource struct {
+	data *providerData
+}
+
+type clusterModel struct {
+	ID                       types.String   `tfsdk:"id"`
+	Name                     types.String   `tfsdk:"name"`
+	PluginName               types.String   `tfsdk:"plugin_name"`
+	PluginVersion            types.String   `tfsdk:"plugin_version"`
+	ClusterTemplateID        types.String   `tfsdk:"cluster_template_id"`
+	Description              types.String   `tfsdk:"description"`
+	DefaultImageID           types.String   `tfsdk:"default_image_id"`
+	UserKeypairID            types.String   `tfsdk:"user_keypair_id"`
+	NeutronManagementNetwork types.String   `tfsdk:"neutron_management_network"`
+	ClusterConfigs           types.Map      `tfsdk:"cluster_configs"`
+	AntiAffinity             types.List     `tfsdk:"anti_affinity"`
+	IsPublic                 types.Bool     `tfsdk:"is_public"`
+	IsProtected              types.Bool     `tfsdk:"is_protected"`
+	NodeGroups               types.Map      `tfsdk:"node_groups"`
+	Status                   types.String   `tfsdk:"status"`
+	StatusDescription        types.String   `tfsdk:"status_description"`
+	Info                     types.Map      `tfsdk:"info"`
+	ManagementPublicKey      types.String   `tfsdk:"management_public_key"`
+	ManagementPrivateKey     types.String   `tfsdk:"management_private_key"`
+	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
+}
+
+type clusterNodeGroupModel struct {
+	NodeGroupTemplateID types.String `tfsdk:"node_group_template_id"`
+	Count               types.Int64  `tfsdk:"count"`
+	InstancesToRemove   types.List   `tfsdk:"instances_to_remove"`
+	nodeGroupFields
+	Instances            types.List `tfsdk:"instances"`
+	InstancesToBeRemoved types.List `tfsdk:"instances_to_be_removed"`
+}
+
+type instanceModel struct {
+	Name         types.String `tfsdk:"name"`
+	ID           types.String `tfsdk:"id"`
+	InternalIP   types.String `tfsdk:"internal_ip"`
+	ManagementIP types.String `tfsdk:"management_ip"`
+	Volumes      types.List   `tfsdk:"volumes"`
+	HostKey      types.String `tfsdk:"host_key"`
+	Status       types.String `tfsdk:"status"`
+}
+
+var instanceType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"name": types.StringType, "id": types.StringType, "internal_ip": types.StringType, "management_ip": types.StringType,
+	"volumes": types.ListType{ElemType: types.StringType}, "host_key": types.StringType, "status": types.StringType,
+}}
+
+func (r *clusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_cluster"
+}
+
+func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = clusterSchemaV0(ctx)
+}
+
+const (
+	replaces    = " Changing it replaces the cluster."
+	replacesNG  = " Changing it on an existing node group replaces the cluster (set `count` to scale in place)."
+	fromTmplDoc = " When unset, taken from the cluster template."
+)
+
+func clusterSchemaV0(ctx context.Context) schema.Schema {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	replaceKeep := []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()}
+	ngAttrs := nodeGroupFieldAttributes(ngNested, replacesNG)
+	ngAttrs["node_group_template_id"] = schema.StringAttribute{Optional: true, Computed: true,
+		MarkdownDescription: "ID of a `saharagen_node_group_template` the node group is based on; fields set here override the template's." + replacesNG}
+	ngAttrs["count"] = schema.Int64Attribute{Optional: true, Computed: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
+		MarkdownDescription: "Number of instances. Required for each node group written in `node_groups`. **Changing it scales the cluster in place** " +
+			"(Sahara's scale: new instances are configured by the plugin, removed ones are decommissioned first); the plan shows the instances " +
+			"that will be removed in `instances_to_be_removed`, and fails when the plugin's validate_scaling refuses the new layout."}
+	ngAttrs["instances_to_remove"] = schema.ListAttribute{Optional: true, ElementType: types.StringType,
+		Validators: []validator.List{listvalidator.UniqueValues()},
+		MarkdownDescription: "Instances (names or server IDs) to remove first when `count` goes down, as Sahara's `resize_node_groups[].instances`; " +
+			"the rest are chosen by the engine (highest index first). Names of instances that no longer exist are ignored. Changing it alone does nothing to the cluster."}
+	ngAttrs["instances"] = schema.ListNestedAttribute{Computed: true,
+		MarkdownDescription: "The node group's instances, in index order.",
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"name":          schema.StringAttribute{Computed: true, MarkdownDescription: "Instance name, `<cluster>-<node group>-<index>` (also its hostname)."},
+			"id":            schema.StringAttribute{Computed: true, MarkdownDescription: "Nova server ID."},
+			"internal_ip":   schema.StringAttribute{Computed: true, MarkdownDescription: "Fixed IP on the cluster network."},
+			"management_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "IP the provider reaches the instance on: the floating IP when there is one, else the internal IP."},
+			"volumes":       schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "IDs of the Cinder volumes attached to the instance."},
+			"host_key":      schema.StringAttribute{Computed: true, MarkdownDescription: "The instance's SSH host key (authorized_keys format), pinned at first contact and verified on every later connection."},
+			"status":        schema.StringAttribute{Computed: true, MarkdownDescription: "Server status last seen in the cloud (`ACTIVE`, `ERROR`, …); `" + sahara.CloudStatusMissing + "` when the server no longer exists."},
+		}}}
+	ngAttrs["instances_to_be_removed"] = schema.ListAttribute{Computed: true, ElementType: types.StringType,
+		MarkdownDescription: "In a plan: the names of the instances this update removes from the node group, in removal order " +
+			"(`instances_to_remove` first, then the engine's choice). After apply: those the last update removed."}
+
+	return schema.Schema{
+		MarkdownDescription: "A data-processing cluster provisioned the way Sahara does it: validated against the plugin at plan time, " +
+			"servers, volumes and networking created on OpenStack (every object tagged with the cluster's ID), then configured and started " +
+			"by the plugin over SSH. Progress is logged at INFO (`TF_LOG=INFO`): each status (`" + strings.Join(clusterStatuses()[1:9], "` → `") +
+			"`) and per-step instance counts.\n\n" +
+			"**In place:** a node group's `count`, a new node group, `instances_to_remove`, `description`, `is_public`, `is_protected`, `timeouts`. " +
+			"**Replace:** every other attribute, including any other field of an existing node group and removing a node group " +
+			"(set its `count` to 0 to empty it in place).\n\n" +
+			"A failed create keeps the cluster in state with `status` `Error` and the reason in `status_description`; Terraform marks it tainted, " +
+			"and the next apply deletes every object tagged with it before creating a new one.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Cluster ID (a UUID); every cloud object of the cluster carries it (`" + sahara.TagCluster + "`).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"name": schema.StringAttribute{Required: true, PlanModifiers: replace,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
+				MarkdownDescription: "Cluster name, " + hostnameRule + "; instance hostnames are `<name>-<node group>-<index>`." + replaces},
+			"plugin_name": schema.StringAttribute{Required: true, PlanModifiers: replace,
+				Validators:          []validator.String{stringvalidator.OneOf(pluginNames()...)},
+				MarkdownDescription: "Data-processing plugin: one of " + docList(pluginNames()) + "." + replaces},
+			"plugin_version": schema.StringAttribute{Required: true, PlanModifiers: replace,
+				MarkdownDescription: "Plugin version (Sahara's `hadoop_version`)." + replaces},
+			"cluster_template_id": schema.StringAttribute{Optional: true, PlanModifiers: replace,
+				MarkdownDescription: "A `saharagen_cluster_template` to start from: its fields come first, the cluster's own values replace them, " +
+					"`node_groups` given here replace the template's list, cluster configs are merged." + replaces},
+			"description": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				MarkdownDescription: "Free-form description." + inPlace},
+			"default_image_id": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceKeep,
+				MarkdownDescription: "Image of node groups that set none; it must be registered (`saharagen_image`) with the plugin's required tags." + fromTmplDoc + replaces},
+			"user_keypair_id": schema.StringAttribute{Optional: true, PlanModifiers: replace,
+				Validators:          []validator.String{stringvalidator.RegexMatches(keypairNameRE, "must be a Nova keypair name (letters, digits, '-', '_', ' ')")},
+				MarkdownDescription: "Nova keypair whose public key is also authorized on the instances, for your own logins." + replaces},
+			"neutron_management_network": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceKeep,
+				MarkdownDescription: "Neutron network (ID) the instances are attached to." + fromTmplDoc + replaces},
+			"cluster_configs": schema.MapAttribute{Optional: true, ElementType: configsType.ElemType,
+				PlanModifiers: []planmodifier.Map{mapRequiresReplace()}, Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
+				MarkdownDescription: configsDoc + " Merged over the cluster template's." + replaces},
+			"anti_affinity": schema.ListAttribute{Optional: true, Computed: true, ElementType: types.StringType,
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown(), listplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Processes whose instances must run on different hosts (a Nova anti-affinity server group)." + fromTmplDoc + replaces},
+			"is_public": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Visible to other projects that share the template store." + inPlace},
+			"is_protected": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "A protected cluster cannot be scaled or deleted until this is set back to false (that change alone is allowed)." + inPlace},
+			"node_groups": schema.MapNestedAttribute{Optional: true, Computed: true,
+				Validators: []validator.Map{mapvalidator.KeysAre(stringvalidator.RegexMatches(hostnameRE, "node group names must be "+hostnameRule))},
+				MarkdownDescription: "Node groups by name: each either references a node group template (`node_group_template_id`) or is written inline " +
+					"(`flavor_id`, `node_processes`), with `count`. When unset, the cluster template's node groups are used.",
+				NestedObject: schema.NestedAttributeObject{Attributes: ngAttrs}},
+			"status": schema.StringAttribute{Computed: true,
+				MarkdownDescription: "Sahara status of the cluster: one of " + docList(clusterStatuses()) + "."},
+			"status_description": schema.StringAttribute{Computed: true, MarkdownDescription: "Why the cluster is in its status (the error of a failed operation)."},
+			"info": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.StringType},
+				MarkdownDescription: "What the plugin tells users, by section then key, e.g. web UI URLs (`info[\"HDFS\"][\"Web UI\"]`)."},
+			"management_public_key": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Public half of the per-cluster management key, authorized on every instance."},
+			"management_private_key": schema.StringAttribute{Computed: true, Sensitive: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Private half of the management key (PEM): the provider logs in with it; anyone with the state can too. Never logged."},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks what needs neither the plugin nor the cloud.
+func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m clusterModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.NodeGroups.IsNull() && m.ClusterTemplateID.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("node_groups"), "Missing Node Groups",
+			"A cluster needs node groups: set node_groups, or cluster_template_id to use a cluster template's node groups.")
+	}
+	if m.NodeGroups.IsNull() || m.NodeGroups.IsUnknown() {
+		return
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	resp.Diagnostics.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	for name, g := range groups {
+		p := path.Root("node_groups").AtMapKey(name)
+		if g.Count.IsNull() {
+			resp.Diagnostics.AddAttributeError(p.AtName("count"), "Missing Node Group Count",
+				fmt.Sprintf("Node group %q needs count (the number of instances, 0 or more).", name))
+		}
+		if g.NodeGroupTemplateID.IsNull() {
+			if g.FlavorID.IsNull() {
+				resp.Diagnostics.AddAttributeError(p.AtName("flavor_id"), "Missing Flavor",
+					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set flavor_id.", name))
+			}
+			if g.NodeProcesses.IsNull() {
+				resp.Diagnostics.AddAttributeError(p.AtName("node_processes"), "Missing Node Processes",
+					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set node_processes.", name))
+			}
+		}
+	}
+}
+
+func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	b, d := r.data.Backend(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	spec, d := r.resolveSpec(ctx, b.Store, &plan)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_name": spec.Name}, rec.observe)
+	if err != nil {
+		resp.Diagnostics.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
+		return
+	}
+	c, err := eng.NewCluster(spec)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())
+		return
+	}
+	// The record exists before any cloud object, so an interrupted apply
+	// can always be found and deleted.
+	storePut(ctx, b.Store, sahara.KindCluster, c.ID, c, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tflogInfo(ctx, "Creating cluster", map[string]any{"cluster_id": c.ID, "instances": countInstances(spec)})
+	createErr := eng.Create(opCtx, c)
+	rec.flush(ctx, c, &resp.Diagnostics)
+
+	state := clusterModelFrom(ctx, c, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	if createErr != nil || c.Status == sahara.StatusError {
+		reason := c.StatusDescription
+		if createErr != nil {
+			reason = createErr.Error()
+		}
+		resp.Diagnostics.AddError("Cluster Provisioning Error",
+			fmt.Sprintf("Creating cluster %q (%s) failed in status %s. The cluster is kept in state with status Error and is tainted: "+
+				"fix the cause and run `terraform apply` again to delete it and create a new one, or `terraform destroy` to remove it. "+
+				"Everything created so far is tagged %s=%s.\n\n%s", c.Name, c.ID, lastStatus(c), sahara.TagCluster, c.ID, reason))
+	}
+}
+
+func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state clusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	b, d := r.data.Backend(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			tflogInfo(ctx, "Cluster record not found: removing the cluster from state", map[string]any{"cluster_id": state.ID.ValueString()})
+			resp.State.RemoveResource(ctx)
+		}
+		return
+	}
+	c.Link()
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	if err == nil {
+		err = eng.Refresh(ctx, &c)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cluster Refresh Error",
+			fmt.Sprintf("Reading the servers of cluster %s from the cloud failed; check the cloud's compute API and retry.\n\n%v", c.ID, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, clusterModelFrom(ctx, &c, &state, &resp.Diagnostics))...)
+}
+
+func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	b, d := r.data.Backend(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError("Cluster Not Found", "The record of cluster "+state.ID.ValueString()+
+				" disappeared from the template store during this run. Run `terraform apply` again: the refresh will notice and plan a new cluster.")
+		}
+		return
+	}
+	c.Link()
+	scale, d := r.scaleRequest(ctx, b.Store, &c, &plan, &state)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if c.IsProtected && plan.IsProtected.ValueBool() && scale != nil {
+		resp.Diagnostics.AddError("Protected Cluster", protectedError("Cluster", c.ID, "scaled"))
+		return
+	}
+	c.Description = plan.Description.ValueString()
+	c.IsPublic = plan.IsPublic.ValueBool()
+	c.IsProtected = plan.IsProtected.ValueBool()
+	var removed map[string][]string
+	var scaleErr error
+	if scale != nil {
+		rec := newRecorder(ctx, b.Store)
+		eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+		if err != nil {
+			resp.Diagnostics.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
+			return
+		}
+		sp, err := eng.PlanScale(&c, *scale)
+		if err == nil {
+			removed = victimNames(sp)
+			opCtx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			tflogInfo(ctx, "Scaling cluster", map[string]any{"cluster_id": c.ID, "resize": scale.Resize, "add": len(scale.Add)})
+			err = eng.Scale(opCtx, &c, *scale)
+		}
+		scaleErr = err
+		rec.flush(ctx, &c, &resp.Diagnostics)
+	} else {
+		c.UpdatedAt = time.Now().UTC()
+		storePut(ctx, b.Store, sahara.KindCluster, c.ID, &c, &resp.Diagnostics)
+	}
+	newState := clusterModelFrom(ctx, &c, &plan, &resp.Diagnostics)
+	setRemoved(ctx, &newState, &plan, removed, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, newState)...)
+	if scaleErr != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("node_groups"), errorTitle(scaleErr, "Cluster Scaling Error"),
+			fmt.Sprintf("Scaling cluster %q (%s) failed; its status is now %s and the state shows the instances it has. "+
+				"Fix the cause and run `terraform apply` again.\n\n%v", c.Name, c.ID, c.Status, scaleErr))
+	}
+}
+
+func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state clusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	b, d := r.data.Backend(ctx)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		// No record: still remove whatever carries the cluster's tag.
+		c = sahara.Cluster{ID: state.ID.ValueString()}
+		c.Name = state.Name.ValueString()
+		c.PluginName, c.PluginVersion = state.PluginName.ValueString(), state.PluginVersion.ValueString()
+	}
+	c.Link()
+	if c.IsProtected {
+		resp.Diagnostics.AddError("Protected Cluster", protectedError("Cluster", c.ID, "deleted"))
+		return
+	}
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	if err == nil {
+		opCtx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		tflogInfo(ctx, "Deleting cluster", map[string]any{"cluster_id": c.ID, "instances": len(c.Instances())})
+		err = eng.Delete(opCtx, &c)
+	}
+	if err != nil {
+		rec.flush(ctx, &c, &resp.Diagnostics)
+		resp.Diagnostics.AddError("Cluster Deletion Error",
+			fmt.Sprintf("Deleting cluster %q (%s) failed; it stays in state. Deletion is resumable: run `terraform destroy` again. "+
+				"Objects left in the cloud carry %s=%s.\n\n%v", c.Name, c.ID, sahara.TagCluster, c.ID, err))
+		return
+	}
+	if err := b.Store.Delete(ctx, sahara.KindCluster, c.ID); err != nil {
+		resp.Diagnostics.AddError("Template Store Error",
+			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
+	}
+}
+
+func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// lastStatus is the status the failed operation stopped in, from the record's progress.
+func lastStatus(c *sahara.Cluster) string {
+	if c.Status != "" {
+		return string(c.Status)
+	}
+	return "unknown"
+}
+
+func countInstances(spec sahara.ClusterSpec) int {
+	n := 0
+	for _, ng := range spec.NodeGroups {
+		n += ng.Count
+	}
+	return n
+}
+
+// isNotFound reports a missing object.
+func isNotFound(err error) bool { return errors.Is(err, sahara.ErrNotFound) }

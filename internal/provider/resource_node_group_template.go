@@ -1,0 +1,254 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*nodeGroupTemplateResource)(nil)
+	_ resource.ResourceWithImportState    = (*nodeGroupTemplateResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*nodeGroupTemplateResource)(nil)
+)
+
+// NewNodeGroupTemplateResource is the saharagen_node_group_template resource.
+func NewNodeGroupTemplateResource() resource.Resource { return &nodeGroupTemplateResource{} }
+
+type nodeGroupTemplateResource struct {
+	data *providerData
+}
+
+type nodeGroupTemplateModel struct {
+	ID            types.String `tfsdk:"id"`
+	Name          types.String `tfsdk:"name"`
+	PluginName    types.String `tfsdk:"plugin_name"`
+	PluginVersion types.String `tfsdk:"plugin_version"`
+	Description   types.String `tfsdk:"description"`
+	IsPublic      types.Bool   `tfsdk:"is_public"`
+	IsProtected   types.Bool   `tfsdk:"is_protected"`
+	nodeGroupFields
+	CreatedAt types.String `tfsdk:"created_at"`
+	UpdatedAt types.String `tfsdk:"updated_at"`
+}
+
+func (r *nodeGroupTemplateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_node_group_template"
+}
+
+func (r *nodeGroupTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = nodeGroupTemplateSchemaV0()
+}
+
+const inPlace = " Changes are applied in place."
+
+func nodeGroupTemplateSchemaV0() schema.Schema {
+	attrs := nodeGroupFieldAttributes(ngTemplate, inPlace)
+	attrs["id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "ID of the template (a UUID).",
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
+	attrs["name"] = schema.StringAttribute{Required: true,
+		Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
+		MarkdownDescription: "Name of the template, " + hostnameRule + "." + inPlace}
+	for k, v := range pluginAttributes(inPlace) {
+		attrs[k] = v
+	}
+	for k, v := range templateCommonAttributes(inPlace) {
+		attrs[k] = v
+	}
+	return schema.Schema{
+		MarkdownDescription: "A Sahara node group template: a reusable description of a group of instances (flavor, image, " +
+			"processes, volumes, networking) for one plugin version. It is checked against the plugin at plan time " +
+			"(processes known to the plugin and version, configs known and of the right type) and stored in the template " +
+			"store (an object-store container). Every attribute is updatable in place. Cluster templates and clusters keep the copy " +
+			"they were created with, as in Sahara.",
+		Attributes: attrs,
+	}
+}
+
+// pluginAttributes are plugin_name and plugin_version.
+func pluginAttributes(note string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"plugin_name": schema.StringAttribute{Required: true,
+			Validators:          []validator.String{stringvalidator.OneOf(pluginNames()...)},
+			MarkdownDescription: "Data-processing plugin: one of " + docList(pluginNames()) + "." + note},
+		"plugin_version": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			MarkdownDescription: "Version of the plugin (Sahara's `hadoop_version` in API v1); see the `versions` of the `saharagen_plugin` data source." + note},
+	}
+}
+
+// templateCommonAttributes are description, is_public, is_protected, created_at and updated_at.
+func templateCommonAttributes(note string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"description": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			MarkdownDescription: "Free-form description." + note},
+		"is_public": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			MarkdownDescription: "Visible to other projects that share the template store." + note},
+		"is_protected": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			MarkdownDescription: "Protected objects cannot be changed or deleted until this is set back to false (that change alone is allowed)." + note},
+		"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time (RFC 3339).",
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+		"updated_at": schema.StringAttribute{Computed: true, MarkdownDescription: "Time of the last change (RFC 3339)."},
+	}
+}
+
+func (r *nodeGroupTemplateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks processes and configs against the plugin; it needs no cloud.
+func (r *nodeGroupTemplateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || m.PluginName.IsUnknown() || m.PluginVersion.IsUnknown() ||
+		m.NodeProcesses.IsUnknown() || m.NodeConfigs.IsUnknown() {
+		return
+	}
+	spec, diags := m.nodeGroupFields.spec(ctx)
+	resp.Diagnostics.Append(diags...)
+	reg, err := staticRegistry()
+	if err != nil {
+		return
+	}
+	p, perrs := pluginFor(reg, m.PluginName.ValueString(), m.PluginVersion.ValueString())
+	if p != nil {
+		known, err := pluginConfigs(p, m.PluginVersion.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddError("Plugin Error", err.Error())
+			return
+		}
+		perrs = append(perrs, checkNodeGroup(p, m.PluginVersion.ValueString(), known, spec, path.Empty())...)
+	}
+	addPathErrors(&resp.Diagnostics, "Invalid Node Group Template", perrs)
+}
+
+func (r *nodeGroupTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	b, diags := r.data.Backend(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t := m.template(ctx, &resp.Diagnostics)
+	t.ID = newID(&resp.Diagnostics)
+	t.CreatedAt = time.Now().UTC()
+	t.UpdatedAt = t.CreatedAt
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	storePut(ctx, b.Store, sahara.KindNodeGroupTemplate, t.ID, t, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, nodeGroupTemplateModelFrom(t))...)
+}
+
+func (r *nodeGroupTemplateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	b, diags := r.data.Backend(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var t sahara.NodeGroupTemplate
+	if !storeGet(ctx, b.Store, sahara.KindNodeGroupTemplate, m.ID.ValueString(), &t, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			resp.State.RemoveResource(ctx) // deleted outside Terraform
+		}
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, nodeGroupTemplateModelFrom(&t))...)
+}
+
+func (r *nodeGroupTemplateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	b, diags := r.data.Backend(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.IsProtected.ValueBool() && plan.IsProtected.ValueBool() {
+		resp.Diagnostics.AddError("Protected Node Group Template", protectedError("NodeGroup template", state.ID.ValueString(), "updated"))
+		return
+	}
+	var old sahara.NodeGroupTemplate
+	if !storeGet(ctx, b.Store, sahara.KindNodeGroupTemplate, state.ID.ValueString(), &old, &resp.Diagnostics) && !resp.Diagnostics.HasError() {
+		resp.Diagnostics.AddError("Node Group Template Not Found",
+			"The template "+state.ID.ValueString()+" was deleted from the template store during this run. Run `terraform apply` again to recreate it.")
+	}
+	t := plan.template(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t.ID, t.CreatedAt, t.UpdatedAt = old.ID, old.CreatedAt, time.Now().UTC()
+	storePut(ctx, b.Store, sahara.KindNodeGroupTemplate, t.ID, t, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, nodeGroupTemplateModelFrom(t))...)
+}
+
+func (r *nodeGroupTemplateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	b, diags := r.data.Backend(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.IsProtected.ValueBool() {
+		resp.Diagnostics.AddError("Protected Node Group Template", protectedError("NodeGroup template", m.ID.ValueString(), "deleted"))
+		return
+	}
+	if err := b.Store.Delete(ctx, sahara.KindNodeGroupTemplate, m.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Template Store Error", "Deleting node group template "+m.ID.ValueString()+" from the template store failed; the template is kept in state, retry the destroy.\n\n"+err.Error())
+	}
+}
+
+func (r *nodeGroupTemplateResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+func (m nodeGroupTemplateModel) template(ctx context.Context, diags *diagsT) *sahara.NodeGroupTemplate {
+	spec, d := m.nodeGroupFields.spec(ctx)
+	diags.Append(d...)
+	spec.Name = m.Name.ValueString()
+	return &sahara.NodeGroupTemplate{
+		ID:            m.ID.ValueString(),
+		PluginName:    m.PluginName.ValueString(),
+		PluginVersion: m.PluginVersion.ValueString(),
+		Description:   m.Description.ValueString(),
+		IsPublic:      m.IsPublic.ValueBool(),
+		IsProtected:   m.IsProtected.ValueBool(),
+		NodeGroupSpec: spec,
+	}
+}
+
+func nodeGroupTemplateModelFrom(t *sahara.NodeGroupTemplate) nodeGroupTemplateModel {
+	return nodeGroupTemplateModel{
+		ID:              types.StringValue(t.ID),
+		Name:            types.StringValue(t.Name),
+		PluginName:      types.StringValue(t.PluginName),
+		PluginVersion:   types.StringValue(t.PluginVersion),
+		Description:     strOrNull(t.Description),
+		IsPublic:        types.BoolValue(t.IsPublic),
+		IsProtected:     types.BoolValue(t.IsProtected),
+		nodeGroupFields: nodeGroupFieldsFrom(t.NodeGroupSpec),
+		CreatedAt:       timeValue(t.CreatedAt),
+		UpdatedAt:       timeValue(t.UpdatedAt),
+	}
+}

@@ -1,0 +1,66 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
+	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
+)
+
+// This file is the one place that names the concrete library packages: the
+// OpenStack adapter, the SSH remote and the plugins.
+
+// registeredPlugins lists the plugins the provider offers.
+func registeredPlugins() []sahara.Plugin {
+	return []sahara.Plugin{
+		fake.New(),
+		dask.New(dask.Options{}),
+	}
+}
+
+// openStackConnector builds the Backend on OpenStack: the cloud adapter is
+// the Infrastructure (and the image registry when it offers one), its object
+// storage the template store.
+func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
+	cfg := openstack.Config{
+		Cloud:                       s.Cloud,
+		AuthURL:                     s.AuthURL,
+		UserName:                    s.UserName,
+		UserID:                      s.UserID,
+		Password:                    s.Password,
+		TenantName:                  s.TenantName,
+		TenantID:                    s.TenantID,
+		UserDomainName:              s.UserDomainName,
+		UserDomainID:                s.UserDomainID,
+		ProjectDomainName:           s.ProjectDomainName,
+		ProjectDomainID:             s.ProjectDomainID,
+		DomainName:                  s.DomainName,
+		ApplicationCredentialID:     s.ApplicationCredentialID,
+		ApplicationCredentialName:   s.ApplicationCredentialName,
+		ApplicationCredentialSecret: s.ApplicationCredentialSecret,
+		Token:                       s.Token,
+		Region:                      s.Region,
+		Insecure:                    s.Insecure,
+		CACertFile:                  s.CACertFile,
+		ClientCertFile:              s.Cert,
+		ClientKeyFile:               s.Key,
+		EndpointOverrides:           s.EndpointOverrides,
+		MaxRetries:                  s.MaxRetries,
+	}
+	cloud, err := openstack.New(ctx, cfg, openstack.WithParallelism(s.Parallelism))
+	if err != nil {
+		return nil, fmt.Errorf("authenticating to OpenStack: %w", err)
+	}
+	store, err := cloud.Store(ctx, s.TemplateStoreContainer)
+	if err != nil {
+		return nil, fmt.Errorf("opening the template store %q: %w", s.TemplateStoreContainer, err)
+	}
+	b := &Backend{Infra: cloud, Store: store}
+	if reg, ok := any(cloud).(ImageRegistry); ok {
+		b.Images = reg
+	}
+	return b, nil
+}
