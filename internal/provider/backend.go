@@ -21,23 +21,23 @@ type diagsT = diag.Diagnostics
 // Settings is the provider configuration in library terms. Empty strings
 // mean "not set" (the OpenStack adapter then reads OS_* / clouds.yaml).
 type Settings struct {
-	Cloud, AuthURL, UserName, UserID, Password      string
-	TenantName, TenantID                            string
-	UserDomainName, UserDomainID                    string
-	ProjectDomainName, ProjectDomainID, DomainName  string
-	ApplicationCredentialID                         string
-	ApplicationCredentialName                       string
-	ApplicationCredentialSecret                     string
-	Token, Region                                   string
-	Insecure                                        *bool
-	CACertFile, Cert, Key                           string
-	EndpointOverrides                               map[string]string
-	MaxRetries                                      int
-	BastionHost, BastionUser, BastionPrivateKey     string
-	UseAgent                                        bool
-	SSHConnectionTimeout                            time.Duration
-	TemplateStoreContainer                          string
-	Parallelism                                     int
+	Cloud, AuthURL, UserName, UserID, Password     string
+	TenantName, TenantID                           string
+	UserDomainName, UserDomainID                   string
+	ProjectDomainName, ProjectDomainID, DomainName string
+	ApplicationCredentialID                        string
+	ApplicationCredentialName                      string
+	ApplicationCredentialSecret                    string
+	Token, Region                                  string
+	Insecure                                       *bool
+	CACertFile, Cert, Key                          string
+	EndpointOverrides                              map[string]string
+	MaxRetries                                     int
+	BastionHost, BastionUser, BastionPrivateKey    string
+	UseAgent                                       bool
+	SSHConnectionTimeout                           time.Duration
+	TemplateStoreContainer                         string
+	Parallelism                                    int
 }
 
 func (s *Settings) applyDefaults() {

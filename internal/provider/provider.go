@@ -125,8 +125,8 @@ func providerSchema() schema.Schema {
 			"ssh": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "How the provider reaches instances over SSH. Without it, instances are reached directly on their management IP. Host keys are always verified: each instance's key is pinned in state on first contact.",
 				Attributes: map[string]schema.Attribute{
-					"bastion_host": str("Jump host (`host` or `host:port`) every SSH connection goes through.", false),
-					"bastion_user": str("Login user on the bastion host.", false),
+					"bastion_host":        str("Jump host (`host` or `host:port`) every SSH connection goes through.", false),
+					"bastion_user":        str("Login user on the bastion host.", false),
 					"bastion_private_key": str("Private key (PEM) for the bastion host. Never logged.", true),
 					"use_agent": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "Authenticate to the bastion with the SSH agent of `SSH_AUTH_SOCK`."},

@@ -174,7 +174,7 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.Map{mapRequiresReplace()}, Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
 				MarkdownDescription: configsDoc + " Merged over the cluster template's." + replaces},
 			"anti_affinity": schema.ListAttribute{Optional: true, Computed: true, ElementType: types.StringType,
-				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown(), listplanmodifier.RequiresReplace()},
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown(), listplanmodifier.RequiresReplace()},
 				MarkdownDescription: "Processes whose instances must run on different hosts (a Nova anti-affinity server group)." + fromTmplDoc + replaces},
 			"is_public": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Visible to other projects that share the template store." + inPlace},
