@@ -1,0 +1,66 @@
+// Command confgen extracts the Hadoop property lists of Sahara's vanilla
+// versions (names and defaults of core/hdfs/yarn/mapred/oozie/hive-default.xml,
+// in Sahara's order, hidden names already removed) from the conformance
+// plugin.json into resources/configs/<version>.tsv. Descriptions are not
+// copied: the plugin writes its own.
+//
+//	go run ./plugins/vanilla/internal/confgen -in ../shared/conformance/vanilla/plugin.json -out plugins/vanilla/resources/configs
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+var xmlTargets = map[string]bool{"Hadoop": true, "HDFS": true, "YARN": true, "MapReduce": true, "JobFlow": true, "Hive": true}
+
+type config struct {
+	Name    string          `json:"name"`
+	Target  string          `json:"applicable_target"`
+	Default json.RawMessage `json:"default_value"`
+	Type    string          `json:"config_type"`
+}
+
+func main() {
+	in := flag.String("in", "", "conformance vanilla/plugin.json")
+	out := flag.String("out", "", "output directory")
+	flag.Parse()
+	raw, err := os.ReadFile(*in)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var doc struct {
+		Versions map[string]struct {
+			Configs []config `json:"configs"`
+		} `json:"versions_detail"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		log.Fatal(err)
+	}
+	for v, d := range doc.Versions {
+		var b bytes.Buffer
+		b.WriteString("# target\tname (JSON)\tdefault (JSON): Hadoop " + v + " property defaults as Sahara lists them\n")
+		for _, c := range d.Configs {
+			// Env configs (heap sizes) share these targets; they are defined in code.
+			if !xmlTargets[c.Target] || strings.HasSuffix(c.Name, " Heap Size") {
+				continue
+			}
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, c.Default); err != nil {
+				log.Fatal(err)
+			}
+			// Some Oozie names carry newlines and indentation; JSON keeps them exact.
+			name, _ := json.Marshal(c.Name)
+			fmt.Fprintf(&b, "%s\t%s\t%s\n", c.Target, name, compact.String())
+		}
+		if err := os.WriteFile(filepath.Join(*out, v+".tsv"), b.Bytes(), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
