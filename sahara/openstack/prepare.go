@@ -154,7 +154,12 @@ type SecurityRule struct {
 	Prefix    string
 }
 
+// key identifies a rule as Neutron reports it: a full 1-65535 range is
+// stored as no range.
 func (r SecurityRule) key() string {
+	if r.Min == 1 && r.Max == 65535 {
+		r.Min, r.Max = 0, 0
+	}
 	return fmt.Sprintf("%s|%s|%d|%d|%s", r.EtherType, r.Protocol, r.Min, r.Max, r.Prefix)
 }
 

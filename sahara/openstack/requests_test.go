@@ -154,8 +154,8 @@ func TestAutoSecurityGroupRules_SaharaRuleSet(t *testing.T) {
 		"IPv4|tcp|8080|8080|0.0.0.0/0", "IPv6|tcp|8080|8080|::/0",
 		"IPv4|tcp|9000|9000|0.0.0.0/0", "IPv6|tcp|9000|9000|::/0",
 		"IPv4|tcp|22|22|0.0.0.0/0", "IPv6|tcp|22|22|::/0",
-		"IPv4|tcp|1|65535|10.0.0.0/24", "IPv4|udp|1|65535|10.0.0.0/24", "IPv4|icmp|0|0|10.0.0.0/24",
-		"IPv6|tcp|1|65535|fd00::/64", "IPv6|udp|1|65535|fd00::/64", "IPv6|ipv6-icmp|0|0|fd00::/64",
+		"IPv4|tcp|0|0|10.0.0.0/24", "IPv4|udp|0|0|10.0.0.0/24", "IPv4|icmp|0|0|10.0.0.0/24",
+		"IPv6|tcp|0|0|fd00::/64", "IPv6|udp|0|0|fd00::/64", "IPv6|ipv6-icmp|0|0|fd00::/64",
 	}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Fatalf("rules\n got %v\nwant %v", keys, want)
