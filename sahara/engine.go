@@ -2,13 +2,15 @@ package sahara
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 )
-
-// This file fixes the engine's public API; the implementation is in progress.
-
-var errTODO = errors.New("engine: not implemented yet")
 
 // Options configure an Engine.
 type Options struct {
@@ -23,9 +25,56 @@ type Options struct {
 	NodeDomain string
 }
 
-// Engine drives Sahara's provisioning state machine.
+// DefaultParallelism is the bound on concurrent work over instances.
+const DefaultParallelism = 16
+
+// Engine drives Sahara's provisioning state machine. Each operation is a
+// list of phases built in one constructor (createPhases, scalePhases); a
+// phase's title is the status written when it starts, so the lists read as
+// seed 004's status sequences. When a phase fails, the phases that ran are
+// rolled back in reverse order, back to the last phase that commits.
+//
+// Observer and Logger are called from the engine's goroutines, one call at a
+// time. Status events are sent while no instance work runs, so an Observer
+// may persist the cluster record on EventStatus; on step and instance events
+// other instances may be changing.
+//
+// # Differences from Sahara Zed
+//
+// Seed 004 is the specification; where Sahara Zed's code (digest §2.3–2.5)
+// does otherwise, the engine follows the seed:
+//   - Scale runs Validating → Scaling → Adding Instances → Configuring →
+//     Decommissioning → Active. Zed decommissions first and then uses
+//     "Scaling: Spawning/Waiting/Preparing"; saharagen adds and configures
+//     the new instances before removing any, so a failed addition never
+//     costs existing nodes.
+//   - A failure in Adding Instances or Configuring rolls back: the added
+//     instances (servers, volumes, floating IPs) are deleted, added node
+//     groups are removed, counts restored, /etc/hosts rewritten on the
+//     remaining instances, and the cluster returns to Active with
+//     "Scaling cluster failed for the following reason(s): …"; if the
+//     rollback fails it ends in Error. Zed sets Active with the bare message
+//     and keeps the half-configured instances.
+//   - A failure in Decommissioning leaves the cluster Active with the reason;
+//     the victims stay in the cluster until their servers are gone.
+//   - Pure scale-down skips Adding Instances and Configuring; /etc/hosts is
+//     rewritten on the remaining instances after the victims are deleted.
+//   - Node groups scaled to 0 stay in the cluster with no instances (Zed
+//     deletes them); counts always equal the instances after a scale.
+//   - validate_scaling sees new node groups with their requested count
+//     (Zed: 0, which miscounts processes like zookeeper).
+//   - Images are checked (required tags, login user) and quotas estimated
+//     in Validating; Zed reads image usernames after validation.
+//   - Preparing formats and mounts only the volumes the engine attached
+//     (their attachment device), never disks found with lsblk; a device
+//     that is already mounted or fails to format fails the instance (Zed
+//     skips it). XFS mounts drop "nobarrier", which current kernels reject.
+//     The cluster's management key is added to authorized_keys here too.
+//   - A failed delete stays in Deleting with a description (Zed: none).
+//   - Messages carry no "Error ID".
 type Engine struct {
 	opts Options
+	log  *slog.Logger
 }
 
 // New checks the options and returns an engine.
@@ -33,7 +82,32 @@ func New(o Options) (*Engine, error) {
 	if o.Plugins == nil {
 		return nil, errors.New("engine: a plugin registry is required")
 	}
-	return &Engine{opts: o}, nil
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{opts: o, log: log}, nil
+}
+
+func (e *Engine) parallelism() int {
+	if e.opts.Parallelism > 0 {
+		return e.opts.Parallelism
+	}
+	return DefaultParallelism
+}
+
+func (e *Engine) nodeDomain() string {
+	if e.opts.NodeDomain != "" {
+		return e.opts.NodeDomain
+	}
+	return DefaultNodeDomain
+}
+
+func (e *Engine) needCloud() error {
+	if e.opts.Infra == nil || e.opts.Remotes == nil {
+		return errors.New("engine: Infra and Remotes are required for this operation")
+	}
+	return nil
 }
 
 // ScaleRequest is one scaling operation: node groups resized, node groups
@@ -59,36 +133,370 @@ type ScalePlan struct {
 
 // NewCluster builds a cluster record (status "undefined", a fresh ID and
 // management key pair) from a merged spec; it touches no cloud resource.
-func (e *Engine) NewCluster(spec ClusterSpec) (*Cluster, error) { return nil, errTODO }
-
-// ValidateSpec runs every check that needs no cloud: plugin and version,
-// node processes, config targets/names/types, names and hostname lengths,
-// anti-affinity processes, then the plugin's validate. Used at plan time.
-func (e *Engine) ValidateSpec(ctx context.Context, spec ClusterSpec) error { return errTODO }
-
-// Create runs the create operation; on return c.Status is Active or Error.
-func (e *Engine) Create(ctx context.Context, c *Cluster) error { return errTODO }
-
-// PlanScale computes the scale plan (instances to add, deterministic victims).
-func (e *Engine) PlanScale(c *Cluster, req ScaleRequest) (ScalePlan, error) {
-	return ScalePlan{}, errTODO
+func (e *Engine) NewCluster(spec ClusterSpec) (*Cluster, error) {
+	id := newUUID()
+	c := clusterFromSpec(spec, e.nodeDomain())
+	c.ID = id
+	priv, pub, err := GenerateManagementKey(ClusterResourcePrefix(id))
+	if err != nil {
+		return nil, err
+	}
+	c.ManagementPrivateKey, c.ManagementPublicKey = priv, pub
+	c.CreatedAt = time.Now().UTC()
+	c.UpdatedAt = c.CreatedAt
+	return c, nil
 }
 
-// ValidateScaling runs the plugin's validate_scaling on the request, offline.
-func (e *Engine) ValidateScaling(ctx context.Context, c *Cluster, req ScaleRequest) error {
-	return errTODO
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// Scale runs the scale operation.
-func (e *Engine) Scale(ctx context.Context, c *Cluster, req ScaleRequest) error { return errTODO }
+// phase is one step of an operation; its Title is the status written when
+// it starts.
+type phase interface {
+	Title() ClusterStatus
+	Run(ctx context.Context, op *operation) error
+}
 
-// Delete runs the delete operation; idempotent.
-func (e *Engine) Delete(ctx context.Context, c *Cluster) error { return errTODO }
+// rollbacker is a phase that can undo what it did.
+type rollbacker interface {
+	Rollback(ctx context.Context, op *operation) error
+}
+
+// skipper is a phase that may have nothing to do.
+type skipper interface {
+	Skip(op *operation) bool
+}
+
+// committer is a phase after whose success earlier phases are no longer
+// rolled back (Sahara resets rollback_info there).
+type committer interface {
+	Commits() bool
+}
+
+// errClusterDeleting stops an operation whose cluster is being deleted.
+var errClusterDeleting = errors.New("the cluster is being deleted")
+
+// operation is the state of one create, scale or delete run.
+type operation struct {
+	e      *Engine
+	c      *Cluster
+	plugin Plugin
+	log    *slog.Logger
+	// stepType labels the steps the engine records ("Engine: create cluster").
+	stepType string
+
+	mu   sync.Mutex // guards c.Progress, c.Status and instance facts during parallel work
+	pool RemotePool
+
+	// newInstances are the instances this operation adds.
+	newInstances []*Instance
+	// scale state
+	req         ScaleRequest
+	plan        ScalePlan
+	addedGroups []*NodeGroup
+	oldCounts   map[*NodeGroup]int
+	images      map[string]Image
+	victims     []*Instance
+	hostsExtra  []string
+	hostsLoaded bool
+}
+
+func (e *Engine) newOperation(c *Cluster, stepType string) *operation {
+	c.Link()
+	return &operation{
+		e: e, c: c, stepType: stepType,
+		log: e.log.With("cluster_id", c.ID, "cluster", c.Name),
+	}
+}
+
+// remotes opens the operation's remote pool on first use.
+func (op *operation) remotes(ctx context.Context) (RemotePool, error) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if op.pool != nil {
+		return op.pool, nil
+	}
+	p, err := op.e.opts.Remotes.Connect(ctx, op.c)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the instances: %w", err)
+	}
+	op.pool = p
+	return p, nil
+}
+
+func (op *operation) close() {
+	if op.pool != nil {
+		if err := op.pool.Close(); err != nil {
+			op.log.Debug("closing remote pool", "error", err)
+		}
+		op.pool = nil
+	}
+}
+
+// run runs phases in order. On a failure it rolls back, in reverse order,
+// the phases that ran since the last commit (the failed one included) and
+// returns the failed phase, its error and the rollback's error.
+func (op *operation) run(ctx context.Context, phases []phase) (failed phase, err, rbErr error) {
+	var ran []phase
+	// Like Sahara's ops error handler, an operation starts with no description.
+	desc := new(string)
+	for _, ph := range phases {
+		if s, ok := ph.(skipper); ok && s.Skip(op) {
+			op.log.Debug("phase skipped", "phase", string(ph.Title()))
+			continue
+		}
+		err := op.setStatus(ph.Title(), desc)
+		desc = nil
+		if err != nil {
+			return ph, err, nil
+		}
+		ran = append(ran, ph)
+		if err := ph.Run(ctx, op); err != nil {
+			op.log.Info("phase failed", "phase", string(ph.Title()), "error", err)
+			return ph, err, op.rollback(ctx, ran)
+		}
+		if cm, ok := ph.(committer); ok && cm.Commits() {
+			ran = nil
+		}
+	}
+	return nil, nil, nil
+}
+
+func (op *operation) rollback(ctx context.Context, ran []phase) error {
+	var errs []error
+	rolled := false
+	for i := len(ran) - 1; i >= 0; i-- {
+		rb, ok := ran[i].(rollbacker)
+		if !ok {
+			continue
+		}
+		if !rolled {
+			rolled = true
+			op.log.Info("rolling back", "phases", len(ran))
+		}
+		// A cancelled ctx must not stop the cleanup of what was created.
+		if err := rb.Rollback(context.WithoutCancel(ctx), op); err != nil {
+			errs = append(errs, fmt.Errorf("rolling back %s: %w", ran[i].Title(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// setStatus writes a status (and the description when desc is not nil),
+// refusing transitions the table does not allow and never overwriting
+// Deleting.
+func (op *operation) setStatus(to ClusterStatus, desc *string) error {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	c := op.c
+	from := c.Status
+	if from == "" {
+		from = StatusUndefined
+	}
+	if from == StatusDeleting && to != StatusDeleting {
+		op.log.Info("cluster is being deleted; status not changed", "wanted", string(to))
+		return errClusterDeleting
+	}
+	if !CanTransition(from, to) {
+		return &TransitionError{From: from, To: to}
+	}
+	c.Status = to
+	if desc != nil {
+		c.StatusDescription = *desc
+	}
+	now := time.Now().UTC()
+	c.UpdatedAt = now
+	op.closeFinishedSteps(now)
+	if desc != nil && *desc != "" {
+		op.log.Info("cluster status changed", "from", string(from), "to", string(to), "description", *desc)
+	} else {
+		op.log.Info("cluster status changed", "from", string(from), "to", string(to))
+	}
+	op.emit(Event{Kind: EventStatus, Time: now, Cluster: c, Status: to})
+	return nil
+}
+
+// finish writes the final status and description of an operation; a
+// cluster in Deleting keeps its status.
+func (op *operation) finish(to ClusterStatus, desc string) {
+	if err := op.setStatus(to, &desc); err != nil && !errors.Is(err, errClusterDeleting) {
+		op.log.Error("cannot write final status", "error", err)
+	}
+}
+
+// emit sends an event to the observer; callers hold op.mu.
+func (op *operation) emit(ev Event) {
+	if op.e.opts.Observer != nil {
+		op.e.opts.Observer(ev)
+	}
+}
+
+// closeFinishedSteps marks steps with all their events as successful.
+func (op *operation) closeFinishedSteps(now time.Time) {
+	for i := range op.c.Progress {
+		st := &op.c.Progress[i]
+		if st.Successful == nil && len(st.Events) >= st.Total {
+			ok := true
+			for _, ev := range st.Events {
+				ok = ok && ev.Successful
+			}
+			st.Successful = &ok
+			st.FinishedAt = now
+		}
+	}
+}
+
+// startStep records a provisioning step over total instances and returns
+// its index in c.Progress.
+func (op *operation) startStep(name string, total int) int {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	now := time.Now().UTC()
+	op.c.Progress = append(op.c.Progress, Step{Name: name, Type: op.stepType, Total: total, StartedAt: now})
+	i := len(op.c.Progress) - 1
+	st := op.c.Progress[i]
+	op.log.Debug("step started", "step", name, "total", total)
+	op.emit(Event{Kind: EventStep, Time: now, Cluster: op.c, Status: op.c.Status, Step: &st})
+	return i
+}
+
+// event records the outcome of one instance (nil: the cluster) in a step and
+// updates the instance's phase: next on success, InstanceFailed on error.
+func (op *operation) event(step int, in *Instance, err error, next InstancePhase) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	now := time.Now().UTC()
+	ev := InstanceEvent{Successful: err == nil, Time: now}
+	if in != nil {
+		ev.InstanceID, ev.InstanceName = in.InstanceID, in.InstanceName
+		if ng := in.NodeGroup(); ng != nil {
+			ev.NodeGroup = ng.Name
+		}
+		if err != nil {
+			in.Phase, in.LastError = InstanceFailed, err.Error()
+		} else if next != "" {
+			in.Phase, in.LastError = next, ""
+		}
+	} else {
+		ev.InstanceName = op.c.Name
+	}
+	if err != nil {
+		ev.Info = err.Error()
+	} else {
+		ev.Info = "done"
+	}
+	st := &op.c.Progress[step]
+	st.Events = append(st.Events, ev)
+	if err != nil {
+		f := false
+		st.Successful = &f
+	}
+	op.emit(Event{Kind: EventInstance, Time: now, Cluster: op.c, Status: op.c.Status, Step: st, Instance: &ev})
+}
+
+// endStep closes a step.
+func (op *operation) endStep(step int, err error) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	now := time.Now().UTC()
+	st := &op.c.Progress[step]
+	ok := err == nil
+	if st.Successful == nil || !ok {
+		st.Successful = &ok
+	}
+	st.FinishedAt = now
+	cp := *st
+	op.emit(Event{Kind: EventStep, Time: now, Cluster: op.c, Status: op.c.Status, Step: &cp})
+}
+
+// pluginStep runs one cluster-wide plugin call as a step with one event.
+func (op *operation) pluginStep(name, stepType string, fn func() error, instances []*Instance, next InstancePhase) error {
+	prev := op.stepType
+	op.stepType = stepType
+	i := op.startStep(name, 1)
+	op.stepType = prev
+	err := fn()
+	op.event(i, nil, err, "")
+	op.endStep(i, err)
+	if err == nil {
+		op.mu.Lock()
+		for _, in := range instances {
+			in.Phase, in.LastError = next, ""
+		}
+		op.mu.Unlock()
+	}
+	return err
+}
+
+// failureDescription renders Sahara's ops error handler message.
+func failureDescription(format string, err, rbErr error) string {
+	reason := err.Error()
+	if rbErr != nil {
+		reason += ", " + rbErr.Error()
+	}
+	return fmt.Sprintf(format, reason)
+}
+
+// Description formats of Sahara's ops error handler.
+const (
+	createFailedFormat = "Creating cluster failed for the following reason(s): %s"
+	scaleFailedFormat  = "Scaling cluster failed for the following reason(s): %s"
+	deleteFailedFormat = "Terminating cluster failed for the following reason(s): %s"
+)
 
 // Refresh updates the instances' cloud facts (one list call).
-func (e *Engine) Refresh(ctx context.Context, c *Cluster) error { return errTODO }
+func (e *Engine) Refresh(ctx context.Context, c *Cluster) error {
+	if e.opts.Infra == nil {
+		return errors.New("engine: Infra is required to refresh a cluster")
+	}
+	c.Link()
+	if err := e.opts.Infra.RefreshInstances(ctx, c); err != nil {
+		return fmt.Errorf("refreshing cluster %s: %w", c.Name, err)
+	}
+	return nil
+}
 
-// CheckHealth runs the cluster's health checks.
+// CheckHealth runs the cluster's health checks: Sahara's "Check of
+// instances accessibility" on every instance, then the plugin's checks.
 func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, error) {
-	return nil, errTODO
+	if err := e.needCloud(); err != nil {
+		return nil, err
+	}
+	p, err := e.opts.Plugins.PluginVersion(c.PluginName, c.PluginVersion)
+	if err != nil {
+		return nil, err
+	}
+	op := e.newOperation(c, "")
+	defer op.close()
+	pool, err := op.remotes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var bad []string
+	_ = ParallelEach(ctx, e.parallelism(), c.Instances(), func(ctx context.Context, in *Instance) error {
+		if _, err := pool.Remote(in).ExecuteCommand(ctx, "cat /etc/resolv.conf", ExecOptions{Name: "cat"}); err != nil {
+			mu.Lock()
+			bad = append(bad, in.InstanceName)
+			mu.Unlock()
+			return err
+		}
+		return nil
+	})
+	res := HealthResult{Name: "Check of instances accessibility", Status: HealthGreen, Message: "All instances are available"}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		res.Status = HealthRed
+		res.Message = "Cluster health is RED. Reason: Unavailable instances: " + strings.Join(bad, ", ")
+	}
+	out := []HealthResult{res}
+	if h, ok := p.(HealthChecker); ok {
+		out = append(out, h.CheckHealth(ctx, c, pool)...)
+	}
+	return out, nil
 }

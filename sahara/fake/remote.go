@@ -389,6 +389,28 @@ func (r *remote) emulate(h *Host, cmd string) sahara.Result {
 			}
 			delete(h.Files, r.abs(a))
 		}
+	case "grep":
+		return grepFiles(h, r, args[1:])
+	case "mount":
+		// Record the mount so a later check sees the device as in use.
+		var pos []string
+		typ := "auto"
+		for i := 1; i < len(args); i++ {
+			switch args[i] {
+			case "-t":
+				i++
+				if i < len(args) {
+					typ = args[i]
+				}
+			case "-o":
+				i++
+			default:
+				pos = append(pos, args[i])
+			}
+		}
+		if len(pos) == 2 {
+			h.Files["/proc/mounts"] = append(h.Files["/proc/mounts"], []byte(pos[0]+" "+pos[1]+" "+typ+" rw 0 0\n")...)
+		}
 	case "cat":
 		var out []byte
 		for _, a := range args[1:] {
@@ -401,6 +423,36 @@ func (r *remote) emulate(h *Host, cmd string) sahara.Result {
 		return sahara.Result{Stdout: out}
 	}
 	return sahara.Result{}
+}
+
+// grepFiles emulates grep [-q] [-s] [-F] [-x] [--] pattern file: exit 0
+// when a line contains (with -x: equals) the fixed pattern.
+func grepFiles(h *Host, r *remote, args []string) sahara.Result {
+	exact := false
+	var pos []string
+	opts := true
+	for _, a := range args {
+		if opts && a == "--" {
+			opts = false
+			continue
+		}
+		if opts && strings.HasPrefix(a, "-") && len(a) > 1 {
+			exact = exact || strings.Contains(a, "x")
+			continue
+		}
+		pos = append(pos, a)
+	}
+	if len(pos) < 2 {
+		return sahara.Result{ExitCode: 2}
+	}
+	for _, f := range pos[1:] {
+		for _, line := range strings.Split(string(h.Files[r.abs(f)]), "\n") {
+			if (exact && line == pos[0]) || (!exact && strings.Contains(line, pos[0])) {
+				return sahara.Result{Stdout: []byte(line + "\n")}
+			}
+		}
+	}
+	return sahara.Result{ExitCode: 1}
 }
 
 // splitWords splits a command line into words, honouring single and double
