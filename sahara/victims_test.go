@@ -33,7 +33,9 @@ func names(ins []*Instance) string {
 }
 
 func TestVictims_Table(t *testing.T) {
-	healthy := func(i int) inst { return inst{idx: i, id: "srv-" + string(rune('a'+i)), cloud: "ACTIVE", phase: InstanceStarted} }
+	healthy := func(i int) inst {
+		return inst{idx: i, id: "srv-" + string(rune('a'+i)), cloud: "ACTIVE", phase: InstanceStarted}
+	}
 	for _, tc := range []struct {
 		name  string
 		insts []inst
