@@ -20,7 +20,7 @@ import (
 
 // fakeCloud is a Cloud whose service clients point at one testhelper mux,
 // under /compute/, /network/v2.0/, /volume/ and /object/.
-func fakeCloud(t *testing.T) (*Cloud, th.FakeServer) {
+func fakeCloud(t testing.TB) (*Cloud, th.FakeServer) {
 	t.Helper()
 	fs := th.SetupHTTP()
 	t.Cleanup(fs.Teardown)

@@ -1,0 +1,122 @@
+package openstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// fakeNova is a stateful Nova+Neutron subset: servers become ACTIVE after
+// bootPolls list calls. It counts requests by kind.
+type fakeNova struct {
+	mu        sync.Mutex
+	servers   map[string]map[string]any
+	seq       int
+	bootPolls int
+	listCalls int
+	requests  int
+}
+
+func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.requests++
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/network/v2.0/ports":
+			f.seq++
+			reply(w, 201, fmt.Sprintf(`{"port": {"id": "port-%d", "fixed_ips": [{"ip_address": "10.0.0.%d"}]}}`, f.seq, f.seq%250+2))
+		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/tags"):
+			reply(w, 200, `{"tags": []}`)
+		case r.Method == "POST" && r.URL.Path == "/compute/servers":
+			var body struct {
+				Server struct {
+					Name     string            `json:"name"`
+					Metadata map[string]string `json:"metadata"`
+				} `json:"server"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			f.seq++
+			id := newUUID()
+			f.servers[id] = map[string]any{"id": id, "name": body.Server.Name, "metadata": body.Server.Metadata,
+				"status": "BUILD", "polls": 0, "ip": fmt.Sprintf("10.0.0.%d", f.seq%250+2)}
+			reply(w, 202, fmt.Sprintf(`{"server": {"id": %q}}`, id))
+		case r.Method == "GET" && r.URL.Path == "/compute/servers/detail":
+			f.listCalls++
+			var list []map[string]any
+			for _, s := range f.servers {
+				s["polls"] = s["polls"].(int) + 1
+				out := map[string]any{"id": s["id"], "name": s["name"], "metadata": s["metadata"], "status": "BUILD"}
+				if s["polls"].(int) > f.bootPolls {
+					out["status"] = "ACTIVE"
+					out["addresses"] = map[string]any{"net": []any{map[string]any{"addr": s["ip"], "version": 4, "OS-EXT-IPS:type": "fixed"}}}
+				}
+				list = append(list, out)
+			}
+			b, _ := json.Marshal(map[string]any{"servers": list})
+			reply(w, 200, string(b))
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+			reply(w, 404, `{}`)
+		}
+	})
+}
+
+func spawnCount(t testing.TB, n int) (requests, listCalls int) {
+	c, fs := fakeCloud(t)
+	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 3}
+	f.install(t, fs.Mux)
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
+	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: n})
+	ng.ImageUsername = "ubuntu"
+	for i := 0; i < n; i++ {
+		ng.AddInstance(ng.NewInstance(i))
+	}
+	if err := c.SpawnInstances(context.Background(), cl, cl.Instances(), nil); err != nil {
+		t.Fatalf("N=%d: %v", n, err)
+	}
+	for _, in := range cl.Instances() {
+		if in.CloudStatus != "ACTIVE" || in.InternalIP == "" {
+			t.Fatalf("N=%d: %s status %q ip %q", n, in.InstanceName, in.CloudStatus, in.InternalIP)
+		}
+	}
+	return f.requests, f.listCalls
+}
+
+// TestSpawnInstances_RequestsGrowLinearly: port create + port tag + server
+// create per server, and list polls that do not depend on N.
+func TestSpawnInstances_RequestsGrowLinearly(t *testing.T) {
+	for _, n := range []int{1, 5, 10, 20} {
+		total, polls := spawnCount(t, n)
+		t.Logf("N=%2d: %3d requests, %d of them server list polls", n, total, polls)
+		if want := 3*n + polls; total != want {
+			t.Errorf("N=%d: %d requests, want 3 per server + %d polls = %d", n, total, polls, want)
+		}
+		if polls > 5 {
+			t.Errorf("N=%d: %d list polls for servers active after 3 polls each", n, polls)
+		}
+	}
+}
+
+// BenchmarkSpawnInstances reports requests per spawned server (fake cloud).
+func BenchmarkSpawnInstances(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			var total, polls int
+			for i := 0; i < b.N; i++ {
+				r, p := spawnCount(b, n)
+				total += r
+				polls += p
+			}
+			b.ReportMetric(float64(total)/float64(b.N*n), "requests/server")
+			b.ReportMetric(float64(polls)/float64(b.N), "listpolls/op")
+		})
+	}
+}
