@@ -23,8 +23,8 @@
 //     and mapreduce.reduce.env = HADOOP_MAPRED_HOME=/opt/hadoop, without
 //     which Hadoop 3 jobs do not find MapReduce;
 //   - node processes: no oozie, hiveserver or spark history server, and no
-//     "Enable Swift" / "Enable MySQL" (Hadoop 3.4 dropped the Swift file
-//     system); configs list the curated properties (Hadoop 2.8's defaults
+//     "Enable Swift" / "Enable MySQL" (Hadoop removed its Swift file system,
+//     hadoop-openstack, in 3.3.5); configs list the curated properties (Hadoop 2.8's defaults
 //     where Hadoop 3 kept the property) and any other property is accepted.
 //
 // # Configs

@@ -330,3 +330,24 @@ func TestAsHadoop_HostileValuesStayOneWord(t *testing.T) {
 		t.Errorf("inert command changed form: %s", got)
 	}
 }
+
+// The SPI lets the engine add new groups with their requested Count; the
+// ZooKeeper quorum must count them once either way.
+func TestValidateScaling_NewZooKeeperGroupCountedOnce(t *testing.T) {
+	p := New(Options{})
+	for _, tc := range []struct {
+		count, add int
+		ok         bool
+	}{{0, 2, true}, {2, 2, true}, {1, 1, false}, {0, 1, false}} {
+		c := testCluster(V282, 3)
+		zk := c.AddNodeGroup(sahara.NodeGroupSpec{Name: "zk", Count: 3, NodeProcesses: []string{ProcZooKeeper}})
+		for i := 0; i < 3; i++ {
+			zk.AddInstance(zk.NewInstance(i))
+		}
+		c.AddNodeGroup(sahara.NodeGroupSpec{Name: "zk2", Count: tc.count, NodeProcesses: []string{ProcZooKeeper}})
+		err := p.ValidateScaling(context.Background(), c, nil, map[string]int{"zk2": tc.add})
+		if (err == nil) != tc.ok {
+			t.Errorf("zk 3 + new group (count %d) adding %d: err %v, want ok=%v", tc.count, tc.add, err, tc.ok)
+		}
+	}
+}
