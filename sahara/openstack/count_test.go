@@ -53,7 +53,10 @@ func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
 			for _, s := range f.servers {
 				s["polls"] = s["polls"].(int) + 1
 				out := map[string]any{"id": s["id"], "name": s["name"], "metadata": s["metadata"], "status": "BUILD"}
-				if s["polls"].(int) > f.bootPolls {
+				if strings.Contains(s["name"].(string), "fault") && s["polls"].(int) > 1 {
+					out["status"] = "ERROR"
+					out["fault"] = map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."}
+				} else if s["polls"].(int) > f.bootPolls {
 					out["status"] = "ACTIVE"
 					out["addresses"] = map[string]any{"net": []any{map[string]any{"addr": s["ip"], "version": 4, "OS-EXT-IPS:type": "fixed"}}}
 				}
@@ -118,5 +121,38 @@ func BenchmarkSpawnInstances(b *testing.B) {
 			b.ReportMetric(float64(total)/float64(b.N*n), "requests/server")
 			b.ReportMetric(float64(polls)/float64(b.N), "listpolls/op")
 		})
+	}
+}
+
+func TestSpawnInstances_ErrorServerFailsWithFaultAndName(t *testing.T) {
+	c, fs := fakeCloud(t)
+	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 2}
+	f.install(t, fs.Mux)
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
+	good := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "good", FlavorID: "f", Count: 2})
+	bad := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "fault", FlavorID: "f", Count: 1})
+	for _, ng := range []*sahara.NodeGroup{good, bad} {
+		ng.ImageUsername = "ubuntu"
+		for i := 0; i < ng.Count; i++ {
+			ng.AddInstance(ng.NewInstance(i))
+		}
+	}
+	var order []string
+	err := c.SpawnInstances(context.Background(), cl, cl.Instances(), func(in *sahara.Instance, err error) {
+		order = append(order, fmt.Sprintf("%s:%v", in.InstanceName, err != nil))
+	})
+	if err == nil || !strings.Contains(err.Error(), "c-fault-0") || !strings.Contains(err.Error(), "No valid host was found") {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(err.Error(), "c-good") {
+		t.Fatalf("healthy instances reported as failed: %v", err)
+	}
+	// the failure is reported first, as soon as Nova shows it
+	if len(order) != 3 || order[0] != "c-fault-0:true" {
+		t.Fatalf("progress order %v", order)
+	}
+	if bad.Instances[0].CloudStatus != "ERROR" || good.Instances[0].Phase != sahara.InstanceSpawned {
+		t.Fatalf("statuses %q %q", bad.Instances[0].CloudStatus, good.Instances[0].Phase)
 	}
 }

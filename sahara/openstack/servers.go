@@ -58,61 +58,88 @@ func (c *Cloud) SpawnInstances(ctx context.Context, cl *sahara.Cluster, instance
 		return err
 	}
 	c.log.Info(fmt.Sprintf("Spawning %d instances", len(instances)), "cluster_id", cl.ID)
-	failed := map[*sahara.Instance]error{}
-	var mu sync.Mutex
-	fail := func(in *sahara.Instance, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if failed[in] == nil {
-			failed[in] = err
-		}
-	}
+	tr := &spawnTracker{failed: map[*sahara.Instance]error{}, reported: map[*sahara.Instance]bool{}, progress: progress}
 	_ = sahara.ParallelEach(ctx, c.opts.parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
 		if err := c.boot(ctx, p, in); err != nil {
-			fail(in, err)
+			tr.fail(in, err)
 		}
 		return nil
 	})
-	live := func() []*sahara.Instance {
-		var out []*sahara.Instance
-		for _, in := range instances {
-			if failed[in] == nil {
-				out = append(out, in)
+	err = c.waitActive(ctx, p, tr.live(instances), tr)
+	if err == nil {
+		err = c.waitVolumes(ctx, p, tr.live(instances), "available", tr.fail)
+	}
+	if err == nil {
+		_ = sahara.ParallelEach(ctx, c.opts.parallelism, tr.live(instances), func(ctx context.Context, in *sahara.Instance) error {
+			if err := c.attachVolumes(ctx, p, in); err != nil {
+				tr.fail(in, err)
 			}
-		}
-		return out
+			return nil
+		})
+		err = c.waitVolumes(ctx, p, tr.live(instances), "in-use", tr.fail)
 	}
-	if err := c.waitActive(ctx, p, live(), fail); err != nil {
-		return c.finishSpawn(instances, failed, progress, err)
-	}
-	if err := c.waitVolumes(ctx, p, live(), "available", fail); err != nil {
-		return c.finishSpawn(instances, failed, progress, err)
-	}
-	_ = sahara.ParallelEach(ctx, c.opts.parallelism, live(), func(ctx context.Context, in *sahara.Instance) error {
-		if err := c.attachVolumes(ctx, p, in); err != nil {
-			fail(in, err)
-		}
-		return nil
-	})
-	err = c.waitVolumes(ctx, p, live(), "in-use", fail)
-	return c.finishSpawn(instances, failed, progress, err)
+	return tr.finish(instances, err)
 }
 
-func (c *Cloud) finishSpawn(instances []*sahara.Instance, failed map[*sahara.Instance]error, progress sahara.ProgressFunc, waitErr error) error {
+// spawnTracker reports each instance's outcome once, as soon as it is
+// known; progress calls are serialised.
+type spawnTracker struct {
+	mu       sync.Mutex
+	failed   map[*sahara.Instance]error
+	reported map[*sahara.Instance]bool
+	progress sahara.ProgressFunc
+}
+
+func (t *spawnTracker) fail(in *sahara.Instance, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.failed[in] != nil || t.reported[in] {
+		return
+	}
+	t.failed[in] = err
+	t.reported[in] = true
+	in.LastError = err.Error()
+	t.progress(in, err)
+}
+
+func (t *spawnTracker) done(in *sahara.Instance) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.reported[in] {
+		return
+	}
+	t.reported[in] = true
+	in.Phase = sahara.InstanceSpawned
+	in.LastError = ""
+	t.progress(in, nil)
+}
+
+func (t *spawnTracker) live(instances []*sahara.Instance) []*sahara.Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*sahara.Instance
+	for _, in := range instances {
+		if t.failed[in] == nil {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// finish reports the rest: done, or failed with the wait's error.
+func (t *spawnTracker) finish(instances []*sahara.Instance, waitErr error) error {
+	for _, in := range instances {
+		if waitErr != nil {
+			t.fail(in, waitErr)
+		} else {
+			t.done(in)
+		}
+	}
 	var errs []error
 	for _, in := range instances {
-		err := failed[in]
-		if err == nil && waitErr != nil {
-			err = waitErr
-		}
-		if err != nil {
-			in.LastError = err.Error()
+		if err := t.failed[in]; err != nil {
 			errs = append(errs, &sahara.InstanceError{Instance: in.InstanceName, Err: err})
-		} else {
-			in.Phase = sahara.InstanceSpawned
-			in.LastError = ""
 		}
-		progress(in, err)
 	}
 	return errors.Join(errs...)
 }
@@ -373,7 +400,7 @@ func (c *Cloud) listClusterServers(ctx context.Context, cc *gophercloud.ServiceC
 
 // waitActive polls until every instance is ACTIVE with addresses; a server
 // in ERROR fails its instance with Nova's fault message.
-func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahara.Instance, fail func(*sahara.Instance, error)) error {
+func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahara.Instance, tr *spawnTracker) error {
 	pending := map[*sahara.Instance]bool{}
 	for _, in := range instances {
 		pending[in] = true
@@ -400,10 +427,13 @@ func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahar
 			switch {
 			case s.Status == "ERROR":
 				delete(pending, in)
-				fail(in, fmt.Errorf("server %s (%s) is in ERROR: %s", in.InstanceName, s.ID, c.faultOf(ctx, p.cc, s)))
+				tr.fail(in, fmt.Errorf("server %s (%s) is in ERROR: %s", in.InstanceName, s.ID, c.faultOf(ctx, p.cc, s)))
 			case s.Status == "ACTIVE" && len(s.Addresses) > 0:
 				delete(pending, in)
 				c.applyAddresses(p.cl, in, s, p)
+				if len(in.Volumes) == 0 {
+					tr.done(in)
+				}
 			}
 		}
 		c.log.Info(fmt.Sprintf("Waiting for instances to become ACTIVE: %d/%d ready", len(instances)-len(pending), len(instances)), "cluster_id", p.cl.ID)
