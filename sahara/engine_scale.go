@@ -86,6 +86,9 @@ func (e *Engine) PlanScale(c *Cluster, req ScaleRequest) (ScalePlan, error) {
 
 // ValidateScaling runs the plugin's validate_scaling on the request, offline.
 func (e *Engine) ValidateScaling(ctx context.Context, c *Cluster, req ScaleRequest) error {
+	if err := notActive(c); err != nil {
+		return err
+	}
 	_, _, err := e.validateScaling(ctx, c, req)
 	return err
 }
@@ -95,9 +98,6 @@ func (e *Engine) ValidateScaling(ctx context.Context, c *Cluster, req ScaleReque
 // and removed again, so c is unchanged on return.
 func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleRequest) (Plugin, ScalePlan, error) {
 	c.Link()
-	if c.Status != StatusActive {
-		return nil, ScalePlan{}, InvalidReference(fmt.Sprintf("Cluster cannot be scaled not in 'Active' status. Cluster status: %s", c.Status))
-	}
 	p, err := e.opts.Plugins.PluginVersion(c.PluginName, c.PluginVersion)
 	if err != nil {
 		return nil, ScalePlan{}, err
@@ -149,9 +149,8 @@ func (e *Engine) Scale(ctx context.Context, c *Cluster, req ScaleRequest) error 
 	if err := e.needCloud(); err != nil {
 		return err
 	}
-	c.Link()
-	if c.Status != StatusActive {
-		return InvalidReference(fmt.Sprintf("Cluster cannot be scaled not in 'Active' status. Cluster status: %s", c.Status))
+	if err := notActive(c); err != nil {
+		return err
 	}
 	op := e.newOperation(c, StepTypeEngineScale)
 	defer op.close()
@@ -178,6 +177,14 @@ func (e *Engine) Scale(ctx context.Context, c *Cluster, req ScaleRequest) error 
 		op.finish(StatusActive, failureDescription(scaleFailedFormat, err, nil))
 		return err
 	}
+}
+
+// notActive refuses to scale a cluster that is not Active (Sahara's check).
+func notActive(c *Cluster) error {
+	if c.Status != StatusActive {
+		return InvalidReference(fmt.Sprintf("Cluster cannot be scaled not in 'Active' status. Cluster status: %s", c.Status))
+	}
+	return nil
 }
 
 // syncCounts makes every group's count its number of instances (the count

@@ -33,6 +33,9 @@ type Host struct {
 	Files map[string][]byte
 	// OS is what GetOSDistrib returns (default "ubuntu").
 	OS string
+	// ServerID is the server the state belongs to; a new server with the
+	// same name starts with a fresh disk.
+	ServerID string
 }
 
 // File returns the content of an absolute path and whether it exists.
@@ -231,6 +234,14 @@ func (p *pool) begin(ctx context.Context, in *sahara.Instance, method, arg strin
 	unreachable := f.unreachable[in.InstanceName]
 	h := f.host(in.InstanceName)
 	f.mu.Unlock()
+	h.mu.Lock()
+	if in.InstanceID != "" && h.ServerID != in.InstanceID {
+		if h.ServerID != "" {
+			h.Files, h.Hostname = map[string][]byte{}, ""
+		}
+		h.ServerID = in.InstanceID
+	}
+	h.mu.Unlock()
 	done := func() {
 		f.mu.Lock()
 		f.inflight--
