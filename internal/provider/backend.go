@@ -34,6 +34,7 @@ type Settings struct {
 	EndpointOverrides                              map[string]string
 	MaxRetries                                     int
 	BastionHost, BastionUser, BastionPrivateKey    string
+	BastionHostKey                                 string
 	UseAgent                                       bool
 	SSHConnectionTimeout                           time.Duration
 	TemplateStoreContainer                         string

@@ -71,6 +71,7 @@ type sshModel struct {
 	BastionHost       types.String `tfsdk:"bastion_host"`
 	BastionUser       types.String `tfsdk:"bastion_user"`
 	BastionPrivateKey types.String `tfsdk:"bastion_private_key"`
+	BastionHostKey    types.String `tfsdk:"bastion_host_key"`
 	UseAgent          types.Bool   `tfsdk:"use_agent"`
 	ConnectionTimeout types.String `tfsdk:"connection_timeout"`
 }
@@ -127,7 +128,8 @@ func providerSchema() schema.Schema {
 				Attributes: map[string]schema.Attribute{
 					"bastion_host":        str("Jump host (`host` or `host:port`) every SSH connection goes through.", false),
 					"bastion_user":        str("Login user on the bastion host.", false),
-					"bastion_private_key": str("Private key (PEM) for the bastion host. Never logged.", true),
+					"bastion_private_key": str("Private key (PEM, unencrypted) for the bastion host. Never logged.", true),
+					"bastion_host_key":    str("Host key(s) of the bastion in authorized_keys format, one a line. Without it the bastion's key must be in `~/.ssh/known_hosts`; an unverifiable bastion is refused.", false),
 					"use_agent": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "Authenticate to the bastion with the SSH agent of `SSH_AUTH_SOCK`."},
 					"connection_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
@@ -204,6 +206,7 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 		s.BastionHost = m.SSH.BastionHost.ValueString()
 		s.BastionUser = m.SSH.BastionUser.ValueString()
 		s.BastionPrivateKey = m.SSH.BastionPrivateKey.ValueString()
+		s.BastionHostKey = m.SSH.BastionHostKey.ValueString()
 		s.UseAgent = m.SSH.UseAgent.ValueBool()
 		if v := m.SSH.ConnectionTimeout.ValueString(); v != "" {
 			d, err := time.ParseDuration(v)

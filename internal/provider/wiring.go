@@ -3,11 +3,15 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
+	"github.com/saharagen/terraform-provider-saharagen/plugins/vanilla"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/sshremote"
 )
 
 // This file is the one place that names the concrete library packages: the
@@ -17,6 +21,7 @@ import (
 func registeredPlugins() []sahara.Plugin {
 	return []sahara.Plugin{
 		fake.New(),
+		vanilla.New(vanilla.Options{}),
 		dask.New(dask.Options{}),
 	}
 }
@@ -58,9 +63,32 @@ func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the template store %q: %w", s.TemplateStoreContainer, err)
 	}
-	b := &Backend{Infra: cloud, Store: store}
+	remotes, err := sshConnector(s)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{Infra: cloud, Store: store, Remotes: remotes}
 	if reg, ok := any(cloud).(ImageRegistry); ok {
 		b.Images = reg
 	}
 	return b, nil
+}
+
+// sshConnector is the SSH remote of the ssh block: host keys of instances are
+// pinned at first contact; the bastion's must be given or in known_hosts.
+func sshConnector(s Settings) (*sshremote.Connector, error) {
+	c := &sshremote.Connector{UseAgent: s.UseAgent, ConnectTimeout: s.SSHConnectionTimeout}
+	if s.BastionHost != "" {
+		host, port := s.BastionHost, 0
+		if h, p, err := net.SplitHostPort(s.BastionHost); err == nil {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return nil, fmt.Errorf("ssh.bastion_host %q: the port must be a number", s.BastionHost)
+			}
+			host, port = h, n
+		}
+		c.Bastion = &sshremote.BastionConfig{Host: host, Port: port, User: s.BastionUser, PrivateKey: s.BastionPrivateKey,
+			UseAgent: s.UseAgent, HostKey: s.BastionHostKey}
+	}
+	return c, nil
 }
