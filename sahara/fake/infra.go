@@ -39,6 +39,11 @@ type Infra struct {
 	Delay map[string]time.Duration
 	// PublishedHostKeys are returned by HostKeys, by instance name.
 	PublishedHostKeys map[string][]string
+	// Addresses maps instance names to the IP their server gets (internal
+	// and management), so tests can point instances at real sshd hosts.
+	Addresses map[string]string
+	// ServiceHostLines, when set, are returned by ServiceHosts.
+	ServiceHostLines []string
 
 	faults faults
 	calls  counter
@@ -50,7 +55,10 @@ type Infra struct {
 	objects map[string]map[string]bool
 }
 
-var _ sahara.Infrastructure = (*Infra)(nil)
+var (
+	_ sahara.Infrastructure       = (*Infra)(nil)
+	_ sahara.ServiceHostsProvider = (*Infra)(nil)
+)
 
 // NewInfra returns an empty cloud that knows the given images.
 func NewInfra(images ...sahara.Image) *Infra {
@@ -274,6 +282,9 @@ func (f *Infra) spawn(ctx context.Context, c *sahara.Cluster, in *sahara.Instanc
 			ID: fmt.Sprintf("vol-%04d-%d", n, v), Device: "/dev/vd" + string(rune('b'+v)), SizeGB: ng.VolumesSize,
 		})
 	}
+	if ip, ok := f.Addresses[in.InstanceName]; ok {
+		s.InternalIP = ip
+	}
 	s.ManagementIP = s.InternalIP
 	if ng.FloatingIPPool != "" {
 		s.FloatingIPID = fmt.Sprintf("fip-%04d", n)
@@ -301,6 +312,14 @@ func (f *Infra) spawn(ctx context.Context, c *sahara.Cluster, in *sahara.Instanc
 	in.Volumes = append([]sahara.Volume(nil), s.Volumes...)
 	in.FloatingIPID = s.FloatingIPID
 	return nil
+}
+
+// ServiceHosts implements sahara.ServiceHostsProvider from ServiceHostLines.
+func (f *Infra) ServiceHosts(ctx context.Context) ([]string, error) {
+	if err := f.enter(ctx, "ServiceHosts", ""); err != nil {
+		return nil, err
+	}
+	return f.ServiceHostLines, nil
 }
 
 // HostKeys implements sahara.Infrastructure from PublishedHostKeys.
