@@ -38,6 +38,14 @@ type Host struct {
 	ServerID string
 }
 
+// newDisk is what a freshly booted image holds.
+func newDisk() map[string][]byte {
+	return map[string][]byte{
+		"/etc/resolv.conf": []byte("nameserver 10.0.0.2\n"),
+		"/etc/hosts":       []byte("127.0.0.1 localhost\n"),
+	}
+}
+
 // File returns the content of an absolute path and whether it exists.
 func (h *Host) File(p string) ([]byte, bool) {
 	h.mu.Lock()
@@ -91,7 +99,7 @@ func (f *Connector) Host(name string) *Host {
 func (f *Connector) host(name string) *Host {
 	h := f.hosts[name]
 	if h == nil {
-		h = &Host{Name: name, Files: map[string][]byte{}, OS: "ubuntu"}
+		h = &Host{Name: name, Files: newDisk(), OS: "ubuntu"}
 		f.hosts[name] = h
 	}
 	return h
@@ -237,7 +245,7 @@ func (p *pool) begin(ctx context.Context, in *sahara.Instance, method, arg strin
 	h.mu.Lock()
 	if in.InstanceID != "" && h.ServerID != in.InstanceID {
 		if h.ServerID != "" {
-			h.Files, h.Hostname = map[string][]byte{}, ""
+			h.Files, h.Hostname = newDisk(), ""
 		}
 		h.ServerID = in.InstanceID
 	}

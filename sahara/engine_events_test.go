@@ -1,0 +1,115 @@
+package sahara_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+func TestEngineCreate_EventsReachObserver(t *testing.T) {
+	h := newHarness(t, 0)
+	var mu sync.Mutex
+	var events []sahara.Event
+	c, _ := h.eng.NewCluster(demoSpec(3))
+	h.onStatus = nil
+	reg, _ := sahara.NewRegistry(h.plugin)
+	eng, _ := sahara.New(sahara.Options{Infra: h.infra, Remotes: h.conn, Plugins: reg, Observer: func(ev sahara.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Step != nil {
+			st := *ev.Step
+			ev.Step = &st
+		}
+		events = append(events, ev)
+	}})
+	if err := eng.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	perStep := map[string]int{}
+	stepType := map[string]string{}
+	var statuses []string
+	for _, ev := range events {
+		switch ev.Kind {
+		case sahara.EventStatus:
+			statuses = append(statuses, string(ev.Status))
+		case sahara.EventInstance:
+			if !ev.Instance.Successful || ev.Instance.Time.IsZero() {
+				t.Errorf("failed event %+v", ev.Instance)
+			}
+			perStep[ev.Step.Name]++
+		case sahara.EventStep:
+			stepType[ev.Step.Name] = ev.Step.Type
+		}
+	}
+	if got := strings.Join(statuses, ","); got != "Validating,InfraUpdating,Spawning,Waiting,Preparing,Configuring,Starting,Active" {
+		t.Errorf("statuses %s", got)
+	}
+	for step, n := range map[string]int{"Spawn instances": 4, "Wait for instance accessibility": 4, "Configure instances": 4, "Configure cluster": 1, "Start cluster": 1} {
+		if perStep[step] != n {
+			t.Errorf("step %q: %d instance events, want %d", step, perStep[step], n)
+		}
+	}
+	for step, typ := range map[string]string{"Spawn instances": sahara.StepTypeEngineCreate, "Configure cluster": sahara.StepTypeConfigure, "Start cluster": sahara.StepTypeStart} {
+		if stepType[step] != typ {
+			t.Errorf("step %q type %q, want %q", step, stepType[step], typ)
+		}
+	}
+	if len(c.Progress) != 5 {
+		t.Errorf("progress has %d steps", len(c.Progress))
+	}
+}
+
+func TestEngineRefresh_FeedsVictimRanking(t *testing.T) {
+	h := newHarness(t, 0)
+	c := h.create(demoSpec(4))
+	h.infra.RemoveServer("demo-worker-0")
+	h.infra.SetServerStatus("demo-worker-1", "ERROR")
+	if err := h.eng.Refresh(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if h.infra.Calls("RefreshInstances") != 1 {
+		t.Errorf("refresh made %d list calls", h.infra.Calls("RefreshInstances"))
+	}
+	w := c.NodeGroup("worker").Instances
+	if w[0].CloudStatus != sahara.CloudStatusMissing || w[1].CloudStatus != "ERROR" || w[2].CloudStatus != "ACTIVE" {
+		t.Fatalf("statuses %s %s %s", w[0].CloudStatus, w[1].CloudStatus, w[2].CloudStatus)
+	}
+	plan, err := h.eng.PlanScale(c, sahara.ScaleRequest{Resize: map[string]int{"worker": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := plan.Victims["worker"]; len(v) != 2 || v[0].InstanceName != "demo-worker-1" || v[1].InstanceName != "demo-worker-0" {
+		t.Fatalf("victims %v", instanceNamesOf(v))
+	}
+	if err := h.eng.Scale(context.Background(), c, sahara.ScaleRequest{Resize: map[string]int{"worker": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(instanceNames(c), ","); got != "demo-master-0,demo-worker-2,demo-worker-3" {
+		t.Fatalf("instances %s", got)
+	}
+}
+
+func instanceNamesOf(ins []*sahara.Instance) []string {
+	var out []string
+	for _, in := range ins {
+		out = append(out, in.InstanceName)
+	}
+	return out
+}
+
+func TestEngineCheckHealth(t *testing.T) {
+	h := newHarness(t, 0)
+	c := h.create(demoSpec(2))
+	res, err := h.eng.CheckHealth(context.Background(), c)
+	if err != nil || len(res) != 2 || res[0].Status != sahara.HealthGreen || res[1].Status != sahara.HealthGreen {
+		t.Fatalf("%+v %v", res, err)
+	}
+	h.conn.SetUnreachable("demo-worker-1", true)
+	res, _ = h.eng.CheckHealth(context.Background(), c)
+	if res[0].Status != sahara.HealthRed || res[0].Message != "Cluster health is RED. Reason: Unavailable instances: demo-worker-1" || res[1].Status != sahara.HealthRed {
+		t.Fatalf("%+v", res)
+	}
+}
