@@ -28,7 +28,7 @@ running() {  # running NAME -> 0 if its pid file names a live process
 start() {  # start NAME CMD... : setsid'd background process, log + pid file
   local name=$1; shift
   if running "$name"; then echo "  $name already running"; return; fi
-  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/$name.pid"
 }
 stop_pid() {  # stop_pid NAME PID : TERM the process group, KILL after 10 s

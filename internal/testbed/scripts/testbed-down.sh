@@ -21,8 +21,8 @@ for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
 done
 # nova-computes next, so none recreates anything
 for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; done
-for l in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgv'); do ip link del "$l" 2>/dev/null; done
-for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgb'); do ip link del "$l" 2>/dev/null; done
+for l in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbv'); do ip link del "$l" 2>/dev/null; done
+for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbb'); do ip link del "$l" 2>/dev/null; done
 # loop devices over our volume files
 losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v d="$STATE/volumes/" 'index($2, d)==1{print $1}' | while read -r dev; do losetup -d "$dev"; done
 mountpoint -q "$STATE/instances" && umount -l "$STATE/instances"

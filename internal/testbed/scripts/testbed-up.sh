@@ -13,7 +13,7 @@ set -euo pipefail
 DB="mysql+pymysql://os:${PASS}@${IP}/"
 MQ="rabbit://openstack:${PASS}@${IP}:5672/"
 [ "$(id -u)" = 0 ] || { echo "testbed-up: must run as root"; exit 1; }
-exec 9>"$RUN/up.lock"; flock 9          # one testbed-up at a time
+exec 9>"$RUN/up.lck"; flock 9           # one testbed-up at a time (fd 9 is closed for the daemons)
 
 # ---------------------------------------------------------------- packages
 PKGS="mariadb-server rabbitmq-server python3-pymysql keystone python3-openstackclient
@@ -49,6 +49,14 @@ fi
 
 # ---------------------------------------------------------------- our drivers + helpers
 step "installing testbed drivers"
+# drivers changed since the services started? then restart the processes that load them
+NEWSUM=$(cat "$TB_SRC"/python/saharagen_testbed/*.py "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
+if [ -f "$RUN/drivers.sum" ] && [ "$(cat "$RUN/drivers.sum")" != "$NEWSUM" ]; then
+  echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (existing servers become stale)"
+  for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; done
+  stop cinder-volume; stop neutron-server
+fi
+echo "$NEWSUM" >"$RUN/drivers.sum"
 mkdir -p "$SITE" "$LIBEXEC" "$STATE/volumes" "$STATE/instances" /var/lib/glance/images /var/lib/nova/tmp \
          /var/lib/neutron/tmp /var/lib/cinder/tmp /var/lib/glance/tmp
 rm -rf "$SITE/saharagen_testbed" "$SITE/saharagen_testbed-0.1.dist-info"

@@ -3,8 +3,8 @@
 Every spawned server becomes an isolated "instance" on this host:
 
 * network namespace ``sgtb-<uuid>``; one veth per port (``ethN`` inside,
-  ``sgv<uuid11><N>`` on the host) enslaved to a Linux bridge per Neutron
-  network (``sgb<netid11>``).  The bridge holds the subnet's gateway address,
+  ``sgtbv<uuid9><N>`` on the host) enslaved to a Linux bridge per Neutron
+  network (``sgtbb<netid10>``).  The bridge holds the subnet's gateway address,
   so the host reaches every fixed IP and instances on one network reach each
   other.  Instances get no default route: nothing routes beyond the testbed
   networks.  Floating IPs are polled from Neutron and put on the instance as
@@ -56,9 +56,9 @@ INIT = LIBEXEC + "/instance-init.sh"
 LOGIN_USER = os.environ.get("SAHARAGEN_TESTBED_LOGIN_USER", "ubuntu")
 
 
-def _run(*args, check=True):
-    return processutils.execute(*args,
-                                check_exit_code=[0] if check else list(range(256)))
+def _run(*args, check=True, **kw):
+    return processutils.execute(
+        *args, check_exit_code=[0] if check else list(range(256)), **kw)
 
 
 def _ip(*args, check=True):
@@ -70,11 +70,11 @@ def ns_name(uuid):
 
 
 def veth_name(uuid, idx):
-    return "sgv" + uuid.replace("-", "")[:11] + str(idx)
+    return "sgtbv" + uuid.replace("-", "")[:9] + str(idx)
 
 
 def bridge_name(net_id):
-    return "sgb" + net_id.replace("-", "")[:11]
+    return "sgtbb" + net_id.replace("-", "")[:10]
 
 
 def _userdata_scripts(ud_b64):
@@ -171,8 +171,14 @@ class TestbedDriver(fake.FakeDriver):
 
     def _ensure_bridge(self, net_id, subnets):
         br = bridge_name(net_id)
-        _ip("link", "add", br, "type", "bridge", check=False)
-        _ip("link", "set", br, "up")
+        for _ in range(5):
+            _ip("link", "add", br, "type", "bridge", check=False)
+            _out, err = _ip("link", "set", br, "up", check=False)
+            if not err:
+                break
+            time.sleep(0.2)
+        else:
+            raise exception.NovaException("testbed: cannot create bridge %s" % br)
         gw = None
         for sn in subnets:
             g = (sn.get("gateway") or {}).get("address")
@@ -236,6 +242,11 @@ class TestbedDriver(fake.FakeDriver):
              env_variables=env)
         LOG.info("testbed: server %s (%s) at %s fault=%s delay=%s",
                  uuid, name, first, fault or "-", delay)
+
+    def get_host_uptime(self):
+        with open("/proc/uptime") as f:
+            up = float(f.read().split()[0])
+        return " %s up %d min" % (time.strftime("%H:%M:%S"), up // 60)
 
     # ------------------------------------------------------------ console
     def get_console_output(self, context, instance):
@@ -326,7 +337,7 @@ class TestbedDriver(fake.FakeDriver):
         try:
             self._in_instance(
                 instance.uuid,
-                'set -e; rm -f "$1"; mknod -m 660 "$1" b "$2" "$3"; '
+                'set -e; rm -f "$1"; mknod "$1" b "$2" "$3"; chmod 660 "$1"; '
                 'chgrp disk "$1" 2>/dev/null || true; '
                 'ln -sfn "/sys/devices/virtual/block/$4" "/sys/block/$5"; '
                 'ln -sfn "/sys/devices/virtual/block/$4" "/sys/dev/block/$2:$3"',
