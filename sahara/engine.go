@@ -435,11 +435,19 @@ func (op *operation) pluginStep(name, stepType string, fn func() error, instance
 
 // failureDescription renders Sahara's ops error handler message.
 func failureDescription(format string, err, rbErr error) string {
-	reason := err.Error()
+	reason := oneLine(err)
 	if rbErr != nil {
-		reason += ", " + rbErr.Error()
+		reason += ", " + oneLine(rbErr)
 	}
 	return fmt.Sprintf(format, reason)
+}
+
+// oneLine renders joined per-instance errors as "a; b" for a description.
+func oneLine(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return joinMessages(j.Unwrap())
+	}
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 // Description formats of Sahara's ops error handler.

@@ -29,7 +29,9 @@ func attachLoopVolume(t *testing.T, h *sshtest.Host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Truncate(img, 512<<20); err != nil { // mkfs.xfs wants ≥300 MiB
 		t.Fatal(err)
 	}
@@ -45,7 +47,9 @@ func attachLoopVolume(t *testing.T, h *sshtest.Host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Sscanf(string(out), "%x %x", &st.maj, &st.min)
+	if _, err := fmt.Sscanf(string(out), "%x %x", &st.maj, &st.min); err != nil {
+		t.Fatalf("device numbers of %s: %v", loop, err)
+	}
 	h.Run(t, fmt.Sprintf("mknod /dev/vdb b %d %d && chmod 660 /dev/vdb", st.maj, st.min))
 }
 
