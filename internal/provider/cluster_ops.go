@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 
@@ -21,15 +20,13 @@ func tflogInfo(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Info(withLogMasks(ctx), msg, fields)
 }
 
-// recorder is the engine's Observer: it logs every status and instance
-// progress at INFO and writes the cluster record to the store at each status
-// change, so an interrupted apply leaves a record that import, the next run
-// or another runner can read.
+// recorder is the engine's Observer: it writes the cluster record to the
+// store at each status change, so an interrupted apply leaves a record that
+// import, the next run or another runner can read.
 type recorder struct {
 	store sahara.Store
 	mu    sync.Mutex
 	ctx   context.Context
-	err   error
 }
 
 func newRecorder(ctx context.Context, store sahara.Store) *recorder {
@@ -55,37 +52,12 @@ func (r *recorder) observe(e sahara.Event) {
 	if e.Cluster != nil {
 		id = e.Cluster.ID
 	}
-	switch e.Kind {
-	case sahara.EventStatus:
-		msg := "Cluster status: " + string(e.Status)
-		fields := map[string]any{"cluster_id": id, "status": string(e.Status)}
-		if e.Cluster != nil && e.Cluster.StatusDescription != "" {
-			fields["status_description"] = e.Cluster.StatusDescription
-		}
-		tflog.Info(ctx, msg, fields)
-		if e.Cluster != nil {
-			if err := r.store.Put(ctx, sahara.KindCluster, e.Cluster.ID, e.Cluster); err != nil {
-				r.err = err
-				tflog.Warn(ctx, "Writing the cluster record failed; it is retried at the end of the operation", map[string]any{"cluster_id": id, "error": err.Error()})
-			}
-		}
-	case sahara.EventInstance:
-		if e.Step != nil && e.Instance != nil {
-			done := 0
-			for _, ev := range e.Step.Events {
-				if ev.Successful {
-					done++
-				}
-			}
-			fields := map[string]any{"cluster_id": id, "instance": e.Instance.InstanceName, "successful": e.Instance.Successful}
-			if e.Instance.Info != "" {
-				fields["info"] = e.Instance.Info
-			}
-			tflog.Info(ctx, fmt.Sprintf("%s: %d/%d instances", e.Step.Name, done, e.Step.Total), fields)
-		}
-	case sahara.EventStep:
-		if e.Step != nil {
-			tflog.Debug(ctx, "Step "+e.Step.Name, map[string]any{"cluster_id": id, "total": e.Step.Total})
+	// The engine logs statuses and per-step counts itself; here the record
+	// is persisted at each status (no instance work runs then).
+	if e.Kind == sahara.EventStatus && e.Cluster != nil {
+		if err := r.store.Put(ctx, sahara.KindCluster, e.Cluster.ID, e.Cluster); err != nil {
+			tflog.Warn(ctx, "Writing the cluster record failed; it is written again at the end of the operation",
+				map[string]any{"cluster_id": id, "status": string(e.Status), "error": err.Error()})
 		}
 	}
 }

@@ -162,7 +162,7 @@ func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clus
 	}
 	for _, e := range errorMessages(err) {
 		if e != nil {
-			diags.AddAttributeError(clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
+			addAttrError(diags, clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
 		}
 	}
 }
@@ -197,7 +197,7 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 	if err := eng.ValidateScaling(ctx, &c, *sr); err != nil {
 		spec := c.ClusterSpec
 		for _, e := range errorMessages(err) {
-			diags.AddAttributeError(clusterErrorPath(spec, e), errorTitle(e, "Invalid Scaling"), e.Error())
+			addAttrError(diags, clusterErrorPath(spec, e), errorTitle(e, "Invalid Scaling"), e.Error())
 		}
 		return
 	}

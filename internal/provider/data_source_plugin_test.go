@@ -44,7 +44,7 @@ func TestPluginDataSource_UnsupportedVersion(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: cloud.factories(),
 		Steps: []resource.TestStep{{
-			Config:      hcl(`data "saharagen_plugin" "fake" {
+			Config: hcl(`data "saharagen_plugin" "fake" {
   name    = "fake"
   version = "2.0"
 }`),

@@ -142,3 +142,11 @@ func msgRE(attr, msg string) *regexp.Regexp {
 	}
 	return regexp.MustCompile(`(?s)` + attr + `.*` + strings.Join(words, `\s+`))
 }
+
+func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// pathMsgRE matches msg followed by the attribute path the diagnostic names.
+func pathMsgRE(msg, attrPath string) *regexp.Regexp {
+	re := msgRE("", msg).String()
+	return regexp.MustCompile(re + `.*Attribute:\s+` + regexp.QuoteMeta(attrPath))
+}

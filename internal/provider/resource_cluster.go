@@ -224,16 +224,16 @@ func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.Valid
 	for name, g := range groups {
 		p := path.Root("node_groups").AtMapKey(name)
 		if g.Count.IsNull() {
-			resp.Diagnostics.AddAttributeError(p.AtName("count"), "Missing Node Group Count",
+			addAttrError(&resp.Diagnostics, p.AtName("count"), "Missing Node Group Count",
 				fmt.Sprintf("Node group %q needs count (the number of instances, 0 or more).", name))
 		}
 		if g.NodeGroupTemplateID.IsNull() {
 			if g.FlavorID.IsNull() {
-				resp.Diagnostics.AddAttributeError(p.AtName("flavor_id"), "Missing Flavor",
+				addAttrError(&resp.Diagnostics, p.AtName("flavor_id"), "Missing Flavor",
 					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set flavor_id.", name))
 			}
 			if g.NodeProcesses.IsNull() {
-				resp.Diagnostics.AddAttributeError(p.AtName("node_processes"), "Missing Node Processes",
+				addAttrError(&resp.Diagnostics, p.AtName("node_processes"), "Missing Node Processes",
 					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set node_processes.", name))
 			}
 		}
@@ -266,7 +266,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	c, err := eng.NewCluster(spec)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())
+		addAttrError(&resp.Diagnostics, clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())
 		return
 	}
 	// The record exists before any cloud object, so an interrupted apply

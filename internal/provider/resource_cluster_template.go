@@ -175,11 +175,11 @@ func (r *clusterTemplateResource) ValidateConfig(ctx context.Context, req resour
 			g := groups[name]
 			base := path.Root("node_groups").AtMapKey(name)
 			if g.Count.IsNull() {
-				resp.Diagnostics.AddAttributeError(base.AtName("count"), "Missing Node Group Count",
+				addAttrError(&resp.Diagnostics, base.AtName("count"), "Missing Node Group Count",
 					fmt.Sprintf("Node group %q needs count.", name))
 			}
 			if g.NodeGroupTemplateID.IsNull() && (g.FlavorID.IsNull() || g.NodeProcesses.IsNull()) {
-				resp.Diagnostics.AddAttributeError(base, "Incomplete Node Group",
+				addAttrError(&resp.Diagnostics, base, "Incomplete Node Group",
 					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set flavor_id and node_processes.", name))
 			}
 			if g.NodeProcesses.IsUnknown() || g.NodeConfigs.IsUnknown() {

@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -125,14 +127,14 @@ resource "saharagen_cluster_template" "ct" {
   plugin_name    = "fake"
   plugin_version = "0.1"
   node_groups = { w = { flavor_id = "f", node_processes = ["datanode", "oozie"], count = 1 } }
-}`), "saharagen_cluster_template.ct", "Plugin doesn't support the following node processes: ['oozie']"},
+}`), `node_groups["w"].node_processes`, "Plugin doesn't support the following node processes: ['oozie']"},
 		"inline group incomplete": {hcl(`
 resource "saharagen_cluster_template" "ct" {
   name           = "ct"
   plugin_name    = "fake"
   plugin_version = "0.1"
   node_groups = { w = { node_processes = ["datanode"], count = 1 } }
-}`), "node_groups", `Node group "w" has no node_group_template_id, so it must set flavor_id and node_processes.`},
+}`), `node_groups["w"]`, `Node group "w" has no node_group_template_id, so it must set flavor_id and node_processes.`},
 		"cluster config": {hcl(`
 resource "saharagen_cluster_template" "ct" {
   name           = "ct"
@@ -146,7 +148,7 @@ resource "saharagen_cluster_template" "ct" {
 		t.Run(name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: cloud.factories(),
-				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: msgRE(tc.attr, tc.want)}},
+				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: ctExpect(tc.attr, tc.want)}},
 			})
 		})
 	}
@@ -187,4 +189,12 @@ func daskVersion(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p.Versions()[0]
+}
+
+// ctExpect: root attributes are shown by Terraform; node group paths are named in the detail.
+func ctExpect(attr, msg string) *regexp.Regexp {
+	if strings.HasPrefix(attr, "node_groups[") {
+		return pathMsgRE(msg, attr)
+	}
+	return msgRE(attr, msg)
 }

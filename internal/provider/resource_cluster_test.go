@@ -1,0 +1,281 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// clusterConfig is a fake-plugin cluster with a master and a worker group.
+func clusterConfig(masters, workers int, workerExtra, clusterExtra string) string {
+	return hcl(fmt.Sprintf(`
+resource "saharagen_cluster" "c" {
+  name                       = "demo"
+  plugin_name                = "fake"
+  plugin_version             = "0.1"
+  default_image_id           = %q
+  neutron_management_network = %q
+  %s
+  node_groups = {
+    master = {
+      flavor_id      = %q
+      node_processes = ["namenode", "resourcemanager"]
+      count          = %d
+    }
+    worker = {
+      flavor_id      = %q
+      node_processes = ["datanode", "nodemanager"]
+      count          = %d
+      %s
+    }
+  }
+}`, testImageID, testNetworkID, clusterExtra, testFlavorID, masters, testFlavorID, workers, workerExtra))
+}
+
+const clusterAddr = "saharagen_cluster.c"
+
+func workerPath(attr string) tfjsonpath.Path {
+	return tfjsonpath.New("node_groups").AtMapKey("worker").AtMapKey(attr)
+}
+
+func instanceNames(names ...string) knownvalue.Check {
+	var checks []knownvalue.Check
+	for _, n := range names {
+		checks = append(checks, knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(n)}))
+	}
+	return knownvalue.ListExact(checks)
+}
+
+func stringsExact(values ...string) knownvalue.Check {
+	checks := []knownvalue.Check{}
+	for _, v := range values {
+		checks = append(checks, knownvalue.StringExact(v))
+	}
+	return knownvalue.ListExact(checks)
+}
+
+func TestCluster_CreateImportScaleInPlace(t *testing.T) {
+	cloud := newTestCloud(t)
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	var clusterID string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: clusterConfig(1, 2, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(clusterAddr, workerPath("instances")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(clusterAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances").AtSliceIndex(0).AtMapKey("host_key"), knownvalue.StringRegexp(regexpMust(`^ssh-`))),
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("management_private_key"), knownvalue.StringRegexp(regexpMust(`PRIVATE KEY`))),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("volume_mount_prefix"), knownvalue.StringExact(sahara.DefaultVolumeMountPrefix)),
+				},
+				Check: func(s *terraform.State) error {
+					clusterID = s.RootModule().Resources[clusterAddr].Primary.ID
+					if n := len(cloud.infra.Servers(clusterID)); n != 3 {
+						return fmt.Errorf("the cloud holds %d servers of the cluster, want 3", n)
+					}
+					var c sahara.Cluster
+					if err := cloud.store.Get(context.Background(), sahara.KindCluster, clusterID, &c); err != nil {
+						return fmt.Errorf("cluster record not stored: %w", err)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				Config: clusterConfig(1, 3, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances_to_be_removed"), stringsExact()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(clusterAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1", "demo-worker-2")),
+				},
+			},
+			{
+				// Count down naming one instance: the plan shows it, the apply removes it.
+				Config: clusterConfig(1, 2, `instances_to_remove = ["demo-worker-0"]`, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances_to_be_removed"), stringsExact("demo-worker-0")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(clusterAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-1", "demo-worker-2")),
+				},
+				Check: func(*terraform.State) error {
+					if n := len(cloud.infra.Servers(clusterID)); n != 3 {
+						return fmt.Errorf("the cloud holds %d servers of the cluster, want 3", n)
+					}
+					return nil
+				},
+			},
+			{
+				// Count down without naming: the engine's choice (highest index) is shown.
+				Config: clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances_to_be_removed"), stringsExact("demo-worker-2")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-1")),
+				},
+			},
+			{
+				Config:   clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, ""),
+				PlanOnly: true, // an empty plan
+			},
+			{
+				// A description is an in-place change of the record only.
+				Config: clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, `description = "scaled"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(clusterAddr, tfjsonpath.New("id"))},
+			},
+			{
+				// Any other change of a node group replaces the cluster.
+				Config: strings.Replace(clusterConfig(1, 1, "", ""), `["datanode", "nodemanager"]`, `["datanode"]`, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+				return fmt.Errorf("cluster records left in the store: %v", ids)
+			}
+			if left := cloud.infra.Leftovers(clusterID); len(left) != 0 {
+				return fmt.Errorf("cloud objects left: %v", left)
+			}
+			return nil
+		},
+	})
+}
+
+func TestCluster_PlanRejectsInvalidLayout(t *testing.T) {
+	cloud := newTestCloud(t)
+	cases := map[string]struct {
+		config, want, attr string
+	}{
+		"no namenode": {strings.Replace(clusterConfig(1, 2, "", ""), `["namenode", "resourcemanager"]`, `["resourcemanager"]`, 1),
+			"Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 0", ""},
+		"two namenodes": {clusterConfig(2, 2, "", ""),
+			"Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 2", `node_groups["master"].count`},
+		"replication": {clusterConfig(1, 1, "", `cluster_configs = { HDFS = { "dfs.replication" = "3" } }`),
+			"Hadoop cluster should contain 3 datanode component(s). Actual datanode count is 1. Number of datanodes must be not less than dfs.replication.", `node_groups["worker"].count`},
+		"unknown process": {strings.Replace(clusterConfig(1, 2, "", ""), `["datanode", "nodemanager"]`, `["datanode", "tasktracker"]`, 1),
+			"Plugin doesn't support the following node processes: ['tasktracker']", `node_groups["worker"].node_processes`},
+		"missing count": {strings.Replace(clusterConfig(1, 2, "", ""), "count          = 2", "", 1),
+			`Node group "worker" needs count`, `node_groups["worker"].count`},
+		"inline without flavor": {strings.Replace(clusterConfig(1, 2, "", ""), `flavor_id      = "m1.small"
+      node_processes = ["datanode", "nodemanager"]`, `node_processes = ["datanode", "nodemanager"]`, 1),
+			`Node group "worker" has no node_group_template_id, so it must set flavor_id.`, `node_groups["worker"].flavor_id`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: cloud.factories(),
+				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: expectRE(tc.want, tc.attr)}},
+			})
+		})
+	}
+	if cloud.connect != 0 {
+		t.Errorf("plan-time validation of inline clusters connected to the cloud %d times, want 0", cloud.connect)
+	}
+}
+
+func TestCluster_PlanRejectsScaling(t *testing.T) {
+	cloud := newTestCloud(t)
+	repl := `cluster_configs = { HDFS = { "dfs.replication" = "2" } }`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", repl)},
+			{
+				Config:      clusterConfig(2, 2, "", repl),
+				PlanOnly:    true,
+				ExpectError: pathMsgRE("Chosen node group master cannot be scaled : Fake plugin cannot scale nodegroup with processes: namenode resourcemanager", `node_groups["master"].count`),
+			},
+			{
+				Config:      clusterConfig(1, 1, "", repl),
+				PlanOnly:    true,
+				ExpectError: msgRE("", "Cluster demo cannot be scaled : Fake plugin cannot shrink cluster because it would be not enough nodes for replicas (replication factor is 2)"),
+			},
+		},
+	})
+}
+
+func TestCluster_FailedCreateIsKeptAsErrorAndReplaced(t *testing.T) {
+	cloud := newTestCloud(t)
+	cloud.infra.Fail("SpawnInstances", "demo-worker-1", errors.New("No valid host was found"))
+	var firstID string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      clusterConfig(1, 2, "", ""),
+				ExpectError: msgRE("", "Cluster Provisioning Error"),
+			},
+			{
+				PreConfig: func() {
+					ids := cloud.ids(t, sahara.KindCluster)
+					if len(ids) != 1 {
+						t.Fatalf("cluster records after the failed create: %v, want 1", ids)
+					}
+					firstID = ids[0]
+					var c sahara.Cluster
+					if err := cloud.store.Get(context.Background(), sahara.KindCluster, firstID, &c); err != nil {
+						t.Fatal(err)
+					}
+					if c.Status != sahara.StatusError || !strings.Contains(c.StatusDescription, "No valid host was found") {
+						t.Fatalf("record: status %q, description %q; want Error with the cloud's reason", c.Status, c.StatusDescription)
+					}
+					cloud.infra.ClearFaults()
+				},
+				Config: clusterConfig(1, 2, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
+				},
+				Check: func(*terraform.State) error {
+					if left := cloud.infra.Leftovers(firstID); len(left) != 0 {
+						return fmt.Errorf("objects of the failed cluster left: %v", left)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func expectRE(msg, attrPath string) *regexp.Regexp {
+	if attrPath == "" {
+		return msgRE("", msg)
+	}
+	return pathMsgRE(msg, attrPath)
+}
