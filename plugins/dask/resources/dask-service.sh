@@ -20,8 +20,12 @@ running() {
 	pid=$(cat "$DASK_PIDFILE")
 	case $pid in '' | *[!0-9]*) return 1 ;; esac
 	kill -0 "$pid" 2>/dev/null || return 1
-	# a pid reused by another program is not ours
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "distributed.cli.dask_$DASK_ROLE"
+	# a pid reused by another program is not ours; Dask retitles its
+	# processes "dask scheduler [address]" when setproctitle is installed
+	case $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+	*"distributed.cli.dask_$DASK_ROLE "* | "dask $DASK_ROLE "*) return 0 ;;
+	esac
+	return 1
 }
 
 logtail() {
