@@ -1,0 +1,33 @@
+resource "saharagen_cluster" "hadoop" {
+  name                = "analytics"
+  plugin_name         = "vanilla"
+  plugin_version      = "2.8.2"
+  cluster_template_id = saharagen_cluster_template.hadoop.id
+  user_keypair_id     = "ops"
+
+  # Node groups given here replace the template's list. Changing a count
+  # scales the cluster in place; the plan lists the instances to be removed.
+  node_groups = {
+    master = {
+      flavor_id      = "m1.large"
+      node_processes = ["namenode", "resourcemanager", "historyserver"]
+      count          = 1
+    }
+    worker = {
+      node_group_template_id = saharagen_node_group_template.worker.id
+      count                  = 4
+      # Remove this one first on the next scale-down.
+      instances_to_remove = ["analytics-worker-0"]
+    }
+  }
+
+  timeouts {
+    create = "90m"
+    update = "60m"
+    delete = "30m"
+  }
+}
+
+output "hdfs_web_ui" {
+  value = saharagen_cluster.hadoop.info["HDFS"]["Web UI"]
+}
