@@ -45,7 +45,7 @@ func (p *Plugin) configure(ctx context.Context, c *sahara.Cluster, r sahara.Remo
 	if err != nil {
 		return err
 	}
-	p.log.Info("Configuring Dask", "instances", len(instances), "scheduler", schedulerAddress(sched, cs))
+	p.logger(ctx).Info("Configuring Dask", "instances", len(instances), "scheduler", schedulerAddress(sched, cs))
 	return sahara.ParallelEach(ctx, parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
 		return p.configureInstance(ctx, c, cs, sched, r.Remote(in), in)
 	})
@@ -81,7 +81,7 @@ func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs cl
 			return fmt.Errorf("writing Dask config files: %w", err)
 		}
 	}
-	p.log.Info(in.InstanceName+": configured Dask", "processes", strings.Join(roles(in), ","))
+	p.logger(ctx).Info(in.InstanceName+": configured Dask", "processes", strings.Join(roles(in), ","))
 	return nil
 }
 
@@ -153,14 +153,14 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return err
 	}
 	start := time.Now()
-	p.log.Info(sched.InstanceName+": starting the Dask scheduler", "address", schedulerAddress(sched, cs))
+	p.logger(ctx).Info(sched.InstanceName+": starting the Dask scheduler", "address", schedulerAddress(sched, cs))
 	if err := p.service(ctx, r, sched, "start", ProcScheduler); err != nil {
 		return err
 	}
 	if _, err := p.waitForWorkers(ctx, c, cs, r, sched, nil); err != nil {
 		return err
 	}
-	p.log.Info("Dask scheduler is up", "address", schedulerAddress(sched, cs), "elapsed", time.Since(start).Round(time.Millisecond))
+	p.logger(ctx).Info("Dask scheduler is up", "address", schedulerAddress(sched, cs), "elapsed", time.Since(start).Round(time.Millisecond))
 	workers := c.InstancesWithProcess(ProcWorker)
 	if err := p.startWorkers(ctx, r, workers); err != nil {
 		return err
@@ -169,12 +169,12 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return err
 	}
 	p.setInfo(c, cs, sched)
-	p.log.Info("Dask cluster started", "workers", len(workers), "elapsed", time.Since(start).Round(time.Millisecond))
+	p.logger(ctx).Info("Dask cluster started", "workers", len(workers), "elapsed", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 func (p *Plugin) startWorkers(ctx context.Context, r sahara.Remotes, workers []*sahara.Instance) error {
-	p.log.Info(fmt.Sprintf("Starting %d Dask worker(s)", len(workers)))
+	p.logger(ctx).Info(fmt.Sprintf("Starting %d Dask worker(s)", len(workers)))
 	return sahara.ParallelEach(ctx, parallelism, workers, func(ctx context.Context, in *sahara.Instance) error {
 		return p.service(ctx, r, in, "start", ProcWorker)
 	})
@@ -223,7 +223,7 @@ func (p *Plugin) waitForWorkers(ctx context.Context, c *sahara.Cluster, cs clust
 				}
 			}
 			if n != last && want != nil {
-				p.log.Info(fmt.Sprintf("Waiting for Dask workers: %d/%d joined the scheduler", n, len(want)))
+				p.logger(ctx).Info(fmt.Sprintf("Waiting for Dask workers: %d/%d joined the scheduler", n, len(want)))
 				last = n
 			}
 			if n == len(want) {
@@ -330,7 +330,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 			return err
 		}
 		start := time.Now()
-		p.log.Info(fmt.Sprintf("Retiring %d Dask worker(s); their data moves to the remaining workers", len(retiring)), "workers", strings.Join(retiring, ","))
+		p.logger(ctx).Info(fmt.Sprintf("Retiring %d Dask worker(s); their data moves to the remaining workers", len(retiring)), "workers", strings.Join(retiring, ","))
 		reply, err := p.ctl(ctx, r, sched, cs, cs.retireTimeout+connectTimeout+time.Minute,
 			append([]string{"retire", strconv.Itoa(int(cs.retireTimeout.Seconds()))}, retiring...)...)
 		var unreachable *errUnreachable
@@ -344,9 +344,9 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 				strings.Join(reply.Remaining, ", "), CfgRetireTimeout, cs.retireTimeout)
 		}
 		if len(reply.Absent) > 0 {
-			p.log.Info("Dask workers already gone from the scheduler", "workers", strings.Join(reply.Absent, ","))
+			p.logger(ctx).Info("Dask workers already gone from the scheduler", "workers", strings.Join(reply.Absent, ","))
 		}
-		p.log.Info(fmt.Sprintf("Retired %d Dask worker(s)", len(reply.Retired)), "workers", strings.Join(reply.Retired, ","), "elapsed", time.Since(start).Round(time.Millisecond))
+		p.logger(ctx).Info(fmt.Sprintf("Retired %d Dask worker(s)", len(reply.Retired)), "workers", strings.Join(reply.Retired, ","), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 	return p.stopAll(ctx, r, instances)
 }
@@ -376,9 +376,9 @@ func (p *Plugin) stopAll(ctx context.Context, r sahara.Remotes, instances []*sah
 func (p *Plugin) OnTerminateCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	p.log.Info("Stopping Dask processes", "instances", len(c.Instances()))
+	p.logger(ctx).Info("Stopping Dask processes", "instances", len(c.Instances()))
 	if err := p.stopAll(tctx, r, c.Instances()); err != nil {
-		p.log.Warn("Stopping Dask processes failed; deleting the cluster anyway", "error", err)
+		p.logger(ctx).Warn("Stopping Dask processes failed; deleting the cluster anyway", "error", err)
 	}
 	return nil
 }

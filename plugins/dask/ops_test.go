@@ -349,3 +349,16 @@ func TestOnTerminateCluster_BestEffort(t *testing.T) {
 		t.Errorf("the failure was not logged: %s", logs.String())
 	}
 }
+
+func TestPlugin_LogsToTheOperationLogger(t *testing.T) {
+	var own, op bytes.Buffer
+	p := New(Options{Logger: slog.New(slog.NewTextHandler(&own, nil))})
+	rec := &recorder{t: t, handler: func(string, string, sahara.ExecOptions) (sahara.Result, error) { return ok(nil) }}
+	ctx := sahara.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&op, nil)))
+	if err := p.OnTerminateCluster(ctx, standardCluster(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if own.Len() != 0 || !strings.Contains(op.String(), "Stopping Dask processes") {
+		t.Errorf("plugin logger %q, operation logger %q", own.String(), op.String())
+	}
+}

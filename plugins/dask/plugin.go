@@ -118,3 +118,7 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	}
 	return context.WithTimeout(ctx, d)
 }
+
+// logger is the operation's logger when the engine passed one in ctx
+// (sahara.WithLogger), else Options.Logger.
+func (p *Plugin) logger(ctx context.Context) *slog.Logger { return sahara.LoggerFrom(ctx, p.log) }
