@@ -20,7 +20,7 @@ for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   ip netns del "$ns" 2>/dev/null
 done
 # nova-computes next, so none recreates anything
-for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; done
+for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done; wait
 for l in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbv'); do ip link del "$l" 2>/dev/null; done
 for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbb'); do ip link del "$l" 2>/dev/null; done
 # loop devices over our volume files
@@ -28,7 +28,7 @@ losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v d="$STATE/volumes/" 'index($2,
 mountpoint -q "$STATE/instances" && umount -l "$STATE/instances"
 
 # 2. OpenStack services (reverse start order), then the infrastructure
-for n in $(echo $SERVICES_OS | tr ' ' '\n' | tac); do stop "$n"; done
+for n in $(echo $SERVICES_OS | tr ' ' '\n' | tac); do stop "$n" & done; wait
 if running rabbitmq; then
   timeout 60 rabbitmqctl -n rabbit@localhost stop >/dev/null 2>&1
   stop rabbitmq

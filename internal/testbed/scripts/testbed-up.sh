@@ -53,8 +53,8 @@ step "installing testbed drivers"
 NEWSUM=$(cat "$TB_SRC"/python/saharagen_testbed/*.py "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
 if [ -f "$RUN/drivers.sum" ] && [ "$(cat "$RUN/drivers.sum")" != "$NEWSUM" ]; then
   echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (existing servers become stale)"
-  for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; done
-  stop cinder-volume; stop neutron-server
+  for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
+  stop cinder-volume & stop neutron-server & wait
 fi
 echo "$NEWSUM" >"$RUN/drivers.sum"
 mkdir -p "$SITE" "$LIBEXEC" "$STATE/volumes" "$STATE/instances" /var/lib/glance/images /var/lib/nova/tmp \

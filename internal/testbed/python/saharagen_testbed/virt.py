@@ -340,8 +340,11 @@ class TestbedDriver(fake.FakeDriver):
                 'set -e; rm -f "$1"; mknod "$1" b "$2" "$3"; chmod 660 "$1"; '
                 'chgrp disk "$1" 2>/dev/null || true; '
                 'ln -sfn "/sys/devices/virtual/block/$4" "/sys/block/$5"; '
-                'ln -sfn "/sys/devices/virtual/block/$4" "/sys/dev/block/$2:$3"',
-                mountpoint, str(major), str(minor), os.path.basename(loop), name)
+                'ln -sfn "/sys/devices/virtual/block/$4" "/sys/dev/block/$2:$3"; '
+                'P=/run/testbed/partitions; [ -f $P ] && printf "%4d  %7d %10d %s\\n" '
+                '"$2" "$3" "$6" "$5" >> $P; true',
+                mountpoint, str(major), str(minor), os.path.basename(loop), name,
+                str(os.path.getsize(path) // 1024))
         except Exception:
             _run("losetup", "-d", loop, check=False)
             self._vols.pop(vid, None)
@@ -364,7 +367,9 @@ class TestbedDriver(fake.FakeDriver):
             self._in_instance(
                 uuid,
                 'umount -l "$1" 2>/dev/null; rm -f "$1" "/sys/block/$2" '
-                '"/sys/dev/block/$3"', mp, os.path.basename(mp),
+                '"/sys/dev/block/$3"; P=/run/testbed/partitions; '
+                'if [ -f $P ]; then grep -v " $2\\$" $P > $P.new; cat $P.new > $P; '
+                'rm -f $P.new; fi; true', mp, os.path.basename(mp),
                 "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)))
         except Exception:
             LOG.exception("testbed: cleaning %s in instance %s", mp, uuid)

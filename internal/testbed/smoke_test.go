@@ -1,0 +1,462 @@
+package testbed_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/containers"
+	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/saharagen/terraform-provider-saharagen/internal/testbed"
+)
+
+func randomID(t testing.TB) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// fixture: a keypair and helpers to boot servers tagged for one "cluster".
+type fixture struct {
+	t       *testing.T
+	env     *testbed.Env
+	c       *testbed.Clients
+	admin   *testbed.Clients
+	cid     string
+	keyName string
+	signer  ssh.Signer
+}
+
+func newFixture(t *testing.T) *fixture {
+	env := testbed.Require(t)
+	ctx := context.Background()
+	c, err := env.Clients(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := env.Clients(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, env: env, c: c, admin: admin, cid: "smoke" + randomID(t)}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.signer, err = ssh.NewSignerFromKey(priv); err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.keyName = "saharagen-" + f.cid + "-key"
+	if _, err := keypairs.Create(ctx, c.Compute, keypairs.CreateOpts{Name: f.keyName, PublicKey: string(ssh.MarshalAuthorizedKey(sshPub))}).Extract(); err != nil {
+		t.Fatalf("keypair: %v", err)
+	}
+	t.Cleanup(func() { _ = keypairs.Delete(context.Background(), c.Compute, f.keyName, nil).ExtractErr() })
+	return f
+}
+
+func (f *fixture) boot(ctx context.Context, name string, group string, md map[string]string) (*servers.Server, error) {
+	meta := map[string]string{testbed.ClusterTag: f.cid, testbed.NodeGroupTag: "smoke"}
+	for k, v := range md {
+		meta[k] = v
+	}
+	opts := keypairs.CreateOptsExt{
+		CreateOptsBuilder: servers.CreateOpts{
+			Name:      name,
+			FlavorRef: f.env.FlavorID,
+			ImageRef:  f.env.Images["fake"],
+			Networks:  []servers.Network{{UUID: f.env.NetworkID}},
+			Metadata:  meta,
+		},
+		KeyName: f.keyName,
+	}
+	var hints servers.SchedulerHintOptsBuilder
+	if group != "" {
+		hints = servers.SchedulerHintOpts{Group: group}
+	}
+	s, err := servers.Create(ctx, f.c.Compute, opts, hints).Extract()
+	if err != nil {
+		return nil, err
+	}
+	f.t.Cleanup(func() { f.deleteServer(s.ID) })
+	return s, nil
+}
+
+func (f *fixture) deleteServer(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := servers.Delete(ctx, f.c.Compute, id).ExtractErr(); err != nil {
+		if gophercloud.ResponseCodeIs(err, 404) {
+			return
+		}
+		f.t.Logf("delete server %s: %v", id, err)
+	}
+	for ctx.Err() == nil {
+		if _, err := servers.Get(ctx, f.c.Compute, id).Extract(); gophercloud.ResponseCodeIs(err, 404) {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// waitActive waits for ACTIVE (or returns the server in ERROR with an error).
+func (f *fixture) waitActive(ctx context.Context, id string) (*servers.Server, error) {
+	for {
+		s, err := servers.Get(ctx, f.c.Compute, id).Extract()
+		if err == nil {
+			switch s.Status {
+			case "ACTIVE":
+				return s, nil
+			case "ERROR":
+				return s, fmt.Errorf("server %s in ERROR: %v", id, s.Fault.Message)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("server %s not ACTIVE: %w", id, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func fixedIP(s *servers.Server) string {
+	for _, addrs := range s.Addresses {
+		for _, a := range addrs.([]any) {
+			m := a.(map[string]any)
+			if m["OS-EXT-IPS:type"] == "fixed" && m["version"] == float64(4) {
+				return m["addr"].(string)
+			}
+		}
+	}
+	return ""
+}
+
+// sshTo pins the host key from the console log and dials addr as the image user.
+func (f *fixture) sshTo(ctx context.Context, serverID, addr string) (*ssh.Client, error) {
+	keys, err := testbed.ConsoleHostKeys(ctx, f.c.Compute, serverID)
+	if err != nil {
+		return nil, err
+	}
+	return testbed.DialSSH(ctx, addr, f.env.ImageUser, f.signer, keys)
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestSmoke is `make testbed-smoke`: the whole testbed end to end.
+func TestSmoke(t *testing.T) {
+	f := newFixture(t)
+	env, c := f.env, f.c
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+
+	// token + catalog already worked (Require, Clients); flavors and images
+	fl, err := flavors.Get(ctx, c.Compute, env.FlavorID).Extract()
+	must(t, "flavor", err)
+	t.Logf("flavor %s: %d vCPU %d MB %d GB", fl.Name, fl.VCPUs, fl.RAM, fl.Disk)
+	for plugin, id := range env.Images {
+		img, err := images.Get(ctx, c.Image, id).Extract()
+		must(t, "image "+plugin, err)
+		if img.Properties["_sahara_username"] != env.ImageUser || img.Properties["_sahara_tag_"+plugin] != "True" {
+			t.Errorf("image %s (%s) lacks Sahara registry properties: %v", img.Name, plugin, img.Properties)
+		}
+	}
+	if env.ComputeHosts < 5 {
+		t.Errorf("only %d compute hosts", env.ComputeHosts)
+	}
+
+	// anti-affinity server group with 3 servers on 3 hosts
+	sg, err := servergroups.Create(ctx, c.Compute, servergroups.CreateOpts{Name: "saharagen-" + f.cid + "-aa", Policy: "anti-affinity"}).Extract()
+	must(t, "server group", err)
+	t.Cleanup(func() { _ = servergroups.Delete(context.Background(), c.Compute, sg.ID).ExtractErr() })
+	var ids []string
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		s, err := f.boot(ctx, fmt.Sprintf("smoke-%s-%d", f.cid, i), sg.ID, nil)
+		must(t, "boot", err)
+		ids = append(ids, s.ID)
+	}
+	srv := make([]*servers.Server, 3)
+	cl := make([]*ssh.Client, 3)
+	hosts := map[string]bool{}
+	for i, id := range ids {
+		s, err := f.waitActive(ctx, id)
+		must(t, "active", err)
+		srv[i] = s
+		as, err := servers.Get(ctx, f.admin.Compute, id).Extract()
+		must(t, "admin get", err)
+		hosts[as.Host] = true
+	}
+	if len(hosts) != 3 {
+		t.Errorf("anti-affinity: 3 servers on %d hosts %v", len(hosts), hosts)
+	}
+	for i, s := range srv {
+		cl[i], err = f.sshTo(ctx, s.ID, fixedIP(s))
+		must(t, "ssh "+s.Name, err)
+		defer cl[i].Close()
+	}
+	t.Logf("3 servers created -> all SSH-reachable (host key pinned from console log): %.1fs", time.Since(start).Seconds())
+
+	// the image user, sudo, private hostname
+	out, err := testbed.Run(cl[0], "id -un; hostname; sudo -n id -u")
+	must(t, "sudo", err)
+	if f := strings.Fields(out); len(f) != 3 || f[0] != env.ImageUser || f[2] != "0" {
+		t.Errorf("id/hostname/sudo: %q", out)
+	}
+	// instance A reaches instance B by IP
+	ipB := fixedIP(srv[1])
+	out, err = testbed.Run(cl[0], fmt.Sprintf("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/22; head -c 7 <&3'", ipB))
+	if err != nil || out != "SSH-2.0" {
+		t.Errorf("A -> B (%s:22): %q %v", ipB, out, err)
+	}
+	// a file written on A is not visible on B nor on the host
+	marker := "/etc/saharagen-smoke-" + f.cid
+	_, err = testbed.Run(cl[0], "echo A | sudo tee "+marker+" >/dev/null && cat "+marker)
+	must(t, "write on A", err)
+	if _, err := testbed.Run(cl[1], "test ! -e "+marker); err != nil {
+		t.Errorf("file written on A is visible on B")
+	}
+	if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("file written on A is visible on the host: %v", err)
+	}
+	// no host disk inside the instance
+	out, _ = testbed.Run(cl[0], "lsblk -dn -o NAME; ls /dev | grep -E '^(vd|sd|nvme|loop|zram)' || true")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("instance sees block devices before any attach: %q", out)
+	}
+
+	// floating IP reachable once associated
+	pl, err := ports.List(c.Network, ports.ListOpts{DeviceID: srv[0].ID}).AllPages(ctx)
+	must(t, "ports", err)
+	pp, _ := ports.ExtractPorts(pl)
+	if len(pp) == 0 {
+		t.Fatal("no port for server A")
+	}
+	fip, err := floatingips.Create(ctx, c.Network, floatingips.CreateOpts{FloatingNetworkID: env.ExternalNetworkID, PortID: pp[0].ID}).Extract()
+	must(t, "floating ip", err)
+	t.Cleanup(func() { _ = floatingips.Delete(context.Background(), c.Network, fip.ID).ExtractErr() })
+	_, err = attributestags.ReplaceAll(ctx, c.Network, "floatingips", fip.ID, attributestags.ReplaceAllOpts{Tags: []string{testbed.ClusterTag + "=" + f.cid}}).Extract()
+	must(t, "tag floating ip", err)
+	fstart := time.Now()
+	fcl, err := f.sshTo(ctx, srv[0].ID, fip.FloatingIP)
+	must(t, "ssh via floating ip", err)
+	out, _ = testbed.Run(fcl, "hostname")
+	fcl.Close()
+	t.Logf("floating IP %s reachable after %.1fs (hostname %s)", fip.FloatingIP, time.Since(fstart).Seconds(), strings.TrimSpace(out))
+
+	// a volume attached and usable as a block device inside the instance
+	vol, err := volumes.Create(ctx, c.Volume, volumes.CreateOpts{Size: 1, Name: "saharagen-" + f.cid + "-vol", Metadata: map[string]string{testbed.ClusterTag: f.cid}}, nil).Extract()
+	must(t, "volume", err)
+	t.Cleanup(func() { deleteVolume(c.Volume, vol.ID) })
+	must(t, "volume available", waitVolume(ctx, c.Volume, vol.ID, "available"))
+	att, err := volumeattach.Create(ctx, c.Compute, srv[0].ID, volumeattach.CreateOpts{VolumeID: vol.ID}).Extract()
+	must(t, "attach", err)
+	must(t, "volume in-use", waitVolume(ctx, c.Volume, vol.ID, "in-use"))
+	dev := att.Device
+	out, err = testbed.Run(cl[0], fmt.Sprintf("set -e; test -b %[1]s; sudo mkfs.ext4 -q -F %[1]s; sudo mkdir -p /mnt/vol; sudo mount %[1]s /mnt/vol; echo ok | sudo tee /mnt/vol/f >/dev/null; cat /mnt/vol/f; lsblk -dn -o NAME,SIZE; sudo umount /mnt/vol", dev))
+	must(t, "mkfs+mount "+dev, err)
+	t.Logf("volume at %s: %s", dev, strings.Join(strings.Fields(out), " "))
+	must(t, "detach", volumeattach.Delete(ctx, c.Compute, srv[0].ID, vol.ID).ExtractErr())
+	must(t, "volume available again", waitVolume(ctx, c.Volume, vol.ID, "available"))
+	out, _ = testbed.Run(cl[0], "test -e "+dev+" && echo still-there || echo gone")
+	if strings.TrimSpace(out) != "gone" {
+		t.Errorf("%s still present inside the instance after detach", dev)
+	}
+
+	// Swift: write and read an object
+	cont := "saharagen-smoke"
+	_, err = containers.Create(ctx, c.Object, cont, nil).Extract()
+	must(t, "container", err)
+	obj := "clusters/" + f.cid + "/smoke.txt"
+	_, err = objects.Create(ctx, c.Object, cont, obj, objects.CreateOpts{Content: strings.NewReader("hello " + f.cid)}).Extract()
+	must(t, "put object", err)
+	dl := objects.Download(ctx, c.Object, cont, obj, nil)
+	body, err := dl.ExtractContent()
+	must(t, "get object", err)
+	if string(body) != "hello "+f.cid {
+		t.Errorf("object content %q", body)
+	}
+	if n, err := env.Leftovers(ctx, f.cid); err != nil || n["servers"] != 3 || n["objects"] != 1 || n["volumes"] != 1 || n["floating_ips"] != 1 || n["keypairs"] != 1 || n["server_groups"] != 1 {
+		t.Errorf("Leftovers(%s) while everything exists: %v %v", f.cid, n, err)
+	}
+	_, err = objects.Delete(ctx, c.Object, cont, obj, nil).Extract()
+	must(t, "delete object", err)
+	_, _ = containers.Delete(ctx, c.Object, cont).Extract()
+
+	// delete everything, then nothing may be left
+	for _, c := range cl {
+		c.Close()
+	}
+	must(t, "delete fip", floatingips.Delete(ctx, c.Network, fip.ID).ExtractErr())
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id string) { defer wg.Done(); f.deleteServer(id) }(id)
+	}
+	wg.Wait()
+	deleteVolume(c.Volume, vol.ID)
+	must(t, "delete server group", servergroups.Delete(ctx, c.Compute, sg.ID).ExtractErr())
+	must(t, "delete keypair", keypairs.Delete(ctx, c.Compute, f.keyName, nil).ExtractErr())
+	env.AssertNoLeftovers(t, f.cid)
+	t.Logf("smoke test done in %.1fs", time.Since(t0).Seconds())
+}
+
+func waitVolume(ctx context.Context, c *gophercloud.ServiceClient, id, status string) error {
+	for {
+		v, err := volumes.Get(ctx, c, id).Extract()
+		if err == nil && v.Status == status {
+			return nil
+		}
+		if err == nil && strings.HasPrefix(v.Status, "error") {
+			return fmt.Errorf("volume %s: %s", id, v.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("volume %s not %s: %w", id, status, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func deleteVolume(c *gophercloud.ServiceClient, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for ctx.Err() == nil {
+		err := volumes.Delete(ctx, c, id, volumes.DeleteOpts{}).ExtractErr()
+		if err == nil || gophercloud.ResponseCodeIs(err, 404) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	for ctx.Err() == nil {
+		if _, err := volumes.Get(ctx, c, id).Extract(); gophercloud.ResponseCodeIs(err, 404) {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// TestFaults checks the fault hooks: spawn error (metadata and name), slow
+// boot, no SSH.
+func TestFaults(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	spawnMD, err := f.boot(ctx, "f-"+f.cid+"-spawnmd", "", map[string]string{"testbed_fault": "spawn_error"})
+	must(t, "boot", err)
+	spawnName, err := f.boot(ctx, "f-"+f.cid+"-fault-spawn", "", nil)
+	must(t, "boot", err)
+	slow, err := f.boot(ctx, "f-"+f.cid+"-slow", "", map[string]string{"testbed_boot_delay": "8"})
+	must(t, "boot", err)
+	nossh, err := f.boot(ctx, "f-"+f.cid+"-fault-nossh", "", nil)
+	must(t, "boot", err)
+	for _, s := range []*servers.Server{spawnMD, spawnName} {
+		got, err := f.waitActive(ctx, s.ID)
+		if err == nil || got == nil || got.Status != "ERROR" || !strings.Contains(got.Fault.Message, "spawn_error") {
+			t.Errorf("spawn_error server %s: %v", s.ID, err)
+		}
+	}
+	s, err := f.waitActive(ctx, slow.ID)
+	must(t, "slow active", err)
+	active := time.Now()
+	c, err := f.sshTo(ctx, s.ID, fixedIP(s))
+	must(t, "slow ssh", err)
+	c.Close()
+	if d := time.Since(active); d < 5*time.Second {
+		t.Errorf("boot delay 8s: SSH after only %.1fs", d.Seconds())
+	} else {
+		t.Logf("boot delay 8s: SSH %.1fs after ACTIVE", d.Seconds())
+	}
+	s, err = f.waitActive(ctx, nossh.ID)
+	must(t, "nossh active", err)
+	nctx, ncancel := context.WithTimeout(ctx, 15*time.Second)
+	defer ncancel()
+	if c, err := f.sshTo(nctx, s.ID, fixedIP(s)); err == nil {
+		c.Close()
+		t.Errorf("no_ssh server accepted SSH")
+	}
+}
+
+// TestScale boots SAHARAGEN_TESTBED_SCALE servers at once and measures
+// create -> SSH-reachable (skipped unless that variable is set).
+func TestScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("SAHARAGEN_TESTBED_SCALE"))
+	if n <= 0 {
+		t.Skip("set SAHARAGEN_TESTBED_SCALE=N to boot N servers at once")
+	}
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	per := make([]time.Duration, n)
+	errs := 0
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			t0 := time.Now()
+			s, err := f.boot(ctx, fmt.Sprintf("scale-%s-%d", f.cid, i), "", nil)
+			if err == nil {
+				s, err = f.waitActive(ctx, s.ID)
+			}
+			var c *ssh.Client
+			if err == nil {
+				c, err = f.sshTo(ctx, s.ID, fixedIP(s))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs++
+				t.Errorf("server %d: %v", i, err)
+				return
+			}
+			c.Close()
+			per[i] = time.Since(t0)
+		}(i)
+	}
+	wg.Wait()
+	total := time.Since(start)
+	var max, sum time.Duration
+	for _, d := range per {
+		sum += d
+		if d > max {
+			max = d
+		}
+	}
+	t.Logf("%d servers created at once: all SSH-reachable after %.1fs (per server: mean %.1fs, max %.1fs), %d failed",
+		n, total.Seconds(), sum.Seconds()/float64(n), max.Seconds(), errs)
+}
