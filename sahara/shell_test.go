@@ -1,11 +1,14 @@
 package sahara
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // shellSeeds are the values most likely to break quoting.
@@ -29,6 +32,64 @@ func shellRoundTrip(t *testing.T, shell, q string) []byte {
 	return out
 }
 
+// shellProc is one long-lived /bin/sh fed "printf %s <quoted>" lines; a NUL
+// ends each answer (quoted values never hold one). One process per fuzz
+// worker keeps forks out of the fuzz loop.
+type shellProc struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+var fuzzShell *shellProc
+
+func startShell(t *testing.T) *shellProc {
+	cmd := exec.Command("/bin/sh")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &shellProc{cmd: cmd, in: in, out: bufio.NewReader(out)}
+}
+
+func (p *shellProc) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}
+
+// roundTrip returns what the shell printed for printf %s q; an open quote
+// (the shell waiting for more input) fails after a few seconds.
+func (p *shellProc) roundTrip(q string) ([]byte, error) {
+	if _, err := io.WriteString(p.in, "printf %s "+q+"; printf '\\000'\n"); err != nil {
+		return nil, err
+	}
+	type answer struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		b, err := p.out.ReadBytes(0)
+		ch <- answer{b, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			return nil, a.err
+		}
+		return a.b[:len(a.b)-1], nil
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("the shell is still reading: the quoted value left a quote open")
+	}
+}
+
 func FuzzQuote(f *testing.F) {
 	for _, s := range shellSeeds {
 		f.Add(s)
@@ -45,7 +106,16 @@ func FuzzQuote(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Quote(%q): %v", s, err)
 		}
-		if got := shellRoundTrip(t, "/bin/sh", q); !bytes.Equal(got, []byte(s)) {
+		if fuzzShell == nil {
+			fuzzShell = startShell(t)
+		}
+		got, err := fuzzShell.roundTrip(q)
+		if err != nil {
+			fuzzShell.kill()
+			fuzzShell = nil
+			t.Fatalf("sh: Quote(%q) = %s: %v", s, q, err)
+		}
+		if !bytes.Equal(got, []byte(s)) {
 			t.Fatalf("sh: Quote(%q) = %s expanded to %q", s, q, got)
 		}
 	})

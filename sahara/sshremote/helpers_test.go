@@ -40,7 +40,7 @@ type fixture struct {
 	connector *Connector
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	priv, pub, err := sahara.GenerateManagementKey("saharagen-test")
 	if err != nil {
@@ -73,13 +73,13 @@ func (f *fixture) group(name string, gateway bool, netIdx int, hosts ...*sshtest
 	return out
 }
 
-func (f *fixture) hosts(t *testing.T, n int, o sshtest.HostOptions) []*sshtest.Host {
+func (f *fixture) hosts(t testing.TB, n int, o sshtest.HostOptions) []*sshtest.Host {
 	t.Helper()
 	o.AuthorizedKeys = append(o.AuthorizedKeys, f.pub)
 	return f.lab.AddHosts(t, n, o)
 }
 
-func (f *fixture) connect(t *testing.T) *pool {
+func (f *fixture) connect(t testing.TB) *pool {
 	t.Helper()
 	rp, err := f.connector.Connect(context.Background(), f.cluster)
 	if err != nil {
