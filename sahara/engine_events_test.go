@@ -5,8 +5,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/fake"
 )
 
 func TestEngineCreate_EventsReachObserver(t *testing.T) {
@@ -112,4 +114,52 @@ func TestEngineCheckHealth(t *testing.T) {
 	if res[0].Status != sahara.HealthRed || res[0].Message != "Cluster health is RED. Reason: Unavailable instances: demo-worker-1" || res[1].Status != sahara.HealthRed {
 		t.Fatalf("%+v", res)
 	}
+}
+
+// TestEngineDelete_AfterCrashMidCreate: a process persisted the record when
+// spawning started and died; another process loads the record and deletes
+// the cluster, and nothing of it is left in the cloud.
+func TestEngineDelete_AfterCrashMidCreate(t *testing.T) {
+	h := newHarness(t, 0)
+	h.infra.BootLatency = time.Hour // the "dead" process never gets further
+	store := fake.NewStore()
+	reg, _ := sahara.NewRegistry(h.plugin)
+	persisted := make(chan struct{})
+	var once sync.Once
+	eng, _ := sahara.New(sahara.Options{Infra: h.infra, Remotes: h.conn, Plugins: reg, Observer: func(ev sahara.Event) {
+		if ev.Kind == sahara.EventStep && ev.Step.Name == "Spawn instances" && ev.Step.FinishedAt.IsZero() {
+			if err := store.Put(context.Background(), sahara.KindCluster, ev.Cluster.ID, ev.Cluster); err != nil {
+				t.Error(err)
+			}
+			once.Do(func() { close(persisted) })
+		}
+	}})
+	c, _ := eng.NewCluster(demoSpec(3))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.Create(ctx, c)
+	}()
+	<-persisted
+	for len(h.infra.Servers(c.ID)) < 4 {
+		time.Sleep(time.Millisecond)
+	}
+
+	var rec sahara.Cluster
+	if err := store.Get(context.Background(), sahara.KindCluster, c.ID, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Link()
+	if rec.Status != sahara.StatusSpawning || len(rec.Instances()) != 4 {
+		t.Fatalf("persisted record: %s with %d instances", rec.Status, len(rec.Instances()))
+	}
+	if err := h.eng.Delete(context.Background(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.infra.Leftovers(c.ID); len(left) != 0 {
+		t.Fatalf("leftovers after delete: %v", left)
+	}
+	cancel()
+	<-done
 }
