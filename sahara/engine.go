@@ -365,8 +365,9 @@ func (op *operation) startStep(name string, total int) int {
 	return i
 }
 
-// event records the outcome of one instance (nil: the cluster) in a step and
-// updates the instance's phase: next on success, InstanceFailed on error.
+// event records the outcome of one instance (nil: the cluster) in a step.
+// For an instance this step provisions (next set) the phase becomes next,
+// or InstanceFailed on error; other instances only record the error.
 func (op *operation) event(step int, in *Instance, err error, next InstancePhase) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
@@ -377,10 +378,16 @@ func (op *operation) event(step int, in *Instance, err error, next InstancePhase
 		if ng := in.NodeGroup(); ng != nil {
 			ev.NodeGroup = ng.Name
 		}
-		if err != nil {
+		switch {
+		case err != nil && next != "":
 			in.Phase, in.LastError = InstanceFailed, err.Error()
-		} else if next != "" {
+		case err != nil:
+			// An instance that was already running keeps its phase.
+			in.LastError = err.Error()
+		case next != "":
 			in.Phase, in.LastError = next, ""
+		default:
+			in.LastError = ""
 		}
 	} else {
 		ev.InstanceName = op.c.Name

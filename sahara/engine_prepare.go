@@ -67,6 +67,7 @@ func (op *operation) prepare(ctx context.Context, newInstances, all []*Instance)
 	total := len(all)
 	step := op.startStep("Configure instances", total)
 	op.log.Info(fmt.Sprintf("Preparing %d instances (%d new)", total, len(newInstances)))
+	done := 0
 	err = ParallelEach(ctx, op.e.parallelism(), all, func(ctx context.Context, in *Instance) error {
 		r := pool.Remote(in)
 		var err error
@@ -84,6 +85,13 @@ func (op *operation) prepare(ctx context.Context, newInstances, all []*Instance)
 			next = InstancePrepared
 		}
 		op.event(step, in, err, next)
+		if err == nil {
+			op.mu.Lock()
+			done++
+			n := done
+			op.mu.Unlock()
+			op.log.Info(fmt.Sprintf("Prepared %d/%d instances", n, total), "instance", in.InstanceName)
+		}
 		return err
 	})
 	op.endStep(step, err)

@@ -307,7 +307,7 @@ func (addingInstancesPhase) Rollback(ctx context.Context, op *operation) error {
 	}
 	var reachable []*Instance
 	for _, in := range op.c.Instances() {
-		if in.Phase != InstanceFailed {
+		if in.Phase != InstanceFailed && in.LastError == "" {
 			reachable = append(reachable, in)
 		}
 	}

@@ -220,6 +220,9 @@ func TestEngineScale_RollbackOnFailure(t *testing.T) {
 			scaleUpStatuses[:3], "waiting for instances: demo-worker-2"},
 		{"preparing new instance fails", sahara.ScaleRequest{Resize: map[string]int{"worker": 3}}, func(h *harness) { h.conn.Fail("ExecuteCommand", "demo-worker-2", "sudo hostname", nil) },
 			scaleUpStatuses[:3], "preparing instances: demo-worker-2"},
+		{"existing instance fails /etc/hosts", sahara.ScaleRequest{Resize: map[string]int{"worker": 3}}, func(h *harness) {
+			h.conn.Fail("WriteFileTo", "demo-worker-0", "etc-hosts", nil).Times = 1
+		}, scaleUpStatuses[:3], "preparing instances: demo-worker-0: injected fault"},
 		{"scale_cluster fails", sahara.ScaleRequest{Resize: map[string]int{"worker": 4}}, func(h *harness) { h.plugin.Fail("ScaleCluster", boom) },
 			scaleUpStatuses[:4], "boom"},
 		{"scale_cluster fails with new group and shrink", sahara.ScaleRequest{Resize: map[string]int{"worker": 1}, Add: addGroup}, func(h *harness) { h.plugin.Fail("ScaleCluster", boom) },
@@ -253,12 +256,22 @@ func TestEngineScale_RollbackOnFailure(t *testing.T) {
 			}
 			h.conn.SetUnreachable("demo-worker-2", false)
 			checkHostsEverywhere(t, h.conn, c)
+			for _, in := range c.Instances() {
+				if in.Phase != sahara.InstanceStarted {
+					t.Errorf("%s phase %q after rollback", in.InstanceName, in.Phase)
+				}
+			}
 			// The cluster scales fine once the fault is gone.
 			h.infra.ClearFaults()
 			h.conn.ClearFaults()
 			h.plugin.Fail("ScaleCluster", nil)
 			if err := h.eng.Scale(context.Background(), c, tc.req); err != nil {
 				t.Fatalf("retry: %v", err)
+			}
+			for _, in := range c.Instances() {
+				if in.LastError != "" {
+					t.Errorf("%s keeps error %q after a successful scale", in.InstanceName, in.LastError)
+				}
 			}
 		})
 	}

@@ -10,8 +10,8 @@ import (
 // order, without side effects (the provider shows them in a plan):
 //  1. the instances the caller named (instance names or server IDs), in the
 //     order given;
-//  2. instances in error or gone (cloud status ERROR or MISSING, or failed
-//     while provisioning);
+//  2. instances in error, gone or unreachable (cloud status ERROR or
+//     MISSING, failed while provisioning, or whose last step failed);
 //  3. instances not yet configured;
 //  4. Sahara's rule: highest index first.
 //
@@ -68,7 +68,7 @@ func findInstance(ng *NodeGroup, ref string) *Instance {
 // victimRank orders instances by how little is lost removing them.
 func victimRank(in *Instance) int {
 	switch {
-	case in.CloudStatus == "ERROR" || in.CloudStatus == CloudStatusMissing || in.Phase == InstanceFailed:
+	case in.CloudStatus == "ERROR" || in.CloudStatus == CloudStatusMissing || in.Phase == InstanceFailed || in.LastError != "":
 		return 0
 	case in.Phase != InstanceConfigured && in.Phase != InstanceStarted:
 		return 1

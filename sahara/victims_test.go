@@ -7,10 +7,11 @@ import (
 )
 
 type inst struct {
-	idx   int
-	id    string
-	cloud string
-	phase InstancePhase
+	idx     int
+	id      string
+	cloud   string
+	phase   InstancePhase
+	lastErr string
 }
 
 func victimGroup(insts ...inst) *NodeGroup {
@@ -18,7 +19,7 @@ func victimGroup(insts ...inst) *NodeGroup {
 	ng := c.AddNodeGroup(NodeGroupSpec{Name: "w"})
 	for _, x := range insts {
 		in := ng.NewInstance(x.idx)
-		in.InstanceID, in.CloudStatus, in.Phase = x.id, x.cloud, x.phase
+		in.InstanceID, in.CloudStatus, in.Phase, in.LastError = x.id, x.cloud, x.phase, x.lastErr
 		ng.AddInstance(in)
 	}
 	return ng
@@ -52,6 +53,7 @@ func TestVictims_Table(t *testing.T) {
 		{"named keep caller order", []inst{healthy(0), healthy(1), healthy(2)}, 2, []string{"c-w-0", "c-w-2"}, "c-w-0,c-w-2", ""},
 		{"error before healthy", []inst{healthy(0), {idx: 1, cloud: "ERROR", phase: InstanceStarted}, healthy(2)}, 1, nil, "c-w-1", ""},
 		{"missing before healthy", []inst{{idx: 0, cloud: CloudStatusMissing, phase: InstanceStarted}, healthy(1), healthy(2)}, 1, nil, "c-w-0", ""},
+		{"last step failed before healthy", []inst{healthy(0), {idx: 1, cloud: "ACTIVE", phase: InstanceStarted, lastErr: "dial tcp: no route to host"}, healthy(2)}, 1, nil, "c-w-1", ""},
 		{"failed phase before unconfigured", []inst{{idx: 0, cloud: "ACTIVE", phase: InstanceFailed}, {idx: 1, cloud: "ACTIVE", phase: InstancePrepared}, healthy(2)}, 2, nil, "c-w-0,c-w-1", ""},
 		{"unconfigured before healthy", []inst{healthy(0), {idx: 1, cloud: "ACTIVE", phase: InstanceSpawned}, healthy(2)}, 2, nil, "c-w-1,c-w-2", ""},
 		{"two in error: highest index first", []inst{{idx: 0, cloud: "ERROR"}, healthy(1), {idx: 2, cloud: "ERROR"}}, 2, nil, "c-w-2,c-w-0", ""},
