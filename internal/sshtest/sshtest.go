@@ -223,14 +223,14 @@ func reserveSubnet() (string, *os.File, error) {
 			return "", nil, err
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			f.Close()
+			_ = f.Close()
 			continue
 		}
 		// We hold the lock, so an unreachable route for it is a dead lab's.
 		_ = run("ip", "route", "del", "unreachable", prefix+".0/24")
 		out, _ := exec.Command("ip", "-4", "route", "show", "table", "all").Output()
 		if bytes.Contains(out, []byte(prefix+".")) {
-			f.Close()
+			_ = f.Close()
 			continue
 		}
 		return prefix, f, nil
@@ -358,7 +358,7 @@ func (l *Lab) start(o HostOptions) (*Host, error) {
 	if err != nil {
 		return h, err
 	}
-	defer logf.Close()
+	defer func() { _ = logf.Close() }()
 	delay := strconv.FormatFloat(o.SSHDDelay.Seconds(), 'f', 3, 64)
 	if o.SSHDDelay == 0 {
 		delay = "0"
@@ -509,7 +509,7 @@ func (l *Lab) close() {
 			_ = run("ip", "route", "del", "unreachable", n.CIDR())
 		}
 		if n.lock != nil {
-			n.lock.Close()
+			_ = n.lock.Close()
 		}
 	}
 	_ = run("umount", "-l", l.state)

@@ -57,7 +57,7 @@ func output(t *testing.T, c *ssh.Client, cmd string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	out, err := s.CombinedOutput(cmd)
 	if err != nil {
 		t.Fatalf("%q: %v: %s", cmd, err, out)
@@ -70,7 +70,7 @@ func TestLab_HostIsolatedWithSudo(t *testing.T) {
 	lab := New(t)
 	h := lab.AddHost(t, HostOptions{Name: "alpha", AuthorizedKeys: []string{pub}})
 	c := dial(t, h, signer, nil, h.Addr())
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 
 	if got := output(t, c, "whoami; hostname"); got != DefaultUser+"\nalpha" {
 		t.Fatalf("whoami; hostname = %q", got)
@@ -101,13 +101,13 @@ func TestLab_PrivateNetworkOnlyThroughBastion(t *testing.T) {
 	inner := lab.AddHost(t, HostOptions{Name: "inner", AuthorizedKeys: []string{pub}, Networks: []*Network{private}})
 
 	if c, err := net.DialTimeout("tcp", inner.Addr(), 500*time.Millisecond); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatalf("%s is reachable from the test's namespace", inner.Addr())
 	}
 	jc := dial(t, bastion, signer, nil, bastion.Addr())
-	defer jc.Close()
+	defer func() { _ = jc.Close() }()
 	ic := dial(t, inner, signer, jc, inner.Addr())
-	defer ic.Close()
+	defer func() { _ = ic.Close() }()
 	if got := output(t, ic, "hostname"); got != "inner" {
 		t.Fatalf("hostname through bastion = %q", got)
 	}
@@ -118,7 +118,7 @@ func TestLab_LateSSHD(t *testing.T) {
 	lab := New(t)
 	h := lab.AddHost(t, HostOptions{AuthorizedKeys: []string{pub}, SSHDDelay: 2 * time.Second})
 	if c, err := net.DialTimeout("tcp", h.Addr(), 200*time.Millisecond); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatal("sshd accepted before its delay")
 	}
 	if err := h.waitSSHD(30 * time.Second); err != nil {

@@ -174,7 +174,7 @@ func TestRemote_ThroughProxyGateway(t *testing.T) {
 	ins := f.group("workers", false, 0, workers...)
 	// Workers are not reachable from here, only through the gateway.
 	if c, err := net.DialTimeout("tcp", workers[0].Addr(), time.Second); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatal("worker reachable directly")
 	}
 	p := f.connect(t)
@@ -213,14 +213,14 @@ func TestRemote_ThroughBastionWithAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() { _ = agent.ServeAgent(keyring, c); c.Close() }()
+			go func() { _ = agent.ServeAgent(keyring, c); _ = c.Close() }()
 		}
 	}()
 	t.Setenv("SSH_AUTH_SOCK", sock)
@@ -251,8 +251,91 @@ func TestRemote_ThroughBastionWithAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rp.Close()
+	defer func() { _ = rp.Close() }()
 	if _, err := rp.Remote(ins[0]).ExecuteCommand(ctx, "true", sahara.ExecOptions{}); !errors.Is(err, ErrHostKeyMismatch) {
 		t.Fatalf("bastion with a wrong key: %v", err)
+	}
+}
+
+func TestRemote_GatewayReachedThroughBastionWithKey(t *testing.T) {
+	f := newFixture(t)
+	bpriv, bpub, err := sahara.GenerateManagementKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	netA, netB := f.lab.NewNetwork(t, false), f.lab.NewNetwork(t, false)
+	bastion := f.lab.AddBastion(t, sshtest.HostOptions{User: "jump", AuthorizedKeys: []string{bpub}}, netA)
+	gw := f.lab.AddHost(t, sshtest.HostOptions{Name: "gw", AuthorizedKeys: []string{f.pub}, Networks: []*sshtest.Network{netA, netB}})
+	workers := f.hosts(t, 2, sshtest.HostOptions{Name: "w", Networks: []*sshtest.Network{netB}})
+	f.group("gateway", true, 0, gw)
+	ins := f.group("workers", false, 0, workers...)
+	f.connector.Bastion = &BastionConfig{Host: bastion.IP(), User: "jump", PrivateKey: bpriv, HostKey: bastion.HostKey}
+	p := f.connect(t)
+	ctx := ctxT(t, time.Minute)
+	for _, in := range ins {
+		if _, err := p.WaitAccessible(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRun(t, p.Remote(in), "hostname", sahara.ExecOptions{RunAsRoot: true}); !strings.HasPrefix(got, "w") {
+			t.Fatalf("hostname %q", got)
+		}
+	}
+	if n := f.connector.Handshakes(); n != 4 {
+		t.Fatalf("handshakes = %d, want 4 (bastion, gateway, 2 workers)", n)
+	}
+}
+
+func TestRemote_RedialsAfterConnectionLoss(t *testing.T) {
+	f := newFixture(t)
+	in := f.group("workers", false, 0, f.hosts(t, 1, sshtest.HostOptions{})...)[0]
+	p := f.connect(t)
+	r := p.Remote(in)
+	mustRun(t, r, "true", sahara.ExecOptions{})
+	_, cl, err := p.client(ctxT(t, time.Minute), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cl.Close() // the network drops the connection
+	if got := mustRun(t, r, "echo again", sahara.ExecOptions{}); got != "again" {
+		t.Fatalf("after reconnect: %q", got)
+	}
+	if err := r.WriteFileTo(ctxT(t, time.Minute), "after-redial", []byte("x"), sahara.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.connector.Handshakes(); n != 2 {
+		t.Fatalf("handshakes = %d, want 2", n)
+	}
+}
+
+func TestPool_CloseEndsEveryConnection(t *testing.T) {
+	f := newFixture(t)
+	hs := f.hosts(t, 2, sshtest.HostOptions{})
+	ins := f.group("workers", false, 0, hs...)
+	p := f.connect(t)
+	ctx := ctxT(t, time.Minute)
+	for _, in := range ins {
+		mustRun(t, p.Remote(in), "true", sahara.ExecOptions{})
+		if err := p.Remote(in).WriteFileTo(ctx, "f", []byte("x"), sahara.FileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Remote(ins[0]).ExecuteCommand(ctx, "true", sahara.ExecOptions{}); !errors.Is(err, errPoolClosed) {
+		t.Fatalf("command after Close: %v", err)
+	}
+	for _, h := range hs {
+		var n string
+		for range 50 {
+			n = strings.TrimSpace(h.Run(t, "ss -Htn state established '( sport = :22 )' | wc -l"))
+			if n == "0" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if n != "0" {
+			t.Fatalf("%s still has %s SSH connections after Close", h.Name, n)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func BenchmarkRemote_50CommandsOn10Instances(b *testing.B) {
 				}
 				return nil
 			})
-			rp.Close()
+			_ = rp.Close()
 			if err != nil {
 				b.Fatal(err)
 			}

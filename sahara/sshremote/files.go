@@ -77,10 +77,12 @@ func (r *remote) withSFTP(ctx context.Context, what string, opts sahara.FileOpti
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", r.in.InstanceName, what, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- fn(c) }()
+	var fnErr error
+	done := make(chan struct{})
+	go func() { fnErr = fn(c); close(done) }()
 	select {
-	case err = <-done:
+	case <-done:
+		err = fnErr
 	case <-ctx.Done():
 		r.dropSFTP(c)
 		<-done
@@ -241,12 +243,12 @@ func upload(c *sftp.Client, p string, data []byte, mode fs.FileMode) error {
 		return err
 	}
 	if err := f.Chmod(mode); err != nil {
-		f.Close()
+		_ = f.Close()
 		_ = c.Remove(p)
 		return err
 	}
 	if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
-		f.Close()
+		_ = f.Close()
 		_ = c.Remove(p)
 		return err
 	}
@@ -289,7 +291,7 @@ func (r *remote) ReadFileFrom(ctx context.Context, p string, opts sahara.FileOpt
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		var buf bytes.Buffer
 		if _, err := f.WriteTo(&buf); err != nil {
 			return err
@@ -316,7 +318,7 @@ func (r *remote) AppendToFile(ctx context.Context, p string, data []byte, opts s
 			return err
 		}
 		if _, err := f.Write(data); err != nil {
-			f.Close()
+			_ = f.Close()
 			return err
 		}
 		return f.Close()
@@ -411,7 +413,7 @@ func (r *remote) GetOSDistrib(ctx context.Context) (string, error) {
 				continue
 			}
 			id, err = osReleaseID(f)
-			f.Close()
+			_ = f.Close()
 			if err == nil {
 				return nil
 			}

@@ -112,6 +112,23 @@ func TestWriteFilesTo_InOrderAsRoot(t *testing.T) {
 	if a, b := onHost(t, h, "/etc/a.conf"), onHost(t, h, "/etc/b.conf"); string(a) != "a" || string(b) != "second" {
 		t.Fatalf("a=%q b=%q", a, b)
 	}
+	// Secret contents never reach the log.
+	secret := []sahara.File{{Path: "/etc/secret.key", Data: []byte("TOPSECRET-1")}}
+	if err := r.WriteFilesTo(ctx, secret, sahara.FileOptions{RunAsRoot: true, Sensitive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AppendToFile(ctx, "/etc/secret.key", []byte("TOPSECRET-2"), sahara.FileOptions{RunAsRoot: true, Sensitive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.ReadFileFrom(ctx, "/etc/secret.key", sahara.FileOptions{RunAsRoot: true, Sensitive: true}); err != nil || string(got) != "TOPSECRET-1TOPSECRET-2" {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	if strings.Contains(f.log.String(), "TOPSECRET") {
+		t.Fatalf("file content logged:\n%s", f.log.String())
+	}
+	if st := statOnHost(t, h, "/etc/secret.key"); st != "600 root:root" {
+		t.Fatalf("secret file mode: %s", st)
+	}
 	// A failing batch leaves no temporary file in the home directory.
 	err := r.WriteFilesTo(ctx, []sahara.File{{Path: "/nonexistent-dir/x", Data: []byte("x")}}, sahara.FileOptions{RunAsRoot: true})
 	if err == nil {

@@ -85,7 +85,7 @@ func (f *fixture) connect(t testing.TB) *pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rp.Close() })
+	t.Cleanup(func() { _ = rp.Close() })
 	return rp.(*pool)
 }
 

@@ -257,17 +257,17 @@ func (p *pool) bastionClient(ctx context.Context) (*ssh.Client, error) {
 func (p *pool) handshake(ctx context.Context, conn net.Conn, addr string, cfg *ssh.ClientConfig) (*ssh.Client, error) {
 	hctx, cancel := context.WithTimeout(ctx, orDefault(p.c.ConnectTimeout, DefaultConnectTimeout))
 	defer cancel()
-	stop := context.AfterFunc(hctx, func() { conn.Close() })
+	stop := context.AfterFunc(hctx, func() { _ = conn.Close() })
 	p.c.handshakes.Add(1)
 	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
 	if !stop() {
 		if err == nil {
-			cc.Close()
+			_ = cc.Close()
 		}
 		return nil, fmt.Errorf("SSH handshake: %w", hctx.Err())
 	}
 	if err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, err
 	}
 	return ssh.NewClient(cc, chans, reqs), nil

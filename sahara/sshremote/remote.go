@@ -37,7 +37,7 @@ func (r *remote) session(ctx context.Context) (*ssh.Session, func(), error) {
 		s, err := openRetrying(ctx, func() (*ssh.Session, error) { return cl.NewSession() })
 		if err == nil {
 			r.p.c.sessions.Add(1)
-			return s, func() { s.Close(); <-hc.sem }, nil
+			return s, func() { _ = s.Close(); <-hc.sem }, nil
 		}
 		<-hc.sem
 		var oce *ssh.OpenChannelError
@@ -128,10 +128,12 @@ func (r *remote) run(ctx context.Context, line string, stdin []byte) (sahara.Res
 	if err := s.Start(line); err != nil {
 		return sahara.Result{ExitCode: -1}, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Wait() }()
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = s.Wait(); close(done) }()
 	select {
-	case err = <-done:
+	case <-done:
+		err = waitErr
 	case <-ctx.Done():
 		// TERM first: sudo relays it to the command; KILL if it lingers.
 		_ = s.Signal(ssh.SIGTERM)
@@ -140,12 +142,14 @@ func (r *remote) run(ctx context.Context, line string, stdin []byte) (sahara.Res
 		case <-time.After(2 * time.Second):
 			_ = s.Signal(ssh.SIGKILL)
 		}
-		s.Close()
+		_ = s.Close()
 		select {
 		case <-done:
+			return sahara.Result{ExitCode: -1, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, ctx.Err()
 		case <-time.After(5 * time.Second):
+			// The output goroutines may still write: hand out no buffer.
+			return sahara.Result{ExitCode: -1}, ctx.Err()
 		}
-		return sahara.Result{ExitCode: -1, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, ctx.Err()
 	}
 	res := sahara.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	var ee *ssh.ExitError
