@@ -169,10 +169,12 @@ func ensureSSHD(t testing.TB) {
 	t.Log("sshtest: sshd missing, installing openssh-server")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "openssh-server")
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sshtest: sshd is missing and `apt-get install openssh-server` failed (%v); install it first:\n%s", err, out)
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "openssh-server"}} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sshtest: sshd is missing and `apt-get %s` failed (%v); install openssh-server first:\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
 
