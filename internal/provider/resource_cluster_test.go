@@ -279,3 +279,38 @@ func expectRE(msg, attrPath string) *regexp.Regexp {
 	}
 	return pathMsgRE(msg, attrPath)
 }
+
+// Read refreshes every instance from one list call, whatever the size.
+func TestCluster_ReadCostIsIndependentOfSize(t *testing.T) {
+	calls := map[int]map[string]int{}
+	for _, workers := range []int{1, 6} {
+		cloud := newTestCloud(t)
+		var got map[string]int
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: cloud.factories(),
+			Steps: []resource.TestStep{
+				{Config: clusterConfig(1, workers, "", "")},
+				{
+					PreConfig: func() { cloud.infra.ResetCalls() },
+					Config:    clusterConfig(1, workers, "", ""),
+					PlanOnly:  true,
+				},
+				{
+					PreConfig: func() {
+						got = map[string]int{"RefreshInstances": cloud.infra.Calls("RefreshInstances"), "total": cloud.infra.TotalCalls()}
+					},
+					Config:   clusterConfig(1, workers, "", ""),
+					PlanOnly: true,
+				},
+			},
+		})
+		calls[workers] = got
+	}
+	t.Logf("cloud calls of the refreshes of one plan step: 2 instances %v, 7 instances %v", calls[1], calls[6])
+	if calls[1]["RefreshInstances"] == 0 {
+		t.Fatalf("the refresh made no RefreshInstances call: %v", calls[1])
+	}
+	if calls[1]["total"] != calls[6]["total"] || calls[1]["total"] != calls[1]["RefreshInstances"] {
+		t.Errorf("refresh cost depends on the cluster size or makes other calls: %v vs %v", calls[1], calls[6])
+	}
+}

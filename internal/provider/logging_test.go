@@ -1,0 +1,83 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// The engine's slog lines reach tflog at INFO with their fields: every status
+// and the "N/M instances" progress of a create; secrets never appear.
+func TestTFLogHandler_ForwardsEngineProgressAndMasksSecrets(t *testing.T) {
+	var out bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	cloud := newTestCloud(t)
+	d, err := newProviderData(Settings{Parallelism: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Backend{Infra: cloud.infra, Remotes: cloud.remotes, Store: cloud.store}
+	eng, err := d.Engine(ctx, b, map[string]any{"cluster_name": "logs"}, newRecorder(ctx, cloud.store).observe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := eng.NewCluster(sahara.ClusterSpec{
+		Name: "logs", PluginName: "fake", PluginVersion: "0.1", DefaultImageID: testImageID, NeutronManagementNetwork: testNetworkID,
+		NodeGroups: []sahara.NodeGroupSpec{
+			{Name: "master", FlavorID: testFlavorID, NodeProcesses: []string{"namenode", "resourcemanager"}, Count: 1},
+			{Name: "worker", FlavorID: testFlavorID, NodeProcesses: []string{"datanode", "nodemanager"}, Count: 2},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	newTFLogger(ctx, nil).Info("connecting", "password", "hunter2", "key", c.ManagementPrivateKey)
+
+	logs, err := tflogtest.MultilineJSONDecode(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	statuses := map[string]bool{}
+	for _, l := range logs {
+		msg, _ := l["@message"].(string)
+		if l["@level"] == "info" {
+			msgs = append(msgs, msg)
+		}
+		if to, ok := l["to"].(string); ok {
+			statuses[to] = true
+		}
+		if l["cluster_name"] != "logs" && msg != "connecting" {
+			t.Errorf("line %q lacks the cluster_name field: %v", msg, l)
+		}
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"Spawning 3/3 instances", "Accessible 3/3 instances"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("INFO lines lack %q:\n%s", want, all)
+		}
+	}
+	for _, s := range []sahara.ClusterStatus{sahara.StatusValidating, sahara.StatusSpawning, sahara.StatusWaiting,
+		sahara.StatusPreparing, sahara.StatusConfiguring, sahara.StatusStarting, sahara.StatusActive} {
+		if !statuses[string(s)] {
+			t.Errorf("no INFO line for status %s (got %v)", s, statuses)
+		}
+	}
+	raw := out.String()
+	if strings.Contains(raw, "hunter2") || strings.Contains(raw, "PRIVATE KEY") {
+		t.Errorf("a secret reached the log:\n%s", raw)
+	}
+	// The record was persisted at each status: the store holds the final one.
+	var stored sahara.Cluster
+	if err := cloud.store.Get(ctx, sahara.KindCluster, c.ID, &stored); err != nil || stored.Status != sahara.StatusActive {
+		t.Errorf("stored record: status %q, err %v; want Active", stored.Status, err)
+	}
+}
