@@ -488,6 +488,7 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 	}
 	op := e.newOperation(c, "")
 	defer op.close()
+	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
 	pool, err := op.remotes(ctx)
 	if err != nil {
 		return nil, err

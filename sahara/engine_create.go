@@ -44,6 +44,7 @@ func (e *Engine) Create(ctx context.Context, c *Cluster) error {
 	}
 	op := e.newOperation(c, StepTypeEngineCreate)
 	defer op.close()
+	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
 	op.log.Info("creating cluster", "node_groups", len(c.NodeGroups), "plugin", c.PluginName, "version", c.PluginVersion)
 	failed, err, rbErr := op.run(ctx, createPhases())
 	switch {

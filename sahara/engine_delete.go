@@ -17,6 +17,7 @@ func (e *Engine) Delete(ctx context.Context, c *Cluster) error {
 	}
 	op := e.newOperation(c, StepTypePluginShutdown)
 	defer op.close()
+	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
 	empty := ""
 	if err := op.setStatus(StatusDeleting, &empty); err != nil {
 		return err

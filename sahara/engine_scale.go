@@ -154,6 +154,7 @@ func (e *Engine) Scale(ctx context.Context, c *Cluster, req ScaleRequest) error 
 	}
 	op := e.newOperation(c, StepTypeEngineScale)
 	defer op.close()
+	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
 	op.req = req
 	op.log.Info("scaling cluster", "resize", len(req.Resize), "add", len(req.Add))
 	failed, err, rbErr := op.run(ctx, scalePhases())

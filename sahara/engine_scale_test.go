@@ -3,6 +3,7 @@ package sahara_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -377,5 +378,28 @@ func TestEngineScale_PluginWithoutScalerIsRefused(t *testing.T) {
 	}
 	if c.Status != sahara.StatusActive || len(c.Instances()) != 1 {
 		t.Fatalf("%s %d", c.Status, len(c.Instances()))
+	}
+}
+
+// loud is bare with a configure step that logs through the context.
+type loud struct{ bare }
+
+func (loud) ConfigureCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
+	sahara.LoggerFrom(ctx, nil).Info("plugin configuring", "instances", len(c.Instances()))
+	return nil
+}
+
+func TestEngine_PluginsLogToTheOperationLogger(t *testing.T) {
+	infra := fake.NewInfra(sahara.Image{ID: "i", Username: "u", Tags: []string{"bare", "1"}})
+	reg, _ := sahara.NewRegistry(loud{})
+	logs := &syncBuffer{}
+	eng, _ := sahara.New(sahara.Options{Infra: infra, Remotes: fake.NewConnector(), Plugins: reg, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	c, _ := eng.NewCluster(sahara.ClusterSpec{Name: "b", PluginName: "bare", PluginVersion: "1", DefaultImageID: "i",
+		NodeGroups: []sahara.NodeGroupSpec{{Name: "g", FlavorID: "f", Count: 2, NodeProcesses: []string{"p"}}}})
+	if err := eng.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if want := `msg="plugin configuring" cluster_id=` + c.ID + " cluster=b instances=2"; !strings.Contains(logs.String(), want) {
+		t.Fatalf("logs lack %q:\n%s", want, logs.String())
 	}
 }
