@@ -49,8 +49,9 @@ func (op *operation) etcHosts(ctx context.Context) (string, error) {
 	return b.String(), nil
 }
 
-// prepare readies the new instances (management key, volumes) and rewrites
-// /etc/hosts and the hostname on every instance (step "Configure instances").
+// prepare readies the new instances (management key, volumes), rewrites
+// /etc/hosts and the hostname on every instance, then configures NTP on the
+// new ones (step "Configure instances").
 func (op *operation) prepare(ctx context.Context, newInstances, all []*Instance) error {
 	pool, err := op.remotes(ctx)
 	if err != nil {
@@ -79,6 +80,9 @@ func (op *operation) prepare(ctx context.Context, newInstances, all []*Instance)
 		}
 		if err == nil {
 			err = configureHosts(ctx, r, in, hosts)
+		}
+		if err == nil && isNew[in] {
+			err = op.configureNTP(ctx, r, in)
 		}
 		next := InstancePhase("")
 		if isNew[in] {
@@ -220,5 +224,52 @@ func (op *operation) mountVolumes(ctx context.Context, r Remote, in *Instance) e
 		op.mu.Unlock()
 	}
 	op.log.Debug("volumes mounted", "instance", in.InstanceName, "count", len(in.Volumes))
+	return nil
+}
+
+// DefaultNTPServer is Sahara's default_ntp_server.
+const DefaultNTPServer = "pool.ntp.org"
+
+// configureNTP is Sahara's ntp_service: unless "Enable NTP service" is off,
+// point ntpd at "URL of NTP server" and sync once. An image without the ntp
+// package is skipped with a warning, as in Sahara.
+func (op *operation) configureNTP(ctx context.Context, r Remote, in *Instance) error {
+	if on, err := AsBool(clusterConfig(op.c, "Enable NTP service", true)); err == nil && !on {
+		return nil
+	}
+	url := AsString(clusterConfig(op.c, "URL of NTP server", ""))
+	if url == "" {
+		url = DefaultNTPServer
+	}
+	qurl, err := Quote(url)
+	if err != nil {
+		return fmt.Errorf("URL of NTP server: %w", err)
+	}
+	distro, err := r.GetOSDistrib(ctx)
+	if err != nil {
+		return err
+	}
+	check, service := "rpm -q ntp", "service ntpd restart"
+	if distro == "ubuntu" || distro == "debian" {
+		check, service = "dpkg -s ntp", "service ntp restart"
+	}
+	res, err := r.ExecuteCommand(ctx, check, ExecOptions{IgnoreExitCode: true, Name: "check ntp"})
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		op.log.Warn("ntp is not installed on the image; NTP not configured", "instance", in.InstanceName)
+		return nil
+	}
+	if err := r.PrependToFile(ctx, "/etc/ntp.conf", []byte("server "+url+" iburst\n"), FileOptions{RunAsRoot: true}); err != nil {
+		return err
+	}
+	if _, err := r.ExecuteCommand(ctx, service, ExecOptions{RunAsRoot: true, Timeout: commandTimeout}); err != nil {
+		return err
+	}
+	// A failed first sync is not fatal: ntpd keeps trying.
+	if res, err := r.ExecuteCommand(ctx, "ntpdate -u "+qurl, ExecOptions{RunAsRoot: true, IgnoreExitCode: true, Timeout: commandTimeout}); err != nil || res.ExitCode != 0 {
+		op.log.Info("ntpdate failed; ntpd will sync later", "instance", in.InstanceName, "exit", res.ExitCode, "error", err)
+	}
 	return nil
 }

@@ -549,3 +549,56 @@ func TestEngineValidateSpec_Messages(t *testing.T) {
 		t.Errorf("ValidateSpec made %d cloud/remote calls", n)
 	}
 }
+
+func TestEngineCreate_ConfiguresNTPLikeSahara(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		configs   map[string]any
+		installed bool
+		os        string
+		want      []string
+	}{
+		{"default server", nil, true, "ubuntu", []string{
+			"ExecuteCommand dpkg -s ntp", "PrependToFile /etc/ntp.conf server pool.ntp.org iburst\n (root)",
+			"ExecuteCommand service ntp restart (root)", "ExecuteCommand ntpdate -u pool.ntp.org (root)"}},
+		{"hostile server is quoted", map[string]any{"URL of NTP server": "ntp.lan; reboot"}, true, "centos", []string{
+			"ExecuteCommand rpm -q ntp", "PrependToFile /etc/ntp.conf server ntp.lan; reboot iburst\n (root)",
+			"ExecuteCommand service ntpd restart (root)", "ExecuteCommand ntpdate -u 'ntp.lan; reboot' (root)"}},
+		{"not installed: skipped", nil, false, "ubuntu", []string{"ExecuteCommand dpkg -s ntp"}},
+		{"disabled", map[string]any{"Enable NTP service": "false"}, true, "ubuntu", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 0)
+			host := h.conn.Host("demo-master-0")
+			host.OS = tc.os
+			host.Packages["ntp"] = tc.installed
+			spec := demoSpec(1)
+			if tc.configs != nil {
+				spec.ClusterConfigs = sahara.Configs{"general": tc.configs}
+			}
+			c, _ := h.eng.NewCluster(spec)
+			if err := h.eng.Create(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, call := range h.conn.LogFor("demo-master-0") {
+				if strings.Contains(call.Arg, "ntp") {
+					s := call.Method + " " + call.Arg
+					if call.Method == "PrependToFile" {
+						s += " " + string(call.Data)
+					}
+					if call.RunAsRoot {
+						s += " (root)"
+					}
+					got = append(got, s)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("ntp calls:\n%q\nwant\n%q", got, tc.want)
+			}
+			if b, _ := host.File("/etc/ntp.conf"); tc.installed && tc.configs == nil && string(b) != "server pool.ntp.org iburst\n" {
+				t.Errorf("ntp.conf = %q", b)
+			}
+		})
+	}
+}

@@ -36,6 +36,8 @@ type Host struct {
 	// ServerID is the server the state belongs to; a new server with the
 	// same name starts with a fresh disk.
 	ServerID string
+	// Packages installed on the image ("dpkg -s" / "rpm -q" succeed for them).
+	Packages map[string]bool
 }
 
 // newDisk is what a freshly booted image holds.
@@ -99,7 +101,7 @@ func (f *Connector) Host(name string) *Host {
 func (f *Connector) host(name string) *Host {
 	h := f.hosts[name]
 	if h == nil {
-		h = &Host{Name: name, Files: newDisk(), OS: "ubuntu"}
+		h = &Host{Name: name, Files: newDisk(), OS: "ubuntu", Packages: map[string]bool{}}
 		f.hosts[name] = h
 	}
 	return h
@@ -410,6 +412,11 @@ func (r *remote) emulate(h *Host, cmd string) sahara.Result {
 		}
 	case "grep":
 		return grepFiles(h, r, args[1:])
+	case "dpkg", "rpm":
+		if len(args) == 3 && (args[1] == "-s" || args[1] == "-q") && h.Packages[args[2]] {
+			return sahara.Result{}
+		}
+		return fail(args[0] + ": package is not installed")
 	case "mount":
 		// Record the mount so a later check sees the device as in use.
 		var pos []string
