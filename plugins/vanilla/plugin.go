@@ -38,7 +38,8 @@ const (
 
 // Options configure the plugin.
 type Options struct {
-	// Logger receives progress at Info (nil: discard).
+	// Logger receives progress at Info when the ctx of a call carries no
+	// logger of the engine (sahara.WithLogger); nil: discard.
 	Logger *slog.Logger
 	// Sleep pauses between polls (default: a timer bounded by ctx). Tests
 	// inject one that returns at once.
@@ -66,6 +67,7 @@ var (
 	_ sahara.Scaler           = (*Plugin)(nil)
 	_ sahara.Terminator       = (*Plugin)(nil)
 	_ sahara.PortOpener       = (*Plugin)(nil)
+	_ sahara.ConfigAcceptor   = (*Plugin)(nil)
 )
 
 // New returns the plugin.
@@ -85,6 +87,9 @@ func New(o Options) *Plugin {
 	}
 	return p
 }
+
+// logger is the engine's operation logger when ctx carries one.
+func (p *Plugin) logger(ctx context.Context) *slog.Logger { return sahara.LoggerFrom(ctx, p.log) }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

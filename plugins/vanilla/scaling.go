@@ -23,7 +23,7 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err := checkProvisionable(c); err != nil {
 		return err
 	}
-	p.log.Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
 	if err := p.provisionKeypairs(ctx, c, r, instances, true); err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 		return err
 	}
 	dns, nms := withProcess(instances, ProcDataNode), withProcess(instances, ProcNodeManager)
-	p.log.Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
 	if err := p.writeHostFiles(ctx, c, r, "exclude", dns, nms); err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (p *Plugin) writeHostFiles(ctx context.Context, c *sahara.Cluster, r sahara
 		asHadoop("echo " + nm + " > " + hadoopConfDir + "/nm-" + kind),
 	}
 	all := c.Instances()
-	p.log.Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
 	return sahara.ParallelEach(ctx, p.parallelism, all, func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), cmds...)
 	})
@@ -194,7 +194,7 @@ func dataNodeStates(out string) map[string]string {
 // awaitDecommission polls a report every 5 s until each instance's FQDN is
 // "decommissioned", within the cluster-level timeout option.
 func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem sahara.Remote, instances []*sahara.Instance, what, option, report string, parse func(string) map[string]string) error {
-	p.log.Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
 	return p.poll(ctx, c, option, "Wait for decommissioning", decommissionPoll, func() (bool, error) {
 		res, err := rem.ExecuteCommand(ctx, asHadoop(report), sahara.ExecOptions{})
 		if err != nil {
@@ -212,7 +212,7 @@ func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem s
 				done++
 			}
 		}
-		p.log.Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
+		p.logger(ctx).Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
 		return done == len(instances), nil
 	})
 }

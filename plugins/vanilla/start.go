@@ -34,18 +34,18 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if nn == nil {
 		return fmt.Errorf("vanilla: cluster %s has no namenode instance", c.Name)
 	}
-	p.log.Info("Starting process(es): NameNode", "cluster", c.Name, "instance", nn.InstanceName)
+	p.logger(ctx).Info("Starting process(es): NameNode", "cluster", c.Name, "instance", nn.InstanceName)
 	if err := run(ctx, r.Remote(nn), asHadoop("hdfs namenode -format"), l.startNameNode); err != nil {
 		return err
 	}
 	if snn := first(c, ProcSecondaryNameNode); snn != nil {
-		p.log.Info("Starting process(es): SecondaryNameNodes", "cluster", c.Name, "instance", snn.InstanceName)
+		p.logger(ctx).Info("Starting process(es): SecondaryNameNodes", "cluster", c.Name, "instance", snn.InstanceName)
 		if err := run(ctx, r.Remote(snn), l.startSecondary); err != nil {
 			return err
 		}
 	}
 	if rm := first(c, ProcResourceManager); rm != nil {
-		p.log.Info("Starting process(es): ResourceManager", "cluster", c.Name, "instance", rm.InstanceName)
+		p.logger(ctx).Info("Starting process(es): ResourceManager", "cluster", c.Name, "instance", rm.InstanceName)
 		if err := run(ctx, r.Remote(rm), l.startRM); err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return err
 	}
 	if hs := first(c, ProcHistoryServer); hs != nil {
-		p.log.Info("Starting process(es): HistoryServer", "cluster", c.Name, "instance", hs.InstanceName)
+		p.logger(ctx).Info("Starting process(es): HistoryServer", "cluster", c.Name, "instance", hs.InstanceName)
 		if err := run(ctx, r.Remote(hs), l.startHS); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (p *Plugin) startDataNodesNodeManagers(ctx context.Context, c *sahara.Clust
 	if len(workers) == 0 {
 		return nil
 	}
-	p.log.Info(fmt.Sprintf("Starting process(es): DataNodes, NodeManagers on %d instances", len(workers)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Starting process(es): DataNodes, NodeManagers on %d instances", len(workers)), "cluster", c.Name)
 	return sahara.ParallelEach(ctx, p.parallelism, workers, func(ctx context.Context, in *sahara.Instance) error {
 		var cmds []string
 		if in.NodeGroup().HasProcess(ProcDataNode) {
@@ -110,7 +110,7 @@ func (p *Plugin) awaitDataNodes(ctx context.Context, c *sahara.Cluster, r sahara
 		return nil
 	}
 	op := fmt.Sprintf("Waiting on %d datanodes to start up", want)
-	p.log.Info(op, "cluster", c.Name)
+	p.logger(ctx).Info(op, "cluster", c.Name)
 	rem := r.Remote(first(c, ProcNameNode))
 	return p.poll(ctx, c, CfgDataNodesStartup, op, time.Second, func() (bool, error) {
 		res, err := rem.ExecuteCommand(ctx, datanodeCountCmd, sahara.ExecOptions{Name: "hdfs dfsadmin -report"})
@@ -119,10 +119,10 @@ func (p *Plugin) awaitDataNodes(ctx context.Context, c *sahara.Cluster, r sahara
 		}
 		got, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
 		if err != nil {
-			p.log.Info(fmt.Sprintf("Live datanodes: none reported yet, want %d", want), "cluster", c.Name)
+			p.logger(ctx).Info(fmt.Sprintf("Live datanodes: none reported yet, want %d", want), "cluster", c.Name)
 			return false, nil
 		}
-		p.log.Info(fmt.Sprintf("Live datanodes: %d/%d", got, want), "cluster", c.Name)
+		p.logger(ctx).Info(fmt.Sprintf("Live datanodes: %d/%d", got, want), "cluster", c.Name)
 		return got == want, nil
 	})
 }

@@ -69,7 +69,7 @@ func (p *Plugin) configureZooKeeper(ctx context.Context, c *sahara.Cluster, r sa
 	if err != nil {
 		return err
 	}
-	p.log.Info(fmt.Sprintf("Configuring ZooKeeper on %d instances", len(servers)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("Configuring ZooKeeper on %d instances", len(servers)), "cluster", c.Name)
 	index := map[*sahara.Instance]int{}
 	for i, in := range servers {
 		index[in] = i
@@ -89,7 +89,7 @@ func (p *Plugin) zooKeeperServers(ctx context.Context, c *sahara.Cluster, r saha
 	if len(servers) == 0 {
 		return nil
 	}
-	p.log.Info(fmt.Sprintf("ZooKeeper %s on %d instances", op, len(servers)), "cluster", c.Name)
+	p.logger(ctx).Info(fmt.Sprintf("ZooKeeper %s on %d instances", op, len(servers)), "cluster", c.Name)
 	return sahara.ParallelEach(ctx, p.parallelism, servers, func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), asHadoop("bash /opt/zookeeper/bin/zkServer.sh "+op))
 	})
