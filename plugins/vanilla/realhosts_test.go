@@ -83,7 +83,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	defer func() { _ = pool.Close() }()
 	p := New(Options{Logger: logger})
 	if err := p.Validate(ctx, c); err != nil {
 		t.Fatal(err)

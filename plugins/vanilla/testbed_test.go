@@ -115,7 +115,7 @@ func TestPlugin_TestbedCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	defer func() { _ = pool.Close() }()
 	sh := func(in *sahara.Instance, cmd string) string {
 		t.Helper()
 		res, err := pool.Remote(in).ExecuteCommand(ctx, cmd, sahara.ExecOptions{})
