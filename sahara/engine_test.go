@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	pfake "github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -600,5 +601,23 @@ func TestEngineCreate_ConfiguresNTPLikeSahara(t *testing.T) {
 				t.Errorf("ntp.conf = %q", b)
 			}
 		})
+	}
+}
+
+func TestEngineCreate_TimeoutStillCleansUp(t *testing.T) {
+	h := newHarness(t, 0)
+	h.infra.BootLatency = time.Hour
+	c, _ := h.eng.NewCluster(demoSpec(2))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := h.eng.Create(ctx, c)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if c.Status != sahara.StatusError || !strings.Contains(c.StatusDescription, "context deadline exceeded") {
+		t.Fatalf("%s %q", c.Status, c.StatusDescription)
+	}
+	if left := h.infra.Leftovers(c.ID); len(left) != 0 {
+		t.Fatalf("a timed-out create left %v", left)
 	}
 }
