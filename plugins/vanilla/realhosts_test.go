@@ -170,3 +170,71 @@ func TestPlugin_RealHosts(t *testing.T) {
 		t.Error("a private key reached the log")
 	}
 }
+
+// hadoop3Prep writes the lines of Hadoop 3's stock env scripts the plugin
+// edits (commented, as Hadoop 3 ships them).
+const hadoop3Prep = `set -e
+id hadoop >/dev/null 2>&1 || useradd -m -s /bin/bash hadoop
+mkdir -p /opt/hadoop/etc/hadoop /opt/oozie/conf
+cat > /opt/hadoop/etc/hadoop/hadoop-env.sh <<'X'
+# export HADOOP_LOG_DIR=${HADOOP_HOME}/logs
+# export HADOOP_SECURE_LOG_DIR=${HADOOP_LOG_DIR}
+# a) Set JMX options
+# export HDFS_NAMENODE_OPTS="-Dcom.sun.management.jmxremote=true"
+# export HDFS_DATANODE_OPTS="-Dhadoop.security.logger=ERROR,RFAS"
+# export HDFS_SECONDARYNAMENODE_OPTS="-Dhadoop.security.logger=INFO,RFAS"
+X
+printf '%s\n' '#export YARN_RESOURCEMANAGER_HEAPSIZE=' '#export YARN_NODEMANAGER_HEAPSIZE=' > /opt/hadoop/etc/hadoop/yarn-env.sh
+echo '#export HADOOP_JOB_HISTORYSERVER_HEAPSIZE=' > /opt/hadoop/etc/hadoop/mapred-env.sh
+`
+
+// TestPlugin_RealHostHadoop3EnvEdits configures one Hadoop 3.4.1 instance
+// over real SSH and checks the heap and log settings land in Hadoop 3's
+// commented env lines.
+func TestPlugin_RealHostHadoop3EnvEdits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sshd hosts: not in -short runs")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	priv, pub, err := sahara.GenerateManagementKey("vanilla-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCluster(V341, 3)
+	c.ManagementPrivateKey, c.ManagementPublicKey = priv, pub
+	c.NodeGroup("master").NodeConfigs = sahara.Configs{SvcHDFS: {"NameNode Heap Size": "3072"}}
+	in := c.Instance("demo-master-0")
+	in.StorageDevicesNumber = 0
+	lab := sshtest.New(t)
+	h := lab.AddHost(t, sshtest.HostOptions{Name: in.InstanceName, AuthorizedKeys: []string{pub}})
+	in.InternalIP, in.ManagementIP, in.HostKey = h.IP(), h.IP(), h.HostKey
+	in.NodeGroup().ImageUsername = h.User
+	h.Run(t, hadoop3Prep)
+	pool, err := (&sshremote.Connector{}).Connect(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pool.Close() }()
+	l, _ := lineOf(V341)
+	if err := New(Options{}).configureInstance(ctx, c, pool.Remote(in), l, in); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join([]string{
+		"export HADOOP_LOG_DIR=/mnt/hadoop/logs",
+		"export HADOOP_SECURE_LOG_DIR=/mnt/hadoop/logs/secure",
+		"# a) Set JMX options",
+		`export HDFS_NAMENODE_OPTS="-Xmx3072m"`,
+		`export HDFS_DATANODE_OPTS="-Xmx1024m"`,
+		`export HDFS_SECONDARYNAMENODE_OPTS="-Xmx1024m"`,
+		"export YARN_RESOURCEMANAGER_HEAPSIZE=1024",
+		"export YARN_NODEMANAGER_HEAPSIZE=1024",
+		"export HADOOP_JOB_HISTORYSERVER_HEAPSIZE=1024",
+	}, "\n") + "\n"
+	if got := h.Run(t, "cd /opt/hadoop/etc/hadoop && cat hadoop-env.sh yarn-env.sh mapred-env.sh"); got != want {
+		t.Errorf("env scripts =\n%s\nwant\n%s", got, want)
+	}
+	if got := h.Run(t, "stat -c %U /mnt/hdfs/namenode /mnt/hadoop/logs/secure"); got != "hadoop\nhadoop\n" {
+		t.Errorf("owners of the name and log dirs: %q", got)
+	}
+}
