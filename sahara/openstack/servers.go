@@ -555,6 +555,11 @@ func (c *Cloud) waitVolumes(ctx context.Context, p *spawnPlan, instances []*saha
 			switch {
 			case v.Status == want:
 				delete(owner, v.ID)
+			case want == "in-use" && v.Status == "available":
+				// Nova reserves the volume before the attach call returns:
+				// available again means the attachment was rolled back.
+				delete(owner, v.ID)
+				fail(in, fmt.Errorf("attaching volume %s to %s failed: the volume is available again (see the server's instance actions)", v.ID, in.InstanceName))
 			case strings.HasPrefix(v.Status, "error"):
 				delete(owner, v.ID)
 				fail(in, fmt.Errorf("volume %s of %s is in status %s", v.ID, in.InstanceName, v.Status))
