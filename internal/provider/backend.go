@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -172,6 +171,3 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 }
 
 var errNoImageRegistry = errors.New("the cloud adapter has no image registry")
-
-// discard is used where a logger is required but nothing should be written.
-var discard = slog.New(slog.DiscardHandler)

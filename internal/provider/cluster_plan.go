@@ -244,7 +244,7 @@ func (r *clusterResource) resolveSpec(ctx context.Context, st sahara.Store, m *c
 		diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
 		for _, name := range sortedNames(groups) {
 			g := groups[name]
-			spec, d := g.nodeGroupFields.spec(ctx)
+			spec, d := g.spec(ctx)
 			diags.Append(d...)
 			spec.Name = name
 			spec.Count = int(g.Count.ValueInt64())
@@ -332,7 +332,7 @@ func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *
 			}
 			continue
 		}
-		spec, d := g.nodeGroupFields.spec(ctx)
+		spec, d := g.spec(ctx)
 		diags.Append(d...)
 		spec.Name, spec.Count = name, count
 		spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"reflect"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -67,9 +68,9 @@ func unknownLike(v attr.Value) attr.Value {
 	case basetypes.BoolValue:
 		return types.BoolUnknown()
 	case basetypes.ListValue:
-		return types.ListUnknown(x.ElementType(nil))
+		return types.ListUnknown(x.ElementType(context.Background()))
 	case basetypes.MapValue:
-		return types.MapUnknown(x.ElementType(nil))
+		return types.MapUnknown(x.ElementType(context.Background()))
 	default:
 		panic("unknownLike: unexpected type " + reflect.TypeOf(v).String())
 	}

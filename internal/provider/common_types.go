@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -60,13 +59,6 @@ var posixPathRE = regexp.MustCompile(`^(/([A-Z]|[a-z]|[0-9]|\-|_)+)+$`)
 
 // Sahara's valid_keypair_name.
 var keypairNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_ ]+$`)
-
-func checkName(what, name string) error {
-	if len(name) < 1 || len(name) > 50 || !hostnameRE.MatchString(name) {
-		return fmt.Errorf("%s %q is not valid: it must be %s", what, name, hostnameRule)
-	}
-	return nil
-}
 
 // tagRE is what a Glance property suffix _sahara_tag_<tag> can hold.
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)

@@ -79,16 +79,6 @@ type clusterNodeGroupModel struct {
 	InstancesToBeRemoved types.List `tfsdk:"instances_to_be_removed"`
 }
 
-type instanceModel struct {
-	Name         types.String `tfsdk:"name"`
-	ID           types.String `tfsdk:"id"`
-	InternalIP   types.String `tfsdk:"internal_ip"`
-	ManagementIP types.String `tfsdk:"management_ip"`
-	Volumes      types.List   `tfsdk:"volumes"`
-	HostKey      types.String `tfsdk:"host_key"`
-	Status       types.String `tfsdk:"status"`
-}
-
 var instanceType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"name": types.StringType, "id": types.StringType, "internal_ip": types.StringType, "management_ip": types.StringType,
 	"volumes": types.ListType{ElemType: types.StringType}, "host_key": types.StringType, "status": types.StringType,

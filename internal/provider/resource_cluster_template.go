@@ -185,7 +185,7 @@ func (r *clusterTemplateResource) ValidateConfig(ctx context.Context, req resour
 			if g.NodeProcesses.IsUnknown() || g.NodeConfigs.IsUnknown() {
 				continue
 			}
-			spec, d := g.nodeGroupFields.spec(ctx)
+			spec, d := g.spec(ctx)
 			resp.Diagnostics.Append(d...)
 			perrs = append(perrs, checkNodeGroup(p, version, known, spec, base)...)
 		}
@@ -392,7 +392,7 @@ func (r *clusterTemplateResource) template(ctx context.Context, st sahara.Store,
 	ngts := map[string]*sahara.NodeGroupTemplate{}
 	for _, name := range sortedNames(groups) {
 		g := groups[name]
-		ng, d := g.nodeGroupFields.spec(ctx)
+		ng, d := g.spec(ctx)
 		diags.Append(d...)
 		ng.Name, ng.Count = name, int(g.Count.ValueInt64())
 		ng.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()

@@ -114,7 +114,7 @@ func (r *nodeGroupTemplateResource) ValidateConfig(ctx context.Context, req reso
 		m.NodeProcesses.IsUnknown() || m.NodeConfigs.IsUnknown() {
 		return
 	}
-	spec, diags := m.nodeGroupFields.spec(ctx)
+	spec, diags := m.spec(ctx)
 	resp.Diagnostics.Append(diags...)
 	reg, err := staticRegistry()
 	if err != nil {
@@ -224,7 +224,7 @@ func (r *nodeGroupTemplateResource) ImportState(ctx context.Context, req resourc
 }
 
 func (m nodeGroupTemplateModel) template(ctx context.Context, diags *diagsT) *sahara.NodeGroupTemplate {
-	spec, d := m.nodeGroupFields.spec(ctx)
+	spec, d := m.spec(ctx)
 	diags.Append(d...)
 	spec.Name = m.Name.ValueString()
 	return &sahara.NodeGroupTemplate{
