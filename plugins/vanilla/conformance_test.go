@@ -121,7 +121,7 @@ func TestConformance_SampleCluster(t *testing.T) {
 		ExtraSwiftTenant:  "demo-project",
 	}
 	ctx := context.Background()
-	phase := func(name string, run func(p *Plugin, rec *conformance.Recorder) error) {
+	phase := func(name string, run func(p *Plugin, rec *conformance.Recorder) error) *conformance.Recorder {
 		t.Helper()
 		want := substitute(s.PhaseCalls(t, name))
 		rec := conformance.NewRecorder(t, want, sampleResponder(3, []string{"sample-worker-3.novalocal", "sample-worker-2.novalocal"}))
@@ -137,11 +137,24 @@ func TestConformance_SampleCluster(t *testing.T) {
 			}
 		}
 		conformance.Report(t, Name, "sample "+strings.TrimPrefix(strings.Fields(name)[0], "plugin."), identical, len(want))
+		return rec
 	}
 
-	phase("plugin.configure_cluster", func(p *Plugin, rec *conformance.Recorder) error {
+	rec := phase("plugin.configure_cluster", func(p *Plugin, rec *conformance.Recorder) error {
 		return p.ConfigureCluster(ctx, c, rec)
 	})
+	files, same := 0, 0
+	for host, byPath := range s.FilesPerInstance {
+		for path, want := range byPath {
+			files++
+			if got, ok := rec.Files[host+":"+path]; !ok || got != want {
+				t.Errorf("configure: %s:%s differs from the sample", host, path)
+				continue
+			}
+			same++
+		}
+	}
+	conformance.Report(t, Name, "sample configured files", same, files)
 	phase("plugin.start_cluster", func(p *Plugin, rec *conformance.Recorder) error {
 		return p.StartCluster(ctx, c, rec)
 	})
