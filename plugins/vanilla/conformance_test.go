@@ -36,8 +36,9 @@ func TestConformance_ValidateScaling(t *testing.T) {
 
 func TestConformance_PluginDescription(t *testing.T) {
 	dir := conformance.Dir(t)
-	n := conformance.ComparePlugin(t, dir, New(Options{}))
-	t.Logf("conformance vanilla plugin.json: %d configs compared", n)
+	if n, m := conformance.ComparePlugin(t, dir, New(Options{})); n != m {
+		t.Errorf("conformance vanilla plugin.json: %d/%d identical, want all", n, m)
+	}
 }
 
 // saharaDataNodeCount is Sahara's datanode count command; its escaped

@@ -245,21 +245,24 @@ func compactJSON(raw []byte) string {
 // ComparePlugin checks the plugin's name, title, description, that it lists
 // Sahara's versions, and for each of them the node processes, required
 // image tags and configs (name, type, default, target, scope, optional,
-// priority; in Sahara's order). It returns the number of configs compared.
-func ComparePlugin(t *testing.T, dir string, p sahara.Plugin) int {
+// priority; in Sahara's order). It prints the summary line and returns the
+// number of identical items (a version's node processes, its image tags and
+// each config count one each) and the total.
+func ComparePlugin(t *testing.T, dir string, p sahara.Plugin) (identical, total int) {
 	t.Helper()
 	var want PluginJSON
 	ReadJSON(t, dir, filepath.Join(p.Name(), "plugin.json"), &want)
 	if p.Name() != want.Name || p.Title() != want.Title || p.Description() != want.Description {
 		t.Errorf("conformance %s: name/title/description = %q/%q/%q, want %q/%q/%q", want.Name, p.Name(), p.Title(), p.Description(), want.Name, want.Title, want.Description)
 	}
-	compared := 0
+	defer func() { Report(t, want.Name, "plugin.json", identical, total) }()
 	for _, v := range want.Versions {
+		d := want.Details[v]
+		total += 2 + len(d.Configs)
 		if !sahara.SupportsVersion(p, v) {
 			t.Errorf("conformance %s: version %s missing from %v", want.Name, v, p.Versions())
 			continue
 		}
-		d := want.Details[v]
 		svcs, err := p.NodeProcesses(v)
 		if err != nil {
 			t.Errorf("conformance %s %s: NodeProcesses: %v", want.Name, v, err)
@@ -271,20 +274,25 @@ func ComparePlugin(t *testing.T, dir string, p sahara.Plugin) int {
 		}
 		if a, b := mustJSON(got), mustJSON(d.NodeProcesses); a != b {
 			t.Errorf("conformance %s %s: node processes %s, want %s", want.Name, v, a, b)
+		} else {
+			identical++
 		}
 		if a, b := mustJSON(sahara.RequiredImageTags(p, v)), mustJSON(d.RequiredImageTags); a != b {
 			t.Errorf("conformance %s %s: required image tags %s, want %s", want.Name, v, a, b)
+		} else {
+			identical++
 		}
 		cs, err := p.Configs(v)
 		if err != nil {
 			t.Errorf("conformance %s %s: Configs: %v", want.Name, v, err)
 			continue
 		}
-		compared += compareConfigs(t, want.Name+" "+v, cs, d.Configs)
+		identical += compareConfigs(t, want.Name+" "+v, cs, d.Configs)
 	}
-	return compared
+	return identical, total
 }
 
+// compareConfigs returns how many of want are matched at their position.
 func compareConfigs(t *testing.T, label string, got []sahara.Config, want []ConfigJSON) int {
 	t.Helper()
 	gotKeys := make([]string, len(got))
@@ -318,7 +326,13 @@ func compareConfigs(t *testing.T, label string, got []sahara.Config, want []Conf
 		sort.Strings(ws)
 		t.Errorf("conformance %s: %d of %d configs differ (%d listed, %d in Sahara; same set ignoring order: %v)", label, bad, len(wantKeys), len(gotKeys), len(wantKeys), mustJSON(gs) == mustJSON(ws))
 	}
-	return len(wantKeys)
+	same := 0
+	for i, w := range wantKeys {
+		if i < len(gotKeys) && gotKeys[i] == w {
+			same++
+		}
+	}
+	return same
 }
 
 func mustJSON(v any) string {
