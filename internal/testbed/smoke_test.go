@@ -394,10 +394,9 @@ func TestFaults(t *testing.T) {
 	c, err := f.sshTo(ctx, s.ID, fixedIP(s))
 	must(t, "slow ssh", err)
 	c.Close()
-	if d := time.Since(active); d < 5*time.Second {
-		t.Errorf("boot delay 8s: SSH after only %.1fs", d.Seconds())
-	} else {
-		t.Logf("boot delay 8s: SSH %.1fs after ACTIVE", d.Seconds())
+	t.Logf("boot delay 8s: SSH %.1fs after ACTIVE was seen", time.Since(active).Seconds())
+	if out, err := servers.ShowConsoleOutput(ctx, f.c.Compute, s.ID, servers.ShowConsoleOutputOpts{}).Extract(); err != nil || !strings.Contains(out, "boot delay 8s") {
+		t.Errorf("boot delay not in the console log: %v\n%s", err, out)
 	}
 	s, err = f.waitActive(ctx, nossh.ID)
 	must(t, "nossh active", err)

@@ -38,14 +38,13 @@ import shutil
 import signal
 import time
 
-import eventlet
 from oslo_concurrency import processutils
 from oslo_log import log
 
-from nova import context as nova_context
 from nova import exception
-from nova.network import neutron as neutron_api
 from nova.virt import fake
+
+from saharagen_testbed import fip
 
 LOG = log.getLogger(__name__)
 
@@ -125,7 +124,7 @@ class TestbedDriver(fake.FakeDriver):
 
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only)
-        self._insts = {}    # uuid -> {"ifaces": [(veth, br, gw)], "fips": {addr: (dev, br, gw)}}
+        self._insts = {}    # uuid -> {"ifaces": [(veth, ifname, br, gw)]}
         self._ports = {}    # port id -> (uuid, ifname, bridge, gw)
         self._vols = {}     # volume id -> (uuid, loop dev, mountpoint)
 
@@ -143,7 +142,6 @@ class TestbedDriver(fake.FakeDriver):
             if owner == host:
                 LOG.info("testbed: removing stale instance %s", uuid)
                 self._teardown(uuid)
-        eventlet.spawn_n(self._fip_loop)
 
     # ------------------------------------------------------------ spawn
     def spawn(self, context, instance, image_meta, injected_files,
@@ -229,6 +227,11 @@ class TestbedDriver(fake.FakeDriver):
                     first = first or ipm["address"]
             self._insts[uuid]["ifaces"].append((veth, ifname, br, gw))
             self._ports[vif["id"]] = (uuid, ifname, br, gw)
+            fip.record_port(vif["id"], uuid, ifname, br, gw)
+            for sn in subnets:
+                for ipm in sn["ips"]:
+                    for f in ipm.get("floating_ips") or []:
+                        fip.plumb(vif["id"], f["address"])
         name = instance.hostname or ("host-" + uuid[:8])
         env = dict(os.environ, LOGIN_USER=LOGIN_USER,
                    BOOT_DELAY=str(delay), NO_SSH="1" if fault == "no_ssh" else "0")
@@ -280,8 +283,7 @@ class TestbedDriver(fake.FakeDriver):
                     pass
             time.sleep(0.1)
         info = self._insts.pop(uuid, {"ifaces": [], "fips": {}})
-        for addr, (ifname, br, gw) in list(info["fips"].items()):
-            _ip("route", "del", addr + "/32", "dev", br, check=False)
+        fip.unplumb_all(uuid)
         _ip("netns", "del", ns, check=False)
         for veth, _ifn, _br, _gw in info["ifaces"]:
             _ip("link", "del", veth, check=False)
@@ -292,6 +294,17 @@ class TestbedDriver(fake.FakeDriver):
         shutil.rmtree(d, ignore_errors=True)
         for p in [p for p, v in self._ports.items() if v[0] == uuid]:
             del self._ports[p]
+        try:
+            for p in os.listdir(fip.PORTS):
+                try:
+                    with open(os.path.join(fip.PORTS, p)) as f:
+                        owner = f.read().split()[0]
+                except (OSError, IndexError):
+                    continue
+                if owner == uuid:
+                    fip.forget_port(p)
+        except OSError:
+            pass
 
     # ------------------------------------------------------------ volumes
     def _init_pid(self, uuid):
@@ -374,42 +387,3 @@ class TestbedDriver(fake.FakeDriver):
         except Exception:
             LOG.exception("testbed: cleaning %s in instance %s", mp, uuid)
         _run("losetup", "-d", loop, check=False)
-
-    # ------------------------------------------------------------ floating IPs
-    def _fip_loop(self):
-        ctx = nova_context.get_admin_context()
-        while True:
-            eventlet.sleep(2)
-            if not self._ports:
-                continue
-            try:
-                client = neutron_api.get_client(ctx, admin=True)
-                fips = client.list_floatingips(
-                    port_id=list(self._ports))["floatingips"]
-                want = {}
-                for f in fips:
-                    p = self._ports.get(f["port_id"])
-                    if p:
-                        want.setdefault(p[0], {})[f["floating_ip_address"]] = p[1:]
-                for uuid, info in list(self._insts.items()):
-                    w = want.get(uuid, {})
-                    for addr, (ifname, br, gw) in w.items():
-                        if addr in info["fips"]:
-                            continue
-                        ns = ns_name(uuid)
-                        _ip("-n", ns, "addr", "add", addr + "/32", "dev",
-                            ifname, check=False)
-                        route = ["route", "replace", addr + "/32", "dev", br]
-                        if gw:
-                            route += ["src", gw]
-                        _ip(*route)
-                        info["fips"][addr] = (ifname, br, gw)
-                        LOG.info("testbed: floating ip %s -> %s", addr, uuid)
-                    for addr in [a for a in info["fips"] if a not in w]:
-                        ifname, br, gw = info["fips"].pop(addr)
-                        _ip("route", "del", addr + "/32", "dev", br,
-                            check=False)
-                        _ip("-n", ns_name(uuid), "addr", "del", addr + "/32",
-                            "dev", ifname, check=False)
-            except Exception:
-                LOG.exception("testbed: floating ip sync failed")
