@@ -53,6 +53,15 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 		return err
 	}
 	dns, nms := withProcess(instances, ProcDataNode), withProcess(instances, ProcNodeManager)
+	// validate_scaling refuses this already; checked again because the
+	// blocks of the last replicas would be lost.
+	rep, err := intConfig(c, SvcHDFS, CfgReplication)
+	if err != nil {
+		return err
+	}
+	if left := len(c.InstancesWithProcess(ProcDataNode)) - len(dns); len(dns) > 0 && left < rep {
+		return sahara.ClusterCannotBeScaled(c.Name, "Vanilla plugin cannot shrink cluster because it would be not enough nodes for replicas (replication factor is "+itoa(rep)+")")
+	}
 	p.logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
 	if err := p.writeHostFiles(ctx, c, r, "exclude", dns, nms); err != nil {
 		return err

@@ -351,3 +351,16 @@ func TestValidateScaling_NewZooKeeperGroupCountedOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestDecommissionNodes_RefusesToDropBelowReplication(t *testing.T) {
+	c := testCluster(V282, 3) // default dfs.replication 3
+	rec := conformance.NewLog(t, nil)
+	err := New(Options{Sleep: rec.Sleep, Now: rec.Now}).DecommissionNodes(context.Background(), c, rec, []*sahara.Instance{c.Instance("demo-worker-2")})
+	var se *sahara.SaharaError
+	if !errors.As(err, &se) || se.Exception != "ClusterCannotBeScaled" {
+		t.Fatalf("got %v, want ClusterCannotBeScaled", err)
+	}
+	if n := len(rec.Calls()); n != 0 {
+		t.Errorf("%d remote calls made before refusing", n)
+	}
+}
