@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -121,7 +122,10 @@ func TestInfra_SpawnDeleteAndLeftovers(t *testing.T) {
 	}
 	f.Fail("SpawnInstances", "c-g-1", errors.New("no host"))
 	var progressed []string
+	var mu sync.Mutex // progress runs on each server's goroutine
 	err := f.SpawnInstances(ctx, c, c.Instances(), func(in *sahara.Instance, err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if err == nil {
 			progressed = append(progressed, in.InstanceName)
 		}
