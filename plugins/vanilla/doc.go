@@ -13,7 +13,8 @@
 //     instead of hadoop-daemon.sh, yarn-daemon.sh and mr-jobhistory-daemon.sh;
 //   - heap sizes go to HDFS_NAMENODE_OPTS, HDFS_SECONDARYNAMENODE_OPTS and
 //     HDFS_DATANODE_OPTS (Hadoop 2: HADOOP_*_OPTS); the env patterns accept
-//     Hadoop 3's commented "# export NAME=" lines;
+//     Hadoop 3's commented "# export NAME=" lines (every such line becomes
+//     the setting, so an image's env scripts must keep them);
 //   - logs: HADOOP_SECURE_LOG_DIR replaces HADOOP_SECURE_DN_LOG_DIR and YARN
 //     logs follow HADOOP_LOG_DIR (YARN_LOG_DIR is not set);
 //   - ports: NameNode web UI 9870, SecondaryNameNode 9868, DataNode
@@ -55,7 +56,9 @@
 //     context. No Keystone proxy user is created.
 //   - Decommissioning without a resource manager skips the NodeManager poll
 //     (Sahara crashes); a host missing from a report fails with its name
-//     (Sahara: KeyError).
+//     (Sahara: KeyError). DecommissionNodes itself also refuses to leave
+//     fewer datanodes than dfs.replication (Sahara checks only in
+//     validate_scaling), before any remote call.
 //   - Site files are written in a fixed order (user targets sorted by name,
 //     cluster before node group, then the computed ones) where Sahara
 //     followed the order of the user's JSON.
