@@ -49,7 +49,6 @@ type hostConn struct {
 	lock    chan struct{}
 	client  *ssh.Client
 	hostKey ssh.PublicKey
-	via     string // how it was reached, for messages
 
 	sftpLock chan struct{}
 	sftp     *sftp.Client
@@ -94,6 +93,12 @@ func (p *pool) hostConn(name string) (*hostConn, error) {
 	return hc, nil
 }
 
+func (p *pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
 // Remote returns the remote of an instance; nothing is dialed until it is used.
 func (p *pool) Remote(in *sahara.Instance) sahara.Remote { return &remote{p: p, in: in} }
 
@@ -110,11 +115,14 @@ func (p *pool) client(ctx context.Context, in *sahara.Instance) (*hostConn, *ssh
 	if hc.client != nil {
 		return hc, hc.client, nil
 	}
-	cl, key, via, err := p.dial(ctx, in)
+	if p.isClosed() { // Close ran while we waited for the lock
+		return nil, nil, errPoolClosed
+	}
+	cl, key, err := p.dial(ctx, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	hc.client, hc.hostKey, hc.via = cl, key, via
+	hc.client, hc.hostKey = cl, key
 	p.watch(hc, cl)
 	return hc, cl, nil
 }
@@ -174,19 +182,19 @@ func (p *pool) gatewayFor(in *sahara.Instance) *sahara.Instance {
 
 // dial opens and authenticates a connection to an instance: direct, through
 // the proxy gateway, or through the bastion.
-func (p *pool) dial(ctx context.Context, in *sahara.Instance) (*ssh.Client, ssh.PublicKey, string, error) {
+func (p *pool) dial(ctx context.Context, in *sahara.Instance) (*ssh.Client, ssh.PublicKey, error) {
 	user := in.Username()
 	if user == "" {
-		return nil, nil, "", &configError{fmt.Errorf("instance %s has no login user (its node group's image username is not set)", in.InstanceName)}
+		return nil, nil, &configError{fmt.Errorf("instance %s has no login user (its node group's image username is not set)", in.InstanceName)}
 	}
 	addr, err := p.address(in)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
 	var seen ssh.PublicKey
 	hk, algos, err := p.hostKeyCheck(in.InstanceName, addr, in.HostKey, &seen)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
 	cfg := &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{p.auth}, HostKeyCallback: hk, HostKeyAlgorithms: algos}
 
@@ -195,36 +203,36 @@ func (p *pool) dial(ctx context.Context, in *sahara.Instance) (*ssh.Client, ssh.
 	if gw := p.gatewayFor(in); gw != nil {
 		_, gcl, err := p.client(ctx, gw)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("through proxy gateway %s: %w", gw.InstanceName, err)
+			return nil, nil, fmt.Errorf("through proxy gateway %s: %w", gw.InstanceName, err)
 		}
 		via = addr + " via proxy gateway " + gw.InstanceName
 		conn, err = gcl.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("%s: %w", via, err)
+			return nil, nil, fmt.Errorf("%s: %w", via, err)
 		}
 	} else if p.bastion != nil {
 		bcl, err := p.bastionClient(ctx)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, err
 		}
 		via = addr + " via bastion " + p.c.Bastion.addr()
 		conn, err = bcl.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("%s: %w", via, err)
+			return nil, nil, fmt.Errorf("%s: %w", via, err)
 		}
 	} else {
 		d := net.Dialer{Timeout: orDefault(p.c.ConnectTimeout, DefaultConnectTimeout)}
 		conn, err = d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, err
 		}
 	}
 	cl, err := p.handshake(ctx, conn, addr, cfg)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("%s: %w", via, err)
+		return nil, nil, fmt.Errorf("%s: %w", via, err)
 	}
 	p.log.Debug(in.InstanceName+": connected", "instance", in.InstanceName, "addr", via, "user", user)
-	return cl, seen, via, nil
+	return cl, seen, nil
 }
 
 func (p *pool) bastionClient(ctx context.Context) (*ssh.Client, error) {
@@ -235,6 +243,9 @@ func (p *pool) bastionClient(ctx context.Context) (*ssh.Client, error) {
 	defer func() { <-b.lock }()
 	if b.client != nil {
 		return b.client, nil
+	}
+	if p.isClosed() {
+		return nil, errPoolClosed
 	}
 	addr := p.c.Bastion.addr()
 	d := net.Dialer{Timeout: orDefault(p.c.ConnectTimeout, DefaultConnectTimeout)}
