@@ -101,7 +101,14 @@ func (d *pluginDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	reg := d.data.plugins
+	reg, err := staticRegistry()
+	if d.data != nil {
+		reg = d.data.plugins
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Plugin Registry Error", err.Error())
+		return
+	}
 	p, err := reg.Get(m.Name.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Unknown Plugin", err.Error())

@@ -52,3 +52,18 @@ func TestPluginDataSource_UnsupportedVersion(t *testing.T) {
 		}},
 	})
 }
+
+func TestProvider_InvalidSSHTimeoutIsRejected(t *testing.T) {
+	cloud := newTestCloud(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{{
+			Config: `
+provider "saharagen" {
+  ssh = { connection_timeout = "soon" }
+}
+data "saharagen_plugin" "fake" { name = "fake" }`,
+			ExpectError: msgRE("Invalid Duration", `"soon" is not a positive Go duration`),
+		}},
+	})
+}
