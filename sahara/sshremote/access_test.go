@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -282,6 +283,25 @@ func TestRemote_GatewayReachedThroughBastionWithKey(t *testing.T) {
 	}
 	if n := f.connector.Handshakes(); n != 4 {
 		t.Fatalf("handshakes = %d, want 4 (bastion, gateway, 2 workers)", n)
+	}
+
+	// The bastion verified through a known_hosts file instead: its own
+	// key passes, another key is refused.
+	for name, key := range map[string]string{"right": bastion.HostKey, "wrong": gw.HostKey} {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(kh, []byte(bastion.IP()+" "+key+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := &Connector{Bastion: &BastionConfig{Host: bastion.IP(), User: "jump", PrivateKey: bpriv, KnownHostsFile: kh}}
+		rp, err := c.Connect(ctx, f.cluster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rp.Remote(ins[0]).ExecuteCommand(ctx, "true", sahara.ExecOptions{})
+		_ = rp.Close()
+		if (name == "right" && err != nil) || (name == "wrong" && (err == nil || !strings.Contains(err.Error(), "knownhosts: key mismatch"))) {
+			t.Fatalf("known_hosts with the %s key: %v", name, err)
+		}
 	}
 }
 
