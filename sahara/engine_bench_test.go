@@ -20,7 +20,14 @@ const bootLatency = 50 * time.Millisecond
 // workers with a volume each) with the fake plugin and reports the
 // Infrastructure calls, remote calls and SSH connections per create.
 // Compare the ns/op of N=100 with N=1 for the scaling ratio.
-func BenchmarkProvision(b *testing.B) {
+func BenchmarkProvision(b *testing.B) { benchmarkProvision(b, 0) }
+
+// BenchmarkProvisionRemoteLatency adds 1 ms to every remote call: the
+// engine's remote work then costs calls/Parallelism round trips, which is
+// what the parallel bound trades against load on the instances.
+func BenchmarkProvisionRemoteLatency(b *testing.B) { benchmarkProvision(b, time.Millisecond) }
+
+func benchmarkProvision(b *testing.B, remoteLatency time.Duration) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			var infraCalls, serverCreates, remoteCalls, handshakes int
@@ -28,6 +35,7 @@ func BenchmarkProvision(b *testing.B) {
 				infra := fake.NewInfra(sahara.Image{ID: imageID, Username: "ubuntu", Tags: []string{"fake", "0.1"}})
 				infra.BootLatency = bootLatency
 				conn := fake.NewConnector()
+				conn.CallLatency = remoteLatency
 				reg, _ := sahara.NewRegistry(pfake.New())
 				eng, err := sahara.New(sahara.Options{Infra: infra, Remotes: conn, Plugins: reg})
 				if err != nil {
