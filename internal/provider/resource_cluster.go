@@ -279,9 +279,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 			reason = createErr.Error()
 		}
 		resp.Diagnostics.AddError("Cluster Provisioning Error",
-			fmt.Sprintf("Creating cluster %q (%s) failed in status %s. The cluster is kept in state with status Error and is tainted: "+
+			fmt.Sprintf("Creating cluster %q (%s) failed in %s. The cluster is kept in state with status Error and is tainted: "+
 				"fix the cause and run `terraform apply` again to delete it and create a new one, or `terraform destroy` to remove it. "+
-				"Everything created so far is tagged %s=%s.\n\n%s", c.Name, c.ID, lastStatus(c), sahara.TagCluster, c.ID, reason))
+				"Everything created so far is tagged %s=%s.\n\n%s", c.Name, c.ID, failedStep(c), sahara.TagCluster, c.ID, reason))
 	}
 }
 
@@ -435,12 +435,15 @@ func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportSt
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
-// lastStatus is the status the failed operation stopped in, from the record's progress.
-func lastStatus(c *sahara.Cluster) string {
-	if c.Status != "" {
-		return string(c.Status)
+// failedStep names the provisioning step that failed, from the record's
+// progress log, or the status when no step failed.
+func failedStep(c *sahara.Cluster) string {
+	for i := len(c.Progress) - 1; i >= 0; i-- {
+		if st := c.Progress[i]; st.Successful != nil && !*st.Successful {
+			return fmt.Sprintf("step %q (%s)", st.Name, st.Type)
+		}
 	}
-	return "unknown"
+	return "status " + string(c.Status)
 }
 
 func countInstances(spec sahara.ClusterSpec) int {

@@ -237,7 +237,7 @@ func TestCluster_FailedCreateIsKeptAsErrorAndReplaced(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      clusterConfig(1, 2, "", ""),
-				ExpectError: msgRE("", "Cluster Provisioning Error"),
+				ExpectError: regexpMust(`(?s)Cluster Provisioning Error.*failed in step ".+".*No valid host was found`),
 			},
 			{
 				PreConfig: func() {
