@@ -237,7 +237,7 @@ func TestCluster_FailedCreateIsKeptAsErrorAndReplaced(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      clusterConfig(1, 2, "", ""),
-				ExpectError: regexpMust(`(?s)Cluster Provisioning Error.*failed in step ".+".*No valid host was found`),
+				ExpectError: regexpMust(`(?s)Cluster Provisioning Error.*failed\s+in\s+step\s+"Spawn\s+instances".*No\s+valid\s+host\s+was\s+found`),
 			},
 			{
 				PreConfig: func() {
