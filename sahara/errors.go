@@ -111,7 +111,14 @@ type InstanceError struct {
 	Err      error
 }
 
-func (e *InstanceError) Error() string { return e.Instance + ": " + e.Err.Error() }
+func (e *InstanceError) Error() string {
+	msg := e.Err.Error()
+	// Errors from a remote already start with the instance name.
+	if strings.HasPrefix(msg, e.Instance+": ") {
+		return msg
+	}
+	return e.Instance + ": " + msg
+}
 func (e *InstanceError) Unwrap() error { return e.Err }
 
 // joinMessages renders errors as "a; b; c" for status descriptions.
