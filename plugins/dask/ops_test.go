@@ -139,13 +139,12 @@ func TestConfigure_RejectsImageWithoutMatchingDask(t *testing.T) {
 	}
 }
 
-// startHandler answers like a healthy cluster whose workers join after start.
+// fakeDask answers like a healthy cluster whose workers join after start.
 type fakeDask struct {
 	t       *testing.T
 	started atomic.Int32 // workers started
 	polls   atomic.Int32
 	workers []string
-	order   []string
 }
 
 func (f *fakeDask) handle(inst, cmd string, opts sahara.ExecOptions) (sahara.Result, error) {

@@ -63,7 +63,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	defer func() { _ = pool.Close() }()
 	p := New(Options{Logger: logger, PollInterval: 500 * time.Millisecond})
 
 	if err := p.Validate(ctx, c); err != nil {
