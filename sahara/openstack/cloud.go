@@ -76,6 +76,12 @@ const (
 	svcImage   = "image"
 )
 
+// gophercloudType is gophercloud's client type of each service type
+// (it selects the microversion header).
+var gophercloudType = map[string]string{
+	svcCompute: "compute", svcNetwork: "network", svcVolume: "block-storage", svcObject: "object-store", svcImage: "image",
+}
+
 // client returns the service client of one service, created on first use
 // so a cloud without, say, Cinder still serves clusters without volumes.
 func (c *Cloud) client(ctx context.Context, svc string) (*gophercloud.ServiceClient, error) {
@@ -101,9 +107,8 @@ func (c *Cloud) client(ctx context.Context, svc string) (*gophercloud.ServiceCli
 		return nil, fmt.Errorf("unknown service %q", svc)
 	}
 	if u := c.overrides[svc]; u != "" {
-		if sc == nil {
-			sc = &gophercloud.ServiceClient{ProviderClient: c.pc}
-		}
+		// The catalog may lack the service: build the client by hand.
+		sc = &gophercloud.ServiceClient{ProviderClient: c.pc, Type: gophercloudType[svc]}
 		err = nil
 		sc.Endpoint = strings.TrimRight(u, "/") + "/"
 		sc.ResourceBase = ""
