@@ -61,7 +61,7 @@ func ConsoleHostKeys(ctx context.Context, compute *gophercloud.ServiceClient, se
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("host keys of server %s: %w (last: %v)", serverID, ctx.Err(), err)
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(time.Second):
 		}
 	}
 }
