@@ -41,6 +41,9 @@ type Call struct {
 	RaiseWhenError *bool `json:"raise_when_error,omitempty"`
 	// Sensitive is saharagen's: the content was marked secret.
 	Sensitive bool `json:"-"`
+	// StepType is Sahara's provisioning step label of the call (golden
+	// data only; not compared).
+	StepType *string `json:"step_type,omitempty"`
 }
 
 // String renders a call for error messages (data shortened).
