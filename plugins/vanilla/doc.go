@@ -40,6 +40,15 @@
 // site file, except the ones the plugin computes (Sahara's hidden configs).
 // The plugin's computed values override the user's, as in Sahara.
 //
+// # Autoconfiguration
+//
+// RecommendConfigs is Sahara's recommend_configs (use_autoconfig, on by
+// default in Sahara): YARN and MapReduce memory settings per node group from
+// its flavor, and dfs.replication = min(3, datanodes) when not given. The
+// engine does not call it yet: the SPI has no recommend_configs hook and
+// the Infrastructure no flavor lookup, so until they exist saharagen
+// clusters run with Hadoop's defaults where Sahara would have recommended.
+//
 // # Intentional differences from Sahara
 //
 //   - Validation corrects Sahara's crashes: an integer config given as a
@@ -82,9 +91,14 @@
 // # How it is verified
 //
 // The conformance suite (go test ./plugins/... -run Conformance) compares
-// every validate and validate_scaling case, plugin.json, and the files and
-// ordered remote calls of Sahara's sample cluster through a recording
-// remote (plugins/internal/conformance). Hadoop itself cannot be installed
+// every validate and validate_scaling case, plugin.json, the files and
+// ordered remote calls of Sahara's sample cluster and the plugin steps of
+// its recorded operations (create, scale up and down, a failing datanode
+// start, a failing namenode format) through a recording remote
+// (plugins/internal/conformance), and the recommended configs.
+// TestPlugin_RealHosts runs the configuration over real SSH on sshd hosts;
+// TestPlugin_TestbedCluster (SAHARAGEN_TESTBED=1) creates a cluster through
+// the engine on the OpenStack testbed. Hadoop itself cannot be installed
 // in the test environment (no distribution is reachable offline), so the
 // daemon start and the decommission polling are verified through that
 // recording remote against the sample's call sequence, with injected sleeps

@@ -157,3 +157,71 @@ func TestConformance_OpsScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestConformance_Autoconfig recommends configs for the scenarios' template
+// and compares them with the node configs Sahara stored. The fake Nova's
+// flavor "42" was not recorded; its size (8 GiB, 4 vCPUs) is the one
+// Sahara's formulas need to give the recorded 8 containers of 768 MiB.
+func TestConformance_Autoconfig(t *testing.T) {
+	dir := conformance.Dir(t)
+	ops := conformance.LoadOps(t, dir, Name)
+	s := ops.Scenario(t, "create (3 workers)")
+	c := ops.Cluster(s)
+	for _, ng := range c.NodeGroups {
+		ng.NodeConfigs = nil
+	}
+	if err := New(Options{}).RecommendConfigs(c, map[string]Flavor{"42": {VCPUs: 4, RAMMB: 8192}}, false); err != nil {
+		t.Fatal(err)
+	}
+	same, total := 0, 0
+	for i, ng := range c.NodeGroups {
+		want := s.ClusterAfter.NodeGroups[i].NodeConfigs
+		for target, m := range want {
+			for name, v := range m {
+				total++
+				got, _ := ng.NodeConfigs.Get(target, name)
+				if sahara.AsString(got) != sahara.AsString(v) {
+					t.Errorf("%s %s/%s = %v, want %v", ng.Name, target, name, got, v)
+					continue
+				}
+				same++
+			}
+		}
+		if n := len(ng.NodeConfigs[SvcYARN]) + len(ng.NodeConfigs[SvcMapReduce]); n != 11 {
+			t.Errorf("%s: %d configs recommended, want 11", ng.Name, n)
+		}
+	}
+	if got, _ := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); sahara.AsString(got) != "2" {
+		t.Errorf("dfs.replication = %v, want the user's 2 kept", got)
+	}
+	if c.Extra[ExtraAutoConfigured] == "" {
+		t.Error("cluster not marked auto-configured")
+	}
+	conformance.Report(t, Name, "autoconfig", same, total)
+}
+
+func TestRecommendConfigs_UserValuesAndScaling(t *testing.T) {
+	p := New(Options{})
+	flavors := map[string]Flavor{"": {VCPUs: 2, RAMMB: 2048}}
+	c := testCluster(V282, 2)
+	c.NodeGroup("worker").NodeConfigs = sahara.Configs{SvcYARN: {"yarn.nodemanager.resource.memory-mb": "1000"}}
+	if err := p.RecommendConfigs(c, flavors, true); err != nil || c.NodeGroup("master").NodeConfigs != nil {
+		t.Fatalf("scaling a cluster never auto-configured changed it: %v %v", err, c.NodeGroup("master").NodeConfigs)
+	}
+	if err := p.RecommendConfigs(c, flavors, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.NodeGroup("worker").NodeConfigs[SvcYARN]; len(got) != 1 {
+		t.Errorf("a group with a user value got recommendations: %v", got)
+	}
+	// 2 GiB: 8 containers of max((2048-1024)/8, 256) = 256 MiB.
+	if got, _ := c.NodeGroup("master").NodeConfigs.Get(SvcYARN, "yarn.nodemanager.resource.memory-mb"); got != 2048 {
+		t.Errorf("master memory-mb = %v, want 2048", got)
+	}
+	if got, _ := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); got != 2 {
+		t.Errorf("dfs.replication = %v, want min(3, 2 datanodes)", got)
+	}
+	if err := p.RecommendConfigs(testCluster(V282, 1), map[string]Flavor{}, false); err == nil {
+		t.Error("no error for a flavor without size")
+	}
+}
