@@ -480,7 +480,7 @@ func TestScale(t *testing.T) {
 				}
 			}
 		}
-		time.Sleep(time.Second)
+		time.Sleep(2 * time.Second)
 	}
 	dwg.Wait()
 	var maxA, maxR time.Duration

@@ -229,7 +229,7 @@ transport_url = $MQ
 compute_driver = saharagen_testbed.TestbedDriver
 enabled_apis = osapi_compute
 osapi_compute_listen = $IP
-osapi_compute_workers = 1
+osapi_compute_workers = 2
 metadata_workers = 1
 log_dir = $LOG
 # no real VIF plugging: never wait for neutron events
@@ -277,7 +277,7 @@ auth_strategy = keystone
 transport_url = $MQ
 bind_host = $IP
 bind_port = 9696
-api_workers = 1
+api_workers = 2
 rpc_workers = 0
 rpc_state_report_workers = 0
 allow_overlapping_ips = true
@@ -333,6 +333,17 @@ lock_path = /var/lib/cinder/tmp
 driver = noop
 EOF
 . "$TB_SCRIPTS/swift-conf.sh"
+
+# configs changed since the services started? restart the OpenStack services
+CONFSUM=$(cat /etc/keystone/keystone.conf /etc/keystone/saharagen-testbed-uwsgi.ini /etc/glance/glance-api.conf \
+  /etc/placement/placement.conf /etc/placement/saharagen-testbed-uwsgi.ini /etc/nova/nova.conf /etc/neutron/neutron.conf \
+  /etc/neutron/plugins/ml2/ml2_conf.ini /etc/cinder/cinder.conf /etc/swift/*.conf | sha256sum | cut -c1-16)
+if [ -f "$RUN/config.sum" ] && [ "$(cat "$RUN/config.sum")" != "$CONFSUM" ]; then
+  echo "  configs changed: restarting the OpenStack services (existing servers become stale)"
+  for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
+  for n in $SERVICES_OS; do stop "$n" & done; wait
+fi
+echo "$CONFSUM" >"$RUN/config.sum"
 
 # ------------------------------------------------- DB schemas (parallel, once)
 if [ ! -f "$SYNCED" ]; then
