@@ -1,0 +1,185 @@
+package provider
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// The quickstart a newcomer applies, and its Dask client.
+var (
+	quickstartDir = filepath.Join("..", "..", "examples", "quickstart")
+	quickstartPy  = filepath.Join(quickstartDir, "compute.py")
+)
+
+// TestAccCluster_DaskComputesScalesAndKeepsData applies examples/quickstart
+// on the testbed through the real Terraform CLI and uses the cluster from
+// this machine with Debian's Dask: a computation returns the right result on
+// 3 workers; scaled to 4, the new worker takes tasks; scaled to 2 naming a
+// worker that holds the only copy of a dataset, the dataset is still
+// there; destroyed, nothing of the cluster is left in the cloud.
+func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
+	env := accEnv(t)
+	// the quickstart names its provider saharagen/saharagen, as users do
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "saharagen")
+	if err := exec.Command("/usr/bin/python3", "-c", "import distributed").Run(); err != nil {
+		t.Fatalf("the testbed host needs Debian's python3-distributed (make testbed-up installs it): %v", err)
+	}
+	name := fmt.Sprintf("accd%d", time.Now().Unix()%100000)
+	worker := func(i int) string { return fmt.Sprintf("%s-worker-%d", name, i) }
+	victim := worker(1)
+	vars := func(workers int, remove ...string) config.Variables {
+		rm := make([]config.Variable, len(remove))
+		for i, r := range remove {
+			rm[i] = config.StringVariable(r)
+		}
+		return config.Variables{
+			"cloud":             config.StringVariable(env.Cloud),
+			"image_id":          config.StringVariable(env.Images["dask"]),
+			"register_image":    config.BoolVariable(false), // the testbed tagged it; others share it
+			"image_user":        config.StringVariable(env.ImageUser),
+			"flavor_id":         config.StringVariable(env.FlavorID),
+			"network_id":        config.StringVariable(env.NetworkID),
+			"floating_ip_pool":  config.StringVariable(env.ExternalNetworkName),
+			"cluster_name":      config.StringVariable(name),
+			"worker_count":      config.IntegerVariable(workers),
+			"workers_to_remove": config.ListVariable(rm...),
+		}
+	}
+	addr := "saharagen_cluster.dask"
+	workers := tfjsonpath.New("node_groups").AtMapKey("worker")
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	var clusterID string
+
+	// Factories per step: the quickstart has its own provider block.
+	resource.Test(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				ProtoV6ProviderFactories: accFactories(),
+				ConfigDirectory:          config.StaticDirectory(quickstartDir),
+				ConfigVariables:          vars(3),
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^tcp://[0-9.]+:8786$`))),
+				},
+				Check: func(s *terraform.State) error {
+					clusterID = s.RootModule().Resources[addr].Primary.ID
+					out, err := daskCompute(s, "run", "3")
+					if err != nil {
+						return err
+					}
+					return ranTasks(out, worker(0), worker(1), worker(2))
+				},
+			},
+			{
+				ProtoV6ProviderFactories: accFactories(),
+				ConfigDirectory:          config.StaticDirectory(quickstartDir),
+				ConfigVariables:          vars(4),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(addr, tfjsonpath.New("id"))},
+				Check: func(s *terraform.State) error {
+					out, err := daskCompute(s, "run", "4")
+					if err != nil {
+						return err
+					}
+					if err := ranTasks(out, worker(3)); err != nil {
+						return fmt.Errorf("the added worker: %w", err)
+					}
+					// The next step retires the worker holding the only copy.
+					out, err = daskCompute(s, "scatter", victim)
+					if err != nil {
+						return err
+					}
+					if !strings.Contains(out, fmt.Sprintf("held by ['%s']", victim)) {
+						return fmt.Errorf("the dataset is not on %s only:\n%s", victim, out)
+					}
+					return nil
+				},
+			},
+			{
+				ProtoV6ProviderFactories: accFactories(),
+				ConfigDirectory:          config.StaticDirectory(quickstartDir),
+				ConfigVariables:          vars(2, victim),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					// the named worker first, then the engine's choice (highest index)
+					plancheck.ExpectKnownValue(addr, workers.AtMapKey("instances_to_be_removed"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(victim), knownvalue.StringExact(worker(3))})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(2))}),
+					})),
+				},
+				Check: func(s *terraform.State) error {
+					out, err := daskCompute(s, "check")
+					if err != nil {
+						return err
+					}
+					if !strings.Contains(out, "(intact)") || strings.Contains(out, victim) {
+						return fmt.Errorf("the data of the retired worker %s did not survive:\n%s", victim, out)
+					}
+					out, err = daskCompute(s, "run", "2")
+					if err != nil {
+						return err
+					}
+					return ranTasks(out, worker(0), worker(2))
+				},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			env.AssertNoLeftovers(t, clusterID)
+			return nil
+		},
+	})
+}
+
+// daskCompute runs the quickstart's client against the cluster's scheduler
+// (internal address: the testbed host is on the cluster network).
+func daskCompute(s *terraform.State, args ...string) (string, error) {
+	out, ok := s.RootModule().Outputs["scheduler_internal_address"]
+	if !ok {
+		return "", fmt.Errorf("no scheduler_internal_address output")
+	}
+	sched, _ := out.Value.(string)
+	argv := append([]string{quickstartPy, args[0], sched}, args[1:]...)
+	b, err := exec.Command("/usr/bin/python3", argv...).CombinedOutput()
+	if err != nil {
+		return string(b), fmt.Errorf("compute.py %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return string(b), nil
+}
+
+// ranTasks checks compute.py run's "tasks per worker" line names each worker.
+func ranTasks(out string, workers ...string) error {
+	if !strings.Contains(out, "): ok") {
+		return fmt.Errorf("wrong result:\n%s", out)
+	}
+	for _, w := range workers {
+		if !regexp.MustCompile(`'` + regexp.QuoteMeta(w) + `': [1-9]`).MatchString(out) {
+			return fmt.Errorf("worker %s ran no task:\n%s", w, out)
+		}
+	}
+	return nil
+}
