@@ -308,13 +308,26 @@ func resolveNodeGroup(ctx context.Context, st sahara.Store, cache map[string]*sa
 
 // scaleRequest compares the planned node groups with the cluster record; nil
 // when no count changes and no group is added.
-func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *sahara.Cluster, plan, _ *clusterModel) (*sahara.ScaleRequest, diagsT) {
+func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *sahara.Cluster, plan, state *clusterModel) (*sahara.ScaleRequest, diagsT) {
 	var diags diagsT
 	if plan.NodeGroups.IsNull() || plan.NodeGroups.IsUnknown() {
 		return nil, diags
 	}
 	groups := map[string]clusterNodeGroupModel{}
 	diags.Append(plan.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	// Names already in the applied instances_to_remove were honoured by an
+	// earlier scale-down; any other name must exist (Sahara: "Instance %s not found").
+	honoured := map[string]map[string]bool{}
+	if state != nil && !state.NodeGroups.IsNull() && !state.NodeGroups.IsUnknown() {
+		prior := map[string]clusterNodeGroupModel{}
+		diags.Append(state.NodeGroups.ElementsAs(ctx, &prior, false)...)
+		for name, g := range prior {
+			honoured[name] = map[string]bool{}
+			for _, ref := range stringList(ctx, g.InstancesToRemove, &diags) {
+				honoured[name][ref] = true
+			}
+		}
+	}
 	sr := sahara.ScaleRequest{Resize: map[string]int{}, Remove: map[string][]string{}}
 	ngts := map[string]*sahara.NodeGroupTemplate{}
 	for _, name := range sortedNames(groups) {
@@ -325,10 +338,15 @@ func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *
 				continue
 			}
 			sr.Resize[name] = count
+			if count > ng.Count {
+				continue
+			}
 			for _, ref := range stringList(ctx, g.InstancesToRemove, &diags) {
-				if in := c.Instance(ref); in != nil && in.NodeGroup() == ng {
-					sr.Remove[name] = append(sr.Remove[name], ref)
+				in := c.Instance(ref)
+				if (in == nil || in.NodeGroup() != ng) && honoured[name][ref] {
+					continue
 				}
+				sr.Remove[name] = append(sr.Remove[name], ref)
 			}
 			continue
 		}

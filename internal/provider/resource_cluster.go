@@ -111,7 +111,8 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 	ngAttrs["instances_to_remove"] = schema.ListAttribute{Optional: true, ElementType: types.StringType,
 		Validators: []validator.List{listvalidator.UniqueValues()},
 		MarkdownDescription: "Instances (names or server IDs) to remove first when `count` goes down, as Sahara's `resize_node_groups[].instances`; " +
-			"the rest are chosen by the engine (highest index first). Names of instances that no longer exist are ignored. Changing it alone does nothing to the cluster."}
+			"the rest are chosen by the engine (in error or unreachable first, then highest index). Names a previous apply already removed are ignored; " +
+			"any other name must be an instance of the node group, else the plan fails with Sahara's `Instance <name> not found`. Changing it alone does nothing to the cluster."}
 	ngAttrs["instances"] = schema.ListNestedAttribute{Computed: true,
 		MarkdownDescription: "The node group's instances, in index order.",
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{

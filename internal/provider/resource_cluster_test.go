@@ -148,8 +148,26 @@ func TestCluster_CreateImportScaleInPlace(t *testing.T) {
 				PlanOnly: true, // an empty plan
 			},
 			{
+				// A name that is not (and was not) an instance of the group fails the plan.
+				Config:      clusterConfig(1, 0, `instances_to_remove = ["demo-worker-0", "demo-worker-9"]`, ""),
+				PlanOnly:    true,
+				ExpectError: msgRE("", "Instance demo-worker-9 not found"),
+			},
+			{
+				// A new node group is added in place.
+				Config: withGroup(clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, ""), "extra", `["datanode"]`, 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(clusterAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("node_groups").AtMapKey("extra").AtMapKey("instances"), instanceNames("demo-extra-0", "demo-extra-1")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-1")),
+				},
+			},
+			{
 				// A description is an in-place change of the record only.
-				Config: clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, `description = "scaled"`),
+				Config: withGroup(clusterConfig(1, 1, `instances_to_remove = ["demo-worker-0"]`, `description = "scaled"`), "extra", `["datanode"]`, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
 				}},
@@ -313,4 +331,56 @@ func TestCluster_ReadCostIsIndependentOfSize(t *testing.T) {
 	if calls[1]["total"] != calls[6]["total"] || calls[1]["total"] != calls[1]["RefreshInstances"] {
 		t.Errorf("refresh cost depends on the cluster size or makes other calls: %v vs %v", calls[1], calls[6])
 	}
+}
+
+// withGroup adds an inline node group to a clusterConfig.
+func withGroup(cfg, name, processes string, count int) string {
+	i := strings.LastIndex(cfg, "  }\n}")
+	return cfg[:i] + fmt.Sprintf("    %s = {\n      flavor_id = %q\n      node_processes = %s\n      count = %d\n    }\n", name, testFlavorID, processes, count) + cfg[i:]
+}
+
+// A cluster made from a cluster template: node groups come from it, and the
+// plan-time validation sees the merged layout (template configs included).
+func TestCluster_FromTemplatesValidatesMergedLayout(t *testing.T) {
+	cloud := newTestCloud(t)
+	fromTemplate := templatesConfig(2, "") + `
+resource "saharagen_cluster" "c" {
+  name                = "fromct"
+  plugin_name         = "fake"
+  plugin_version      = "0.1"
+  cluster_template_id = saharagen_cluster_template.ct.id
+}`
+	override := templatesConfig(2, "") + `
+resource "saharagen_cluster" "c" {
+  name                = "fromct"
+  plugin_name         = "fake"
+  plugin_version      = "0.1"
+  cluster_template_id = saharagen_cluster_template.ct.id
+  cluster_configs     = { HDFS = { "dfs.replication" = "3" } }
+  node_groups = {
+    master = { node_group_template_id = saharagen_node_group_template.master.id, count = 1 }
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }
+}`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: fromTemplate,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("count"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("volumes_per_node"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("fromct-worker-0", "fromct-worker-1")),
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("default_image_id"), knownvalue.StringExact(testImageID)),
+				},
+			},
+			{Config: fromTemplate, PlanOnly: true},
+			{
+				// The request's dfs.replication = 3 overrides the template's 1: two datanodes are too few.
+				Config:      override,
+				PlanOnly:    true,
+				ExpectError: msgRE("", "Hadoop cluster should contain 3 datanode component(s). Actual datanode count is 2."),
+			},
+		},
+	})
 }
