@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -35,21 +36,60 @@ func (r *remote) sftpClient(ctx context.Context) (*sftp.Client, error) {
 		return hc.sftp, nil
 	}
 	if hc.sftp != nil { // from a connection that died
-		_ = hc.sftp.Close()
-		hc.sftp = nil
-		<-hc.sem
+		hc.closeSFTP()
 	}
 	if err := acquire(ctx, hc.sem); err != nil {
 		return nil, err
 	}
-	c, err := openRetrying(ctx, func() (*sftp.Client, error) { return sftp.NewClient(cl) })
+	s, c, err := startSFTP(ctx, cl)
 	if err != nil {
 		<-hc.sem
 		return nil, fmt.Errorf("starting SFTP: %w", err)
 	}
 	r.p.c.sessions.Add(1)
-	hc.sftp, hc.sftpOf = c, cl
+	hc.sftp, hc.sftpSess, hc.sftpOf = c, s, cl
 	return c, nil
+}
+
+// startSFTP opens the SFTP subsystem on a session we keep, so a stuck
+// transfer can be abandoned by closing the channel under it.
+func startSFTP(ctx context.Context, cl *ssh.Client) (*ssh.Session, *sftp.Client, error) {
+	s, err := openRetrying(ctx, cl.NewSession)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := s.StdinPipe()
+	if err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	rd, err := s.StdoutPipe()
+	if err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	c, err := sftp.NewClientPipe(rd, w)
+	if err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
+// closeSFTP closes the SFTP session. The client's own Close waits for its
+// reader, which a stuck server never answers (and sshd refuses signals to
+// subsystems), so it runs in the background; the reader ends with the
+// channel or the connection. The caller holds sftpLock.
+func (hc *hostConn) closeSFTP() {
+	s, c := hc.sftpSess, hc.sftp
+	_ = s.Close()
+	go func() { _ = c.Close() }()
+	hc.sftp, hc.sftpSess, hc.sftpOf = nil, nil, nil
+	<-hc.sem
 }
 
 // dropSFTP closes an SFTP client whose operation timed out.
@@ -60,15 +100,16 @@ func (r *remote) dropSFTP(c *sftp.Client) {
 	}
 	hc.sftpLock <- struct{}{}
 	if hc.sftp == c {
-		hc.sftp = nil
-		<-hc.sem
+		hc.closeSFTP()
 	}
 	<-hc.sftpLock
-	_ = c.Close()
 }
 
-// withSFTP runs fn on the SFTP client, bounded by the file timeout: SFTP
-// calls take no context, so a timeout closes the client under them.
+// withSFTP runs fn on the SFTP client, bounded by the file timeout. SFTP
+// calls take no context and sshd refuses signals to its SFTP server, so a
+// timeout abandons fn (it ends when the pool closes the connection) and
+// drops the client; fn must not touch the caller's variables after an
+// error.
 func (r *remote) withSFTP(ctx context.Context, what string, opts sahara.FileOptions, fn func(*sftp.Client) error) error {
 	timeout := r.fileTimeout(opts)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -77,15 +118,12 @@ func (r *remote) withSFTP(ctx context.Context, what string, opts sahara.FileOpti
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", r.in.InstanceName, what, err)
 	}
-	var fnErr error
-	done := make(chan struct{})
-	go func() { fnErr = fn(c); close(done) }()
+	done := make(chan error, 1)
+	go func() { done <- fn(c) }()
 	select {
-	case <-done:
-		err = fnErr
+	case err = <-done:
 	case <-ctx.Done():
 		r.dropSFTP(c)
-		<-done
 		err = fmt.Errorf("timed out after %s: %w", timeout, ctx.Err())
 	}
 	if err != nil {
@@ -285,21 +323,20 @@ func (r *remote) ReadFileFrom(ctx context.Context, p string, opts sahara.FileOpt
 		}
 		return res.Stdout, nil
 	}
-	var data []byte
+	var buf bytes.Buffer
 	err = r.withSFTP(ctx, "reading "+p, opts, func(c *sftp.Client) error {
 		f, err := c.Open(q)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = f.Close() }()
-		var buf bytes.Buffer
-		if _, err := f.WriteTo(&buf); err != nil {
-			return err
-		}
-		data = buf.Bytes()
-		return nil
+		_, err = f.WriteTo(&buf)
+		return err
 	})
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // AppendToFile appends data, creating the file if needed: over SFTP, or as
@@ -412,15 +449,19 @@ func (r *remote) GetOSDistrib(ctx context.Context) (string, error) {
 			if err != nil {
 				continue
 			}
-			id, err = osReleaseID(f)
+			v, err := osReleaseID(f)
 			_ = f.Close()
 			if err == nil {
+				id = v
 				return nil
 			}
 		}
 		return errors.New("no ID in /etc/os-release or /usr/lib/os-release")
 	})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 func osReleaseID(rd io.Reader) (string, error) {

@@ -2,7 +2,9 @@ package sshremote
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"io/fs"
 	"strings"
 	"testing"
@@ -261,5 +263,29 @@ func TestSedEscape_NoUnescapedDelimiter(t *testing.T) {
 	}
 	if got := sedEscape("x\ny", false); got != "x\\\ny" {
 		t.Errorf("replacement newline: %q", got)
+	}
+}
+
+func TestReadFileFrom_TimeoutAbandonsStuckTransfer(t *testing.T) {
+	f := newFixture(t)
+	hs := f.hosts(t, 1, sshtest.HostOptions{})
+	r := f.connect(t).Remote(f.group("workers", false, 0, hs...)[0])
+	// Opening a FIFO without a writer blocks the SFTP server.
+	hs[0].Run(t, "mkfifo /tmp/stuck && chmod 666 /tmp/stuck")
+	for _, root := range []bool{false, true} {
+		_, err := r.ReadFileFrom(context.Background(), "/tmp/stuck", sahara.FileOptions{RunAsRoot: root, Timeout: 500 * time.Millisecond})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("root=%v: want a timeout, got %v", root, err)
+		}
+	}
+	// The next transfer gets a fresh SFTP session on the same connection.
+	if err := r.WriteFileTo(ctxT(t, time.Minute), "after-timeout", []byte("ok"), sahara.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onHost(t, hs[0], "/home/cloud-user/after-timeout"); string(got) != "ok" {
+		t.Fatalf("after timeout: %q", got)
+	}
+	if n := f.connector.Handshakes(); n != 1 {
+		t.Fatalf("handshakes = %d, want 1", n)
 	}
 }

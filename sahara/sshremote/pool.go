@@ -52,6 +52,7 @@ type hostConn struct {
 
 	sftpLock chan struct{}
 	sftp     *sftp.Client
+	sftpSess *ssh.Session
 	sftpOf   *ssh.Client
 
 	sem chan struct{}
@@ -380,8 +381,7 @@ func (hc *hostConn) close() {
 	<-hc.lock
 	hc.sftpLock <- struct{}{}
 	if hc.sftp != nil {
-		_ = hc.sftp.Close()
-		hc.sftp = nil
+		hc.closeSFTP()
 	}
 	<-hc.sftpLock
 	if cl != nil {
