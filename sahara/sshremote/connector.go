@@ -3,6 +3,17 @@
 // ssh_remote.py, with one connection per instance reused for the whole
 // operation, verified host keys, access through a proxy gateway instance or
 // a bastion host, and an optional SSH agent.
+//
+//	conn := &sshremote.Connector{Logger: logger}
+//	pool, err := conn.Connect(ctx, cluster) // one pool per operation
+//	defer pool.Close()
+//	key, err := pool.WaitAccessible(ctx, in) // store key in in.HostKey
+//	res, err := pool.Remote(in).ExecuteCommand(ctx, "hostname", sahara.ExecOptions{})
+//
+// Host keys: an instance's in.HostKey (from the cloud's console log, or
+// pinned by an earlier operation) is the only key accepted; without it the
+// first key seen is pinned for the pool and returned by WaitAccessible.
+// A different key is refused with a *HostKeyError.
 package sshremote
 
 import (
