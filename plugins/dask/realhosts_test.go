@@ -136,7 +136,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("whole lifecycle: %s, %d SSH handshakes for %d instances", time.Since(start).Round(time.Millisecond), conn.Handshakes(), len(c.Instances())+1)
+	t.Logf("whole lifecycle: %s, %d SSH handshakes and %d sessions for %d instances", time.Since(start).Round(time.Millisecond), conn.Handshakes(), conn.Sessions(), len(c.Instances())+1)
 }
 
 func assertHealthy(t *testing.T, p *Plugin, c *sahara.Cluster, r sahara.Remotes) {
