@@ -125,7 +125,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	switch {
 	case state == nil:
 		r.validateCreate(ctx, &plan, &config, &resp.Diagnostics)
-	case len(replace) == 0 && !resp.RequiresReplace.Contains(path.Root("name")) && scaling:
+	case len(resp.RequiresReplace) == 0 && scaling:
 		r.planScale(ctx, &plan, state, planned, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
