@@ -67,7 +67,6 @@ type options struct {
 	transport    http.RoundTripper
 	pollInterval time.Duration
 	parallelism  int
-	retryBase    time.Duration
 }
 
 // WithLogger sets the logger (default: discard).
@@ -82,9 +81,6 @@ func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll
 
 // WithParallelism bounds concurrent create/delete calls (default 8).
 func WithParallelism(n int) Option { return func(o *options) { o.parallelism = n } }
-
-// withRetryBase shortens retry backoff in tests.
-func withRetryBase(d time.Duration) Option { return func(o *options) { o.retryBase = d } }
 
 // resolve turns cfg (clouds.yaml, explicit fields, environment) into
 // gophercloud auth options plus the TLS, region and interface settings.
@@ -258,7 +254,7 @@ func (cfg Config) providerClient(ctx context.Context, o *options) (*gophercloud.
 		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
 	}
 	pc.HTTPClient = http.Client{Transport: &retryTransport{
-		next: base, maxRetries: cfg.MaxRetries, base: o.retryBase, logger: o.logger,
+		next: base, maxRetries: cfg.MaxRetries, logger: o.logger,
 	}}
 	if err := gcos.Authenticate(ctx, pc, *ao); err != nil {
 		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("authenticating to %s: %w", ao.IdentityEndpoint, err)

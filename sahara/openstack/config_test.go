@@ -20,7 +20,7 @@ func clearOSEnv(t *testing.T) {
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OS_") {
 			t.Setenv(k, "")
-			os.Unsetenv(k)
+			_ = os.Unsetenv(k)
 		}
 	}
 }
@@ -76,7 +76,7 @@ func TestConfigResolve_CloudsYAMLThenExplicitThenEnv(t *testing.T) {
 	if ao, _, err := (Config{}).resolve(); err != nil || ao.Username != "demo" {
 		t.Fatalf("OS_CLOUD: %+v %v", ao, err)
 	}
-	os.Unsetenv("OS_CLOUD")
+	_ = os.Unsetenv("OS_CLOUD")
 
 	// environment only, as an openrc sets it
 	t.Setenv("OS_AUTH_URL", "https://env.example.test:5000/v3")
@@ -125,14 +125,14 @@ func retryServer(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32
 			if statuses[i] == -1 { // drop the connection
 				hj, _ := w.(http.Hijacker)
 				conn, _, _ := hj.Hijack()
-				conn.Close()
+				_ = conn.Close()
 				return
 			}
 			w.Header().Set("Retry-After", "0")
 			w.WriteHeader(statuses[i])
 			return
 		}
-		w.Write(body) // echo: a replayed body must arrive whole
+		_, _ = w.Write(body) // echo: a replayed body must arrive whole
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &n
@@ -171,7 +171,7 @@ func TestRetryTransport_RetriesTransientFailures(t *testing.T) {
 			continue
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != tc.final || n.Load() != tc.attempts {
 			t.Errorf("%s %v: status %d after %d attempts, want %d after %d", tc.method, tc.statuses, resp.StatusCode, n.Load(), tc.final, tc.attempts)
 		}
@@ -187,7 +187,7 @@ func TestRetryTransport_NoRetriesByDefaultAndStopsWithContext(t *testing.T) {
 	if err != nil || resp.StatusCode != 503 || n.Load() != 1 {
 		t.Fatalf("max_retries 0: %v %v attempts %d", resp, err, n.Load())
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")
 		w.WriteHeader(429)
@@ -197,7 +197,10 @@ func TestRetryTransport_NoRetriesByDefaultAndStopsWithContext(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv2.URL, nil)
 	start := time.Now()
-	_, err = (&http.Client{Transport: &retryTransport{next: http.DefaultTransport, maxRetries: 5}}).Do(req)
+	resp, err = (&http.Client{Transport: &retryTransport{next: http.DefaultTransport, maxRetries: 5}}).Do(req)
+	if err == nil {
+		_ = resp.Body.Close()
+	}
 	if err == nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("a 30 s Retry-After outlived the context: %v", err)
 	}

@@ -215,7 +215,7 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 		}
 		clear(pending)
 		for _, v := range vols {
-			if !(sel.all || sel.volumeIDs[v.ID] || sel.names[v.Metadata[tagInstance]]) {
+			if !sel.all && !sel.volumeIDs[v.ID] && !sel.names[v.Metadata[tagInstance]] {
 				continue
 			}
 			switch v.Status {

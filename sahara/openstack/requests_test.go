@@ -49,7 +49,7 @@ func fakeCloud(t testing.TB) (*Cloud, th.FakeServer) {
 func reply(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	fmt.Fprint(w, body)
+	_, _ = fmt.Fprint(w, body)
 }
 
 func TestBoot_RequestBodies(t *testing.T) {

@@ -111,7 +111,7 @@ func (s *Store) Get(ctx context.Context, kind, id string, v any) error {
 		}
 		return fmt.Errorf("reading %s from container %q: %w", name, s.container, res.Err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
