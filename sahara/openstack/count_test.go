@@ -21,6 +21,8 @@ type fakeNova struct {
 	bootPolls int
 	listCalls int
 	requests  int
+	posts     map[string]int
+	ports     []map[string]any // existing ports, returned by every port list
 }
 
 func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
@@ -28,10 +30,19 @@ func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.requests++
+		if r.Method == "POST" {
+			if f.posts == nil {
+				f.posts = map[string]int{}
+			}
+			f.posts[r.URL.Path]++
+		}
 		switch {
 		case r.Method == "POST" && r.URL.Path == "/network/v2.0/ports":
 			f.seq++
 			reply(w, 201, fmt.Sprintf(`{"port": {"id": "port-%d", "fixed_ips": [{"ip_address": "10.0.0.%d"}]}}`, f.seq, f.seq%250+2))
+		case r.Method == "GET" && r.URL.Path == "/network/v2.0/ports":
+			b, _ := json.Marshal(map[string]any{"ports": append([]map[string]any{}, f.ports...)})
+			reply(w, 200, string(b))
 		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/tags"):
 			reply(w, 200, `{"tags": []}`)
 		case r.Method == "POST" && r.URL.Path == "/compute/servers":
@@ -49,7 +60,7 @@ func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
 			reply(w, 202, fmt.Sprintf(`{"server": {"id": %q}}`, id))
 		case r.Method == "GET" && r.URL.Path == "/compute/servers/detail":
 			f.listCalls++
-			var list []map[string]any
+			list := []map[string]any{}
 			for _, s := range f.servers {
 				s["polls"] = s["polls"].(int) + 1
 				out := map[string]any{"id": s["id"], "name": s["name"], "metadata": s["metadata"], "status": "BUILD"}
@@ -94,15 +105,16 @@ func spawnCount(t testing.TB, n int) (requests, listCalls int) {
 }
 
 // TestSpawnInstances_RequestsGrowLinearly: port create + port tag + server
-// create per server, and list polls that do not depend on N.
+// create per server, two port lists (leftovers of an earlier attempt) and
+// server list calls that do not depend on N.
 func TestSpawnInstances_RequestsGrowLinearly(t *testing.T) {
 	for _, n := range []int{1, 5, 10, 20} {
 		total, polls := spawnCount(t, n)
 		t.Logf("N=%2d: %3d requests, %d of them server list polls", n, total, polls)
-		if want := 3*n + polls; total != want {
-			t.Errorf("N=%d: %d requests, want 3 per server + %d polls = %d", n, total, polls, want)
+		if want := 3*n + polls + 2; total != want {
+			t.Errorf("N=%d: %d requests, want 3 per server + %d server lists + 2 port lists = %d", n, total, polls, want)
 		}
-		if polls > 5 {
+		if polls > 6 {
 			t.Errorf("N=%d: %d list polls for servers active after 3 polls each", n, polls)
 		}
 	}
@@ -154,5 +166,37 @@ func TestSpawnInstances_ErrorServerFailsWithFaultAndName(t *testing.T) {
 	}
 	if bad.Instances[0].CloudStatus != "ERROR" || good.Instances[0].Phase != sahara.InstanceSpawned {
 		t.Fatalf("statuses %q %q", bad.Instances[0].CloudStatus, good.Instances[0].Phase)
+	}
+}
+
+// TestSpawnInstances_AdoptsWhatAnInterruptedAttemptLeft: a server and a
+// port of the same names exist (the previous apply died before recording
+// them): they are reused, not duplicated.
+func TestSpawnInstances_AdoptsWhatAnInterruptedAttemptLeft(t *testing.T) {
+	c, fs := fakeCloud(t)
+	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 1}
+	f.install(t, fs.Mux)
+	oldID := newUUID()
+	f.servers[oldID] = map[string]any{"id": oldID, "name": "c-ng-0", "metadata": map[string]string{sahara.TagCluster: "cid"},
+		"status": "BUILD", "polls": 0, "ip": "10.0.0.99"}
+	f.ports = []map[string]any{
+		{"id": "old-port", "name": "c-ng-0", "device_id": oldID, "tags": []string{"saharagen_cluster=cid"}, "fixed_ips": []any{map[string]any{"ip_address": "10.0.0.99"}}},
+		{"id": "old-port-2", "name": "c-ng-1", "tags": []string{}, "fixed_ips": []any{map[string]any{"ip_address": "10.0.0.98"}}},
+	}
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
+	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: 3})
+	ng.ImageUsername = "ubuntu"
+	for i := 0; i < 3; i++ {
+		ng.AddInstance(ng.NewInstance(i))
+	}
+	if err := c.SpawnInstances(context.Background(), cl, cl.Instances(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if ng.Instances[0].InstanceID != oldID || ng.Instances[0].InternalIP != "10.0.0.99" {
+		t.Fatalf("server not adopted: %+v", ng.Instances[0])
+	}
+	if f.posts["/compute/servers"] != 2 || f.posts["/network/v2.0/ports"] != 1 {
+		t.Fatalf("creates %v: want 2 servers and 1 port", f.posts)
 	}
 }

@@ -42,6 +42,13 @@ type spawnPlan struct {
 	spawned   atomic.Int32
 	portFixed sync.Map // instance name → fixed IP of its port
 	floating  sync.Map // instance name → floating IP address allocated
+
+	// What an interrupted earlier attempt left, found by identity once per
+	// step, so a retry adopts it instead of creating duplicates.
+	oldServers map[string]servers.Server        // by name
+	oldPorts   map[string]ports.Port            // by name
+	oldFIPs    map[string]floatingips.FloatingIP // by port ID
+	oldVolumes map[string][]volumes.Volume      // by instance name, sorted by name
 }
 
 // SpawnInstances boots the new instances in parallel and waits until they
@@ -206,6 +213,9 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 			return nil, err
 		}
 	}
+	if err := c.findLeftovers(ctx, p, instances); err != nil {
+		return nil, err
+	}
 	if cl.UserKeypairID != "" {
 		kp, err := keypairs.Get(ctx, p.cc, cl.UserKeypairID, nil).Extract()
 		if err != nil {
@@ -214,6 +224,60 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 		p.userKey = kp.PublicKey
 	}
 	return p, nil
+}
+
+// findLeftovers lists the cluster's servers and ports (and floating IPs and
+// volumes when the step uses them): a constant number of requests.
+func (c *Cloud) findLeftovers(ctx context.Context, p *spawnPlan, instances []*sahara.Instance) error {
+	p.oldServers, p.oldPorts = map[string]servers.Server{}, map[string]ports.Port{}
+	p.oldFIPs, p.oldVolumes = map[string]floatingips.FloatingIP{}, map[string][]volumes.Volume{}
+	srvs, err := c.listClusterServers(ctx, p.cc, p.cl)
+	if err != nil {
+		return err
+	}
+	for _, s := range srvs {
+		if s.Status != "ERROR" && s.Status != "DELETED" && s.Status != "SOFT_DELETED" {
+			p.oldServers[s.Name] = s
+		}
+	}
+	pl, err := clusterPorts(ctx, p.nc, p.cl.ID)
+	if err != nil {
+		return err
+	}
+	adoptable := map[string]bool{}
+	for _, s := range p.oldServers {
+		adoptable[s.ID] = true
+	}
+	for _, port := range pl {
+		if port.DeviceID == "" || adoptable[port.DeviceID] {
+			p.oldPorts[port.Name] = port
+		}
+	}
+	if len(p.pools) > 0 {
+		fl, err := clusterFloatingIPs(ctx, p.nc, p.cl.ID)
+		if err != nil {
+			return err
+		}
+		for _, f := range fl {
+			if f.PortID != "" {
+				p.oldFIPs[f.PortID] = f
+			}
+		}
+	}
+	if p.vc != nil {
+		vl, err := c.listClusterVolumes(ctx, p.vc, p.cl.ID)
+		if err != nil {
+			return err
+		}
+		sort.Slice(vl, func(i, j int) bool { return vl[i].Name < vl[j].Name })
+		for _, v := range vl {
+			if v.Status == "available" || v.Status == "creating" {
+				n := v.Metadata[tagInstance]
+				p.oldVolumes[n] = append(p.oldVolumes[n], v)
+			}
+		}
+	}
+	return nil
 }
 
 // serverGroupFor picks the anti-affinity group of an instance: round robin
@@ -252,6 +316,10 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 		return err
 	}
 	p.portFixed.Store(in.InstanceName, fixedIP)
+	if s, ok := p.oldServers[in.InstanceName]; ok && in.InstanceID == "" {
+		c.log.Info("Adopting the server of an earlier attempt", "cluster_id", cl.ID, "instance", in.InstanceName, "server_id", s.ID)
+		in.InstanceID = s.ID
+	}
 	if in.InstanceID == "" {
 		userData, err := UserData(ng.ImageUsername, cl.ManagementPublicKey, p.userKey)
 		if err != nil {
@@ -289,6 +357,10 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 	}
 	n := p.spawned.Add(1)
 	c.log.Info(fmt.Sprintf("Spawning %d/%d instances", n, p.total), "cluster_id", cl.ID, "instance", in.InstanceName)
+	if f, ok := p.oldFIPs[portID]; ok && in.FloatingIPID == "" {
+		in.FloatingIPID = f.ID
+		p.floating.Store(in.InstanceName, f.FloatingIP)
+	}
 	if ng.FloatingIPPool != "" && in.FloatingIPID == "" {
 		fip, err := floatingips.Create(ctx, p.nc, floatingips.CreateOpts{
 			FloatingNetworkID: p.pools[ng.FloatingIPPool], PortID: portID, Description: clusterTag(cl.ID),
@@ -300,6 +372,15 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 		p.floating.Store(in.InstanceName, fip.FloatingIP)
 		if err := tagNeutron(ctx, p.nc, "floatingips", fip.ID, cl.ID); err != nil {
 			return err
+		}
+	}
+	known := map[string]bool{}
+	for _, v := range in.Volumes {
+		known[v.ID] = true
+	}
+	for _, v := range p.oldVolumes[in.InstanceName] {
+		if len(in.Volumes) < ng.VolumesPerNode && !known[v.ID] {
+			in.Volumes = append(in.Volumes, sahara.Volume{ID: v.ID, SizeGB: v.Size})
 		}
 	}
 	for i := len(in.Volumes); i < ng.VolumesPerNode; i++ {
@@ -335,10 +416,13 @@ func (c *Cloud) ensurePort(ctx context.Context, p *spawnPlan, in *sahara.Instanc
 	if len(sgs) > 0 {
 		opts.SecurityGroups = &sgs
 	}
-	if in.InstanceID != "" {
-		if list, err := listPorts(ctx, p.nc, ports.ListOpts{DeviceID: in.InstanceID}); err == nil && len(list) > 0 {
-			return list[0].ID, firstFixedIP(list[0]), nil
+	if old, ok := p.oldPorts[in.InstanceName]; ok {
+		if !contains(old.Tags, clusterTag(p.cl.ID)) {
+			if err := tagNeutron(ctx, p.nc, "ports", old.ID, p.cl.ID); err != nil {
+				return "", "", err
+			}
 		}
+		return old.ID, firstFixedIP(old), nil
 	}
 	port, err := ports.Create(ctx, p.nc, opts).Extract()
 	if err != nil {
@@ -646,4 +730,13 @@ func (c *Cloud) HostKeys(ctx context.Context, in *sahara.Instance) ([]string, er
 		return nil, fmt.Errorf("reading the console of %s: %w", in.InstanceName, err)
 	}
 	return sahara.ParseConsoleHostKeys(out), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -278,14 +278,6 @@ func TestCloud_SpawnAndDeleteWithEveryOption(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 func TestCloud_SpawnErrorReportsNovaFault(t *testing.T) {
 	env := testbed.Require(t)
