@@ -45,10 +45,10 @@ type spawnPlan struct {
 
 	// What an interrupted earlier attempt left, found by identity once per
 	// step, so a retry adopts it instead of creating duplicates.
-	oldServers map[string]servers.Server        // by name
-	oldPorts   map[string]ports.Port            // by name
+	oldServers map[string]servers.Server         // by name
+	oldPorts   map[string]ports.Port             // by name
 	oldFIPs    map[string]floatingips.FloatingIP // by port ID
-	oldVolumes map[string][]volumes.Volume      // by instance name, sorted by name
+	oldVolumes map[string][]volumes.Volume       // by instance name, sorted by name
 }
 
 // SpawnInstances boots the new instances in parallel and waits until they

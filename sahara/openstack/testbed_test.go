@@ -278,7 +278,6 @@ func TestCloud_SpawnAndDeleteWithEveryOption(t *testing.T) {
 	}
 }
 
-
 func TestCloud_SpawnErrorReportsNovaFault(t *testing.T) {
 	env := testbed.Require(t)
 	c, _ := testbedCloud(t, env)
