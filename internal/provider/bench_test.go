@@ -21,7 +21,7 @@ func BenchmarkClusterRead(b *testing.B) {
 	for _, workers := range []int{2, 20, 100} {
 		b.Run(fmt.Sprintf("instances=%d", workers+1), func(b *testing.B) {
 			ctx := context.Background()
-			cloud := newTestCloud(&testing.T{})
+			cloud := newTestCloud(b)
 			d, err := newProviderData(Settings{Parallelism: 16}, nil)
 			if err != nil {
 				b.Fatal(err)

@@ -35,7 +35,7 @@ type testCloud struct {
 	connect int
 }
 
-func newTestCloud(t *testing.T) *testCloud {
+func newTestCloud(t testing.TB) *testCloud {
 	t.Helper()
 	img := sahara.Image{ID: testImageID, Name: "fake-image", Username: "ubuntu", Tags: []string{"fake", fake.Version}}
 	return &testCloud{
