@@ -384,3 +384,39 @@ resource "saharagen_cluster" "c" {
 		},
 	})
 }
+
+// Read marks servers deleted outside Terraform as MISSING and removes the
+// cluster from state when its record is gone.
+func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := clusterConfig(1, 2, "", "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() { cloud.infra.RemoveServer("demo-worker-1") },
+				Config:    cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances").AtSliceIndex(1), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"name": knownvalue.StringExact("demo-worker-1"), "status": knownvalue.StringExact(sahara.CloudStatusMissing),
+					})),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances").AtSliceIndex(0).AtMapKey("status"), knownvalue.StringExact("ACTIVE")),
+				},
+			},
+			{
+				PreConfig: func() {
+					for _, id := range cloud.ids(t, sahara.KindCluster) {
+						if err := cloud.store.Delete(context.Background(), sahara.KindCluster, id); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+}
