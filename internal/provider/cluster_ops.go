@@ -106,8 +106,9 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 	priorGroups := map[string]clusterNodeGroupModel{}
 	if prior != nil {
 		m.Timeouts = prior.Timeouts
-		// The configuration's configs, not the merge with the template's.
-		if !prior.ClusterConfigs.IsUnknown() {
+		// The configuration's configs, not the merge with the template's;
+		// an import (only the id is known) takes the record's.
+		if !prior.ClusterConfigs.IsUnknown() && !prior.Name.IsNull() {
 			m.ClusterConfigs = prior.ClusterConfigs
 		}
 		if !prior.NodeGroups.IsNull() && !prior.NodeGroups.IsUnknown() {

@@ -420,3 +420,14 @@ func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 		},
 	})
 }
+
+func TestCluster_ImportKeepsClusterConfigs(t *testing.T) {
+	cloud := newTestCloud(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", `cluster_configs = { HDFS = { "dfs.replication" = "2" }, general = { "Enable XFS" = "false" } }`)},
+			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+		},
+	})
+}
