@@ -85,7 +85,7 @@ EOF
 LOG_FILTER='
 import re, sys
 line_re = re.compile(r"^\S+ \[(INFO|WARN|ERROR)\] +provider\.terraform-provider-saharagen[^:]*: (.*)$")
-field_re = re.compile(r"""([@\w.]+)=("(?:[^"\\]|\\.)*"|\S*)""")
+field_re = re.compile(r"""([@\w.]+)=("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S*)""")
 skip_msg = ("configuring server automatic mTLS", "timeout configuration not found")
 skip_key = ("@", "tf_", "timestamp", "cluster_id", "cluster_name", "cluster")
 for line in sys.stdin:

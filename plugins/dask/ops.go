@@ -160,7 +160,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if _, err := p.waitForWorkers(ctx, c, cs, r, sched, nil); err != nil {
 		return err
 	}
-	p.logger(ctx).Info("Dask scheduler is up", "address", schedulerAddress(sched, cs), "elapsed", time.Since(start).Round(time.Millisecond))
+	p.logger(ctx).Info("Dask scheduler is up", "address", schedulerAddress(sched, cs), "elapsed", time.Since(start).Round(time.Millisecond).String())
 	workers := c.InstancesWithProcess(ProcWorker)
 	if err := p.startWorkers(ctx, r, workers); err != nil {
 		return err
@@ -169,7 +169,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return err
 	}
 	p.setInfo(c, cs, sched)
-	p.logger(ctx).Info("Dask cluster started", "workers", len(workers), "elapsed", time.Since(start).Round(time.Millisecond))
+	p.logger(ctx).Info("Dask cluster started", "workers", len(workers), "elapsed", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 
@@ -346,7 +346,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 		if len(reply.Absent) > 0 {
 			p.logger(ctx).Info("Dask workers already gone from the scheduler", "workers", strings.Join(reply.Absent, ","))
 		}
-		p.logger(ctx).Info(fmt.Sprintf("Retired %d Dask worker(s)", len(reply.Retired)), "workers", strings.Join(reply.Retired, ","), "elapsed", time.Since(start).Round(time.Millisecond))
+		p.logger(ctx).Info(fmt.Sprintf("Retired %d Dask worker(s)", len(reply.Retired)), "workers", strings.Join(reply.Retired, ","), "elapsed", time.Since(start).Round(time.Millisecond).String())
 	}
 	return p.stopAll(ctx, r, instances)
 }
