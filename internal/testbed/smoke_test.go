@@ -226,7 +226,7 @@ func TestSmoke(t *testing.T) {
 	for i, s := range srv {
 		cl[i], err = f.sshTo(ctx, s.ID, fixedIP(s))
 		must(t, "ssh "+s.Name, err)
-		defer cl[i].Close()
+		defer func(c *ssh.Client) { _ = c.Close() }(cl[i])
 	}
 	t.Logf("3 servers created -> all SSH-reachable (host key pinned from console log): %.1fs", time.Since(start).Seconds())
 
@@ -274,7 +274,7 @@ func TestSmoke(t *testing.T) {
 	fcl, err := f.sshTo(ctx, srv[0].ID, fip.FloatingIP)
 	must(t, "ssh via floating ip", err)
 	out, _ = testbed.Run(fcl, "hostname")
-	fcl.Close()
+	_ = fcl.Close()
 	t.Logf("floating IP %s reachable after %.1fs (hostname %s)", fip.FloatingIP, time.Since(fstart).Seconds(), strings.TrimSpace(out))
 
 	// a volume attached and usable as a block device inside the instance
@@ -318,7 +318,7 @@ func TestSmoke(t *testing.T) {
 
 	// delete everything, then nothing may be left
 	for _, c := range cl {
-		c.Close()
+		_ = c.Close()
 	}
 	must(t, "delete fip", floatingips.Delete(ctx, c.Network, fip.ID).ExtractErr())
 	var wg sync.WaitGroup
@@ -394,7 +394,7 @@ func TestFaults(t *testing.T) {
 	active := time.Now()
 	c, err := f.sshTo(ctx, s.ID, fixedIP(s))
 	must(t, "slow ssh", err)
-	c.Close()
+	_ = c.Close()
 	t.Logf("boot delay 8s: SSH %.1fs after ACTIVE was seen", time.Since(active).Seconds())
 	if out, err := servers.ShowConsoleOutput(ctx, f.c.Compute, s.ID, servers.ShowConsoleOutputOpts{}).Extract(); err != nil || !strings.Contains(out, "boot delay 8s") {
 		t.Errorf("boot delay not in the console log: %v\n%s", err, out)
@@ -404,7 +404,7 @@ func TestFaults(t *testing.T) {
 	nctx, ncancel := context.WithTimeout(ctx, 15*time.Second)
 	defer ncancel()
 	if c, err := f.sshTo(nctx, s.ID, fixedIP(s)); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Errorf("no_ssh server accepted SSH")
 	}
 }
@@ -472,7 +472,7 @@ func TestScale(t *testing.T) {
 							t.Errorf("ssh %s: %v", s.Name, err)
 							return
 						}
-						c.Close()
+						_ = c.Close()
 						mu.Lock()
 						ready[idx] = time.Since(start)
 						mu.Unlock()

@@ -110,7 +110,7 @@ func Run(c *ssh.Client, cmd string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	var out, errb bytes.Buffer
 	s.Stdout, s.Stderr = &out, &errb
 	if err := s.Run(cmd); err != nil {

@@ -594,7 +594,7 @@ func (e *Env) SetQuota(ctx context.Context, q map[string]int) (func(), error) {
 			restore()
 			return nil, fmt.Errorf("testbed: setting quotas %v: %w", s.want, err)
 		}
-		s := s
+
 		restores = append(restores, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
