@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"sync"
 
@@ -92,7 +93,7 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		DefaultImageID:           strOrNull(c.DefaultImageID),
 		UserKeypairID:            strOrNull(c.UserKeypairID),
 		NeutronManagementNetwork: strOrNull(c.NeutronManagementNetwork),
-		ClusterConfigs:           configsValue(c.ClusterConfigs),
+		ClusterConfigs:           requestConfigs(c),
 		AntiAffinity:             listOrNull(c.AntiAffinity),
 		IsPublic:                 types.BoolValue(c.IsPublic),
 		IsProtected:              types.BoolValue(c.IsProtected),
@@ -206,4 +207,36 @@ func infoValue(info map[string]map[string]string) types.Map {
 		outer[s] = types.MapValueMust(types.StringType, inner)
 	}
 	return types.MapValueMust(types.MapType{ElemType: types.StringType}, outer)
+}
+
+// extraRequestConfigs is the key of the cluster record's Extra map holding
+// the cluster_configs as the configuration wrote them (the record holds them
+// merged with the cluster template's), so an import reproduces the
+// configuration's value.
+const extraRequestConfigs = "saharagen_provider.cluster_configs"
+
+func rememberRequestConfigs(ctx context.Context, c *sahara.Cluster, m types.Map, diags *diagsT) {
+	cfg := configsFrom(ctx, m, diags)
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		diags.AddError("Cluster Record Error", "Encoding cluster_configs failed.\n\n"+err.Error())
+		return
+	}
+	if c.Extra == nil {
+		c.Extra = map[string]string{}
+	}
+	c.Extra[extraRequestConfigs] = string(b)
+}
+
+// requestConfigs returns the configuration's cluster_configs from the record.
+func requestConfigs(c *sahara.Cluster) types.Map {
+	raw, ok := c.Extra[extraRequestConfigs]
+	if !ok {
+		return configsValue(c.ClusterConfigs)
+	}
+	var cfg sahara.Configs
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		return configsValue(c.ClusterConfigs)
+	}
+	return configsValue(cfg)
 }

@@ -260,6 +260,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		addAttrError(&resp.Diagnostics, clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())
 		return
 	}
+	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)
 	// The record exists before any cloud object, so an interrupted apply
 	// can always be found and deleted.
 	storePut(ctx, b.Store, sahara.KindCluster, c.ID, c, &resp.Diagnostics)

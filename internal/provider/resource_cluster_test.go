@@ -375,6 +375,8 @@ resource "saharagen_cluster" "c" {
 				},
 			},
 			{Config: fromTemplate, PlanOnly: true},
+			// The template's configs are not the cluster's own: import keeps them apart.
+			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
 			{
 				// The request's dfs.replication = 3 overrides the template's 1: two datanodes are too few.
 				Config:      override,
