@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs cl
 // prepare makes the directories (logs and pid files owned by the image user,
 // who runs the processes) and checks that the image has the cluster's Dask.
 func (p *Plugin) prepare(ctx context.Context, c *sahara.Cluster, cs clusterSettings, rem sahara.Remote, in *sahara.Instance) error {
-	dirs := []string{p.root + confDir, p.root + scriptPath[:strings.LastIndex(scriptPath, "/")], p.root + logDir, p.root + runDir}
+	dirs := []string{p.root + confDir, p.root + path.Dir(scriptPath), p.root + logDir, p.root + runDir}
 	owned := []string{p.root + logDir, p.root + runDir}
 	if in.NodeGroup().HasProcess(ProcWorker) {
 		dirs = append(dirs, p.localDir(in))
@@ -348,7 +349,12 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 		}
 		p.logger(ctx).Info(fmt.Sprintf("Retired %d Dask worker(s)", len(reply.Retired)), "workers", strings.Join(reply.Retired, ","), "elapsed", time.Since(start).Round(time.Millisecond).String())
 	}
-	return p.stopAll(ctx, r, instances)
+	// Their data is safe now and their servers are deleted next, so a victim
+	// that cannot be reached (often the reason to remove it) must not block that.
+	if err := p.stopAll(ctx, r, instances); err != nil {
+		p.logger(ctx).Warn("Stopping Dask on removed instances failed; their servers are deleted anyway", "error", err.Error())
+	}
+	return nil
 }
 
 // stopAll stops every Dask process on the instances, workers before the scheduler.
@@ -378,7 +384,7 @@ func (p *Plugin) OnTerminateCluster(ctx context.Context, c *sahara.Cluster, r sa
 	defer cancel()
 	p.logger(ctx).Info("Stopping Dask processes", "instances", len(c.Instances()))
 	if err := p.stopAll(tctx, r, c.Instances()); err != nil {
-		p.logger(ctx).Warn("Stopping Dask processes failed; deleting the cluster anyway", "error", err)
+		p.logger(ctx).Warn("Stopping Dask processes failed; deleting the cluster anyway", "error", err.Error())
 	}
 	return nil
 }

@@ -361,3 +361,25 @@ func TestPlugin_LogsToTheOperationLogger(t *testing.T) {
 		t.Errorf("plugin logger %q, operation logger %q", own.String(), op.String())
 	}
 }
+
+func TestDecommissionNodes_UnreachableVictimDoesNotBlockRemoval(t *testing.T) {
+	c := standardCluster()
+	rec := &recorder{t: t, handler: func(inst, cmd string, opts sahara.ExecOptions) (sahara.Result, error) {
+		switch {
+		case opts.Name == "dask_ctl retire":
+			return ok([]byte(`{"retired": [], "absent": ["demo-workers-1"], "remaining": []}`))
+		case inst == "demo-workers-1":
+			return sahara.Result{}, errors.New("dial tcp 10.0.0.12:22: connect: no route to host")
+		}
+		t.Errorf("%s: unexpected %q", inst, cmd)
+		return sahara.Result{}, errors.New("unexpected")
+	}}
+	var logs bytes.Buffer
+	p := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err := p.DecommissionNodes(context.Background(), c, rec, []*sahara.Instance{c.Instance("demo-workers-1")}); err != nil {
+		t.Fatalf("DecommissionNodes = %v; a dead worker must still be removable", err)
+	}
+	if !strings.Contains(logs.String(), "no route to host") {
+		t.Errorf("the failed stop was not logged:\n%s", logs.String())
+	}
+}
