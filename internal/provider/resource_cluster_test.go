@@ -433,3 +433,45 @@ func TestCluster_ImportKeepsClusterConfigs(t *testing.T) {
 		},
 	})
 }
+
+// The vanilla plugin's validate runs at plan time with its exact messages.
+func TestCluster_PlanRejectsInvalidVanillaLayout(t *testing.T) {
+	cloud := newTestCloud(t)
+	reg, err := staticRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Get("vanilla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := p.Versions()[len(p.Versions())-1]
+	layout := func(master, worker string, workers int) string {
+		return hcl(fmt.Sprintf(`
+resource "saharagen_cluster" "c" {
+  name                       = "v"
+  plugin_name                = "vanilla"
+  plugin_version             = %q
+  default_image_id           = %q
+  neutron_management_network = %q
+  cluster_configs            = { HDFS = { "dfs.replication" = "1" } }
+  node_groups = {
+    master = { flavor_id = "f", node_processes = %s, count = 1 }
+    worker = { flavor_id = "f", node_processes = %s, count = %d }
+  }
+}`, version, testImageID, testNetworkID, master, worker, workers))
+	}
+	cases := map[string]struct{ config, want string }{
+		"two namenodes":   {layout(`["namenode"]`, `["namenode", "datanode"]`, 1), "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 2"},
+		"no resourcemgr":  {layout(`["namenode"]`, `["datanode", "nodemanager"]`, 2), "Cluster is missing a service: resourcemanager, required by service: nodemanager"},
+		"no datanode yet": {layout(`["namenode", "resourcemanager"]`, `["nodemanager"]`, 2), "Hadoop cluster should contain 1 datanode component(s). Actual datanode count is 0"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: cloud.factories(),
+				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: msgRE("", tc.want)}},
+			})
+		})
+	}
+}
