@@ -90,7 +90,7 @@ func providerSchema() schema.Schema {
 		return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc}
 	}
 	return schema.Schema{
-		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Spark, Dask) on OpenStack the way OpenStack Sahara did: " +
+		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Dask) on OpenStack the way OpenStack Sahara did: " +
 			"node group and cluster templates, clusters that scale in place, Sahara image registration and plugin metadata.\n\n" +
 			"Authentication is that of the `openstack` provider: every attribute falls back to the usual `OS_*` environment " +
 			"variable, and `cloud` (or `OS_CLOUD`) selects an entry of `clouds.yaml`, so an empty provider block works. " +
@@ -116,13 +116,13 @@ func providerSchema() schema.Schema {
 			"region":                        str("Region of the services. Environment: `OS_REGION_NAME`.", false),
 			"insecure": schema.BoolAttribute{Optional: true,
 				MarkdownDescription: "Skip TLS certificate verification of the OpenStack API (never of SSH host keys). Environment: `OS_INSECURE`."},
-			"cacert_file": str("PEM file (or PEM content) of the CA that signed the API certificates. Environment: `OS_CACERT`.", false),
-			"cert":        str("Client certificate (file or PEM content) for mutual TLS. Environment: `OS_CERT`.", false),
-			"key":         str("Private key (file or PEM content) of `cert`. Environment: `OS_KEY`.", true),
+			"cacert_file": str("PEM file of the CA that signed the API certificates. Environment: `OS_CACERT`.", false),
+			"cert":        str("PEM file of the client certificate for mutual TLS (with `key`). Environment: `OS_CERT`.", false),
+			"key":         str("PEM file of the private key of `cert`. Environment: `OS_KEY`.", false),
 			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Endpoint URLs by service type (`compute`, `network`, `volumev3`, `image`, `object-store`, …) used instead of the catalog."},
 			"max_retries": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
-				MarkdownDescription: "How many times a request that hit a rate limit (HTTP 429) is retried. Default 0."},
+				MarkdownDescription: "How many times a request is retried after HTTP 409, 429 or 5xx or a reset connection. Default 0."},
 			"ssh": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "How the provider reaches instances over SSH. Without it, instances are reached directly on their management IP. Host keys are always verified: each instance's key is pinned in state on first contact.",
 				Attributes: map[string]schema.Attribute{
