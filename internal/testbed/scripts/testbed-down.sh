@@ -10,7 +10,9 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "testbed-down: must run as root"; exit 1; }
 
-# 1. instances: every process of an instance lives in its netns sgtb-<uuid>
+# 1. nova-computes first, so none creates an instance while we clean up
+for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done; wait
+# 2. instances: every process of an instance lives in its netns sgtb-<uuid>
 for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   for _ in $(seq 30); do
     PIDS=$(ip netns pids "$ns" 2>/dev/null)
@@ -19,15 +21,13 @@ for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   done
   ip netns del "$ns" 2>/dev/null
 done
-# nova-computes next, so none recreates anything
-for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done; wait
 for l in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbv'); do ip link del "$l" 2>/dev/null; done
 for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^sgtbb'); do ip link del "$l" 2>/dev/null; done
 # loop devices over our volume files
 losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v d="$STATE/volumes/" 'index($2, d)==1{print $1}' | while read -r dev; do losetup -d "$dev"; done
 mountpoint -q "$STATE/instances" && umount -l "$STATE/instances"
 
-# 2. OpenStack services (reverse start order), then the infrastructure
+# 3. OpenStack services (reverse start order), then the infrastructure
 for n in $(echo $SERVICES_OS | tr ' ' '\n' | tac); do stop "$n" & done; wait
 if running rabbitmq; then
   timeout 60 rabbitmqctl -n rabbit@localhost stop >/dev/null 2>&1
