@@ -33,7 +33,16 @@ func timeoutsNull() timeouts.Value {
 // plugin's validate (create) or validate_scaling (count changes) so that
 // `terraform plan` fails with the plugin's message on the attribute.
 func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() {
+		// Destroy: a protected cluster is refused at plan time.
+		var state clusterModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if state.IsProtected.ValueBool() {
+			resp.Diagnostics.AddAttributeError(path.Root("is_protected"), "Protected Cluster", protectedError("Cluster", state.ID.ValueString(), "deleted"))
+		}
+		return
+	}
+	if r.data == nil {
 		return
 	}
 	var plan, config clusterModel
@@ -173,6 +182,10 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 		if g.Count.IsUnknown() || g.InstancesToRemove.IsUnknown() {
 			return // known at apply
 		}
+	}
+	if state.IsProtected.ValueBool() && plan.IsProtected.ValueBool() {
+		diags.AddAttributeError(path.Root("is_protected"), "Protected Cluster", protectedError("Cluster", state.ID.ValueString(), "scaled"))
+		return
 	}
 	b, d := r.data.Backend(ctx)
 	diags.Append(d...)

@@ -131,7 +131,7 @@ func providerSchema() schema.Schema {
 					"bastion_private_key": str("Private key (PEM, unencrypted) for the bastion host. Never logged.", true),
 					"bastion_host_key":    str("Host key(s) of the bastion in authorized_keys format, one a line. Without it the bastion's key must be in `~/.ssh/known_hosts`; an unverifiable bastion is refused.", false),
 					"use_agent": schema.BoolAttribute{Optional: true,
-						MarkdownDescription: "Authenticate to the bastion with the SSH agent of `SSH_AUTH_SOCK`."},
+						MarkdownDescription: "Also use the keys of the SSH agent at `SSH_AUTH_SOCK`: for the bastion, and for instances besides the cluster's management key."},
 					"connection_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
 						MarkdownDescription: "Timeout of one SSH connection attempt, a Go duration such as `30s` or `2m`. Default `30s`."},
 				},

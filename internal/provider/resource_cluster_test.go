@@ -475,3 +475,32 @@ resource "saharagen_cluster" "c" {
 		})
 	}
 }
+
+// A protected cluster refuses scaling and deletion at plan time until
+// is_protected is set back to false, which alone is allowed in place.
+func TestCluster_ProtectedRefusesScaleAndDelete(t *testing.T) {
+	cloud := newTestCloud(t)
+	protected := `is_protected = true`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", protected)},
+			{
+				Config:      clusterConfig(1, 3, "", protected),
+				PlanOnly:    true,
+				ExpectError: msgRE("is_protected", "could not be scaled because it's marked as protected"),
+			},
+			{
+				Config:      hcl(""),
+				PlanOnly:    true,
+				ExpectError: msgRE("", "could not be deleted because it's marked as protected"),
+			},
+			{
+				Config: clusterConfig(1, 2, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+			},
+		},
+	})
+}
