@@ -344,8 +344,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if c.IsProtected && plan.IsProtected.ValueBool() && scale != nil {
-		resp.Diagnostics.AddError("Protected Cluster", protectedError("Cluster", c.ID, "scaled"))
+	// Sahara: a protected cluster accepts only is_public changes and clearing is_protected.
+	if c.IsProtected && plan.IsProtected.ValueBool() && (scale != nil || plan.Description.ValueString() != c.Description) {
+		resp.Diagnostics.AddError("Protected Cluster", protectedError("Cluster", c.ID, "updated"))
 		return
 	}
 	c.Description = plan.Description.ValueString()
