@@ -516,3 +516,57 @@ func TestCloud_SpawnRequestCountIsLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestCloud_SpawnRetryAdoptsLeftovers: an apply died after booting one
+// server and creating another's port; the retry, from a fresh record,
+// reuses both and creates only what is missing.
+func TestCloud_SpawnRetryAdoptsLeftovers(t *testing.T) {
+	env := testbed.Require(t)
+	c, ctr := testbedCloud(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	spec := sahara.NodeGroupSpec{Name: "r", Count: 3, NodeProcesses: []string{"p"}, FlavorID: env.Flavors["m1.tiny"]}
+	cl := testCluster(t, env, spec)
+	cleanupCluster(t, env, c, cl.ID)
+	if err := c.PrepareCluster(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.planSpawn(ctx, cl, cl.Instances())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := cl.Instances()
+	if err := c.boot(ctx, p, ins[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.ensurePort(ctx, p, ins[1]); err != nil {
+		t.Fatal(err)
+	}
+	oldID := ins[0].InstanceID
+
+	retry := testCluster(t, env, spec)
+	retry.ID, retry.Name = cl.ID, cl.Name
+	retry.ManagementPrivateKey, retry.ManagementPublicKey = cl.ManagementPrivateKey, cl.ManagementPublicKey
+	for _, ng := range retry.NodeGroups {
+		for _, in := range ng.Instances {
+			in.InstanceName = sahara.InstanceName(retry.Name, ng.Name, in.Index)
+		}
+	}
+	ctr.reset()
+	if err := c.SpawnInstances(ctx, retry, retry.Instances(), nil); err != nil {
+		t.Fatalf("SpawnInstances: %v", err)
+	}
+	if got := retry.Instances()[0].InstanceID; got != oldID {
+		t.Fatalf("instance 0 got server %s, want the adopted %s", got, oldID)
+	}
+	if s, pt := ctr.count("POST", "/servers"), ctr.count("POST", "/ports"); s != 2 || pt != 1 {
+		t.Fatalf("retry created %d servers and %d ports, want 2 and 1:\n%s", s, pt, ctr)
+	}
+	left, err := env.Leftovers(ctx, cl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left["servers"] != 3 || left["ports"] != 3 {
+		t.Fatalf("objects after the retry: %s", left)
+	}
+}
