@@ -158,7 +158,10 @@ compute() { # compute ARGS...: the quickstart's Dask client, run from this machi
 }
 
 create() {
-	apply
+	apply || {
+		CLUSTER_ID=$(tfout -raw cluster_id 2>/dev/null || true)
+		return 1
+	}
 	show_cluster
 }
 
@@ -181,6 +184,22 @@ leftovers() {
 	return "${PIPESTATUS[0]}"
 }
 
+# A failed run removes what it created, unless SAHARAGEN_DEMO_KEEP=1.
+CREATED=
+on_exit() {
+	local rc=$?
+	if [ $rc != 0 ] && [ -n "$CREATED" ] && [ "${SAHARAGEN_DEMO_KEEP:-}" != 1 ]; then
+		printf '\n==> make demo failed (status %s): destroying what it created (SAHARAGEN_DEMO_KEEP=1 keeps it)\n' "$rc"
+		# -refresh=false: a cluster left in Error must not need a plan of the
+		# configuration to be deleted; Delete removes all that carries its ID.
+		quiet tf destroy -refresh=false -input=false -auto-approve -no-color ||
+			echo "    destroy failed: run terraform -chdir=bin/demo destroy -refresh=false when the cloud is back"
+		if [ -n "${CLUSTER_ID:-}" ]; then leftovers || true; fi
+	fi
+	exit $rc
+}
+trap on_exit EXIT
+
 if [ "$(id -u)" != 0 ]; then
 	echo "make demo runs the local OpenStack testbed and needs root" >&2
 	exit 1
@@ -191,6 +210,7 @@ echo "make demo: Terraform $(TF_CLI_CONFIG_FILE=/dev/null "$TERRAFORM" version -
 step "Bring up the OpenStack testbed (make testbed-up)" testbed_up
 step "Build the provider into a local filesystem mirror" build_provider
 step "terraform init of examples/quickstart (offline, from the mirror)" prepare_config
+CREATED=1
 step "terraform apply: 1 Dask scheduler + 3 workers" create
 step "Compute on the cluster from this machine (3 workers)" compute run "$SCHED" 3
 step "Scale to 4 workers (terraform apply -var worker_count=4)" scale_up
@@ -204,5 +224,6 @@ if [ "${SAHARAGEN_DEMO_KEEP:-}" = 1 ]; then
 	exit 0
 fi
 step "terraform destroy" destroy
+CREATED=
 step "Check that nothing of cluster $CLUSTER_ID is left in the cloud" leftovers
 printf '\nmake demo: everything worked, in %s\n' "$(since "$DEMO_START")"
