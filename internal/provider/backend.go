@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -38,6 +39,8 @@ type Settings struct {
 	SSHConnectionTimeout                           time.Duration
 	TemplateStoreContainer                         string
 	Parallelism                                    int
+	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).
+	Logger *slog.Logger
 }
 
 func (s *Settings) applyDefaults() {
@@ -88,6 +91,7 @@ type providerData struct {
 
 	mu      sync.Mutex
 	backend *Backend
+	logCtx  logContext
 }
 
 func newProviderData(s Settings, connect Connector) (*providerData, error) {
@@ -95,12 +99,15 @@ func newProviderData(s Settings, connect Connector) (*providerData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &providerData{settings: s, plugins: reg, connect: connect}, nil
+	d := &providerData{settings: s, plugins: reg, connect: connect}
+	d.settings.Logger = d.logCtx.logger()
+	return d, nil
 }
 
 // Backend connects to the cloud once; a failed attempt is retried next time.
 func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 	var diags diagsT
+	d.logCtx.set(ctx) // the cloud adapter's and SSH remote's lines go to this operation's log
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.backend != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -40,9 +41,45 @@ func withLogMasks(ctx context.Context, secrets ...string) context.Context {
 // sink in the request context, so the handler keeps the context of the
 // Terraform operation that created it.
 type tflogHandler struct {
-	ctx    context.Context
-	attrs  []slog.Attr
-	groups []string
+	ctx context.Context
+	// current, when set, supplies the context instead of ctx: for loggers
+	// that outlive one operation (the cloud adapter's, the SSH remote's).
+	current func() context.Context
+	attrs   []slog.Attr
+	groups  []string
+}
+
+func (h *tflogHandler) context() context.Context {
+	if h.current != nil {
+		return h.current()
+	}
+	return h.ctx
+}
+
+// logContext holds the context of the latest operation, for long-lived loggers.
+type logContext struct {
+	mu  sync.Mutex
+	ctx context.Context
+}
+
+func (l *logContext) set(ctx context.Context) {
+	l.mu.Lock()
+	l.ctx = withLogMasks(ctx)
+	l.mu.Unlock()
+}
+
+func (l *logContext) get() context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx == nil {
+		return context.Background() // tflog is a no-op without a sink
+	}
+	return l.ctx
+}
+
+// logger returns a long-lived slog.Logger writing to the latest operation's tflog sink.
+func (l *logContext) logger() *slog.Logger {
+	return slog.New(&tflogHandler{current: l.get})
 }
 
 // newTFLogger returns a slog.Logger writing to the tflog sink of ctx, with the
@@ -56,17 +93,18 @@ func newTFLogger(ctx context.Context, fields map[string]any, secrets ...string) 
 }
 
 func (h *tflogHandler) Enabled(_ context.Context, l slog.Level) bool {
+	ctx := h.context()
 	switch {
 	case l >= slog.LevelError:
-		return tflog.IsError(h.ctx)
+		return tflog.IsError(ctx)
 	case l >= slog.LevelWarn:
-		return tflog.IsWarn(h.ctx)
+		return tflog.IsWarn(ctx)
 	case l >= slog.LevelInfo:
-		return tflog.IsInfo(h.ctx)
+		return tflog.IsInfo(ctx)
 	case l >= slog.LevelDebug:
-		return tflog.IsDebug(h.ctx)
+		return tflog.IsDebug(ctx)
 	default:
-		return tflog.IsTrace(h.ctx)
+		return tflog.IsTrace(ctx)
 	}
 }
 
@@ -84,17 +122,18 @@ func (h *tflogHandler) Handle(_ context.Context, r slog.Record) error {
 		add(a)
 	}
 	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+	ctx := h.context()
 	switch {
 	case r.Level >= slog.LevelError:
-		tflog.Error(h.ctx, r.Message, fields)
+		tflog.Error(ctx, r.Message, fields)
 	case r.Level >= slog.LevelWarn:
-		tflog.Warn(h.ctx, r.Message, fields)
+		tflog.Warn(ctx, r.Message, fields)
 	case r.Level >= slog.LevelInfo:
-		tflog.Info(h.ctx, r.Message, fields)
+		tflog.Info(ctx, r.Message, fields)
 	case r.Level >= slog.LevelDebug:
-		tflog.Debug(h.ctx, r.Message, fields)
+		tflog.Debug(ctx, r.Message, fields)
 	default:
-		tflog.Trace(h.ctx, r.Message, fields)
+		tflog.Trace(ctx, r.Message, fields)
 	}
 	return nil
 }

@@ -81,3 +81,24 @@ func TestTFLogHandler_ForwardsEngineProgressAndMasksSecrets(t *testing.T) {
 		t.Errorf("stored record: status %q, err %v; want Active", stored.Status, err)
 	}
 }
+
+// The cloud adapter's and SSH remote's logger outlives operations: its lines
+// go to the log of the latest operation, masked.
+func TestLogContext_LongLivedLoggerFollowsTheOperation(t *testing.T) {
+	d, err := newProviderData(Settings{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.settings.Logger.Info("before any operation") // no sink yet: dropped, no panic
+	var first, second bytes.Buffer
+	d.logCtx.set(tflogtest.RootLogger(context.Background(), &first))
+	d.settings.Logger.Info("Waiting for servers to be deleted: 2 left", "cluster_id", "c1")
+	d.logCtx.set(tflogtest.RootLogger(context.Background(), &second))
+	d.settings.Logger.Info("Deleted the cluster's objects", "password", "hunter2")
+	if !strings.Contains(first.String(), "Waiting for servers to be deleted: 2 left") || strings.Contains(first.String(), "Deleted") {
+		t.Errorf("first operation's log: %s", first.String())
+	}
+	if !strings.Contains(second.String(), "Deleted the cluster's objects") || strings.Contains(second.String(), "hunter2") {
+		t.Errorf("second operation's log (secret must be masked): %s", second.String())
+	}
+}

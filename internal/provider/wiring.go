@@ -55,7 +55,7 @@ func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 		EndpointOverrides:           s.EndpointOverrides,
 		MaxRetries:                  s.MaxRetries,
 	}
-	cloud, err := openstack.New(ctx, cfg, openstack.WithParallelism(s.Parallelism))
+	cloud, err := openstack.New(ctx, cfg, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("authenticating to OpenStack: %w", err)
 	}
@@ -77,7 +77,7 @@ func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 // sshConnector is the SSH remote of the ssh block: host keys of instances are
 // pinned at first contact; the bastion's must be given or in known_hosts.
 func sshConnector(s Settings) (*sshremote.Connector, error) {
-	c := &sshremote.Connector{UseAgent: s.UseAgent, ConnectTimeout: s.SSHConnectionTimeout}
+	c := &sshremote.Connector{Logger: s.Logger, UseAgent: s.UseAgent, ConnectTimeout: s.SSHConnectionTimeout}
 	if s.BastionHost != "" {
 		host, port := s.BastionHost, 0
 		if h, p, err := net.SplitHostPort(s.BastionHost); err == nil {
