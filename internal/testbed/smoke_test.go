@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -504,4 +505,49 @@ func TestScale(t *testing.T) {
 	t.Logf("%d servers deleted in %.1fs", n, time.Since(delStart).Seconds())
 	must(t, "delete keypair", keypairs.Delete(ctx, f.c.Compute, f.keyName, nil).ExtractErr())
 	f.env.AssertNoLeftovers(t, f.cid)
+}
+
+// TestHelpers: Leftovers for the whole project and for an unknown cluster,
+// SetQuota and its restore.
+func TestHelpers(t *testing.T) {
+	env := testbed.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	all, err := env.Leftovers(ctx, "")
+	must(t, "leftovers", err)
+	t.Logf("whole project now: %v", all)
+	none, err := env.Leftovers(ctx, "no-such-cluster-"+randomID(t))
+	must(t, "leftovers of unknown cluster", err)
+	if none.Total() != 0 {
+		t.Errorf("unknown cluster has objects: %v", none)
+	}
+	c, err := env.Clients(ctx, true)
+	must(t, "admin clients", err)
+	get := func() map[string]float64 {
+		var r struct {
+			QuotaSet map[string]any `json:"quota_set"`
+		}
+		_, err := c.Compute.Get(ctx, c.Compute.ServiceURL("os-quota-sets", env.ProjectID), &r, nil)
+		must(t, "get quota", err)
+		out := map[string]float64{}
+		for k, v := range r.QuotaSet {
+			if n, ok := v.(json.Number); ok {
+				out[k], _ = n.Float64()
+			}
+		}
+		return out
+	}
+	before := get()
+	restore, err := env.SetQuota(ctx, map[string]int{"instances": 3, "port": 40, "volumes": 2})
+	must(t, "set quota", err)
+	if q := get(); q["instances"] != 3 {
+		t.Errorf("instances quota %v after SetQuota(3) (%v)", q["instances"], q)
+	}
+	restore()
+	if q := get(); q["instances"] != before["instances"] {
+		t.Errorf("instances quota %v after restore, want %v", q["instances"], before["instances"])
+	}
+	if _, err := env.SetQuota(ctx, map[string]int{"bogus": 1}); err == nil {
+		t.Error("SetQuota accepted an unknown key")
+	}
 }

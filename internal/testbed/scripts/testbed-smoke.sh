@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 cd "$ROOT"
 [ -f .testbed/env.json ] || { echo "testbed-smoke: no .testbed/env.json: run make testbed-up first"; exit 1; }
-RUNRE=${SMOKE_RUN:-'TestSmoke|TestFaults'}
+RUNRE=${SMOKE_RUN:-'TestSmoke|TestFaults|TestHelpers'}
 [ -n "${SAHARAGEN_TESTBED_SCALE:-}" ] && RUNRE="$RUNRE|TestScale"
 export PATH=/usr/local/go/bin:$PATH
 SAHARAGEN_TESTBED=1 go test -count=1 -timeout 20m -run "$RUNRE" -v ./internal/testbed/
