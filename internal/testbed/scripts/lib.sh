@@ -19,8 +19,11 @@ KS=http://$IP:5000
 INSTANCES_TMPFS_SIZE=${INSTANCES_TMPFS_SIZE:-4g}
 mkdir -p "$RUN" "$LOG"
 
-T0=${T0:-$(date +%s.%N)}
-step() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
+T0=${T0:-$EPOCHREALTIME}
+step() {  # pure bash: works before any package is installed
+  local ms=$(( (${EPOCHREALTIME/./} - ${T0/./}) / 1000 ))
+  printf '[%4d.%ds] %s\n' $((ms / 1000)) $(((ms % 1000) / 100)) "$*"
+}
 
 running() {  # running NAME -> 0 if its pid file names a live process
   [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null

@@ -19,12 +19,12 @@ for f in "$RUN"/*.pid; do
   [ "$n" = rabbitmq ] && pids="$pids $(ps -e -o pid=,user= | awk '$2=="rabbitmq"{print $1}')"
   kb=$(pss $(echo $pids | tr ' ' '\n' | sort -u))
   total=$((total + kb))
-  printf '%-18s %8s %6s %9.1f\n' "$n" "$pid" "$(echo $pids | wc -w)" "$(echo "$kb/1024" | bc -l)"
+  printf '%-18s %8s %6s %9.1f\n' "$n" "$pid" "$(echo $pids | wc -w)" "$(awk -v k=$kb 'BEGIN{print k/1024}')"
 done
-printf '%-18s %8s %6s %9.1f\n' TOTAL "" "" "$(echo "$total/1024" | bc -l)"
+printf '%-18s %8s %6s %9.1f\n' TOTAL "" "" "$(awk -v k=$total 'BEGIN{print k/1024}')"
 ni=0; itotal=0
 for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   kb=$(pss $(ip netns pids "$ns")); ni=$((ni+1)); itotal=$((itotal+kb))
 done
 up=$(du -sk "$STATE/instances" 2>/dev/null | cut -f1)
-echo "instances: $ni, PSS total $(echo "$itotal/1024" | bc -l | xargs printf '%.1f') MB (processes), overlay upper dirs ${up:-0} kB on tmpfs"
+echo "instances: $ni, PSS total $(awk -v k=$itotal 'BEGIN{printf "%.1f", k/1024}') MB (processes), overlay upper dirs ${up:-0} kB on tmpfs"
