@@ -25,14 +25,20 @@ step() {  # pure bash: works before any package is installed
   printf '[%4d.%ds] %s\n' $((ms / 1000)) $(((ms % 1000) / 100)) "$*"
 }
 
-running() {  # running NAME -> 0 if its pid file names a live process
-  [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
+starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+running() {  # running NAME -> 0 if its pid file names our live process
+  # (the start time recorded next to the PID guards against PID reuse after a reboot)
+  [ -f "$RUN/$1.pid" ] || return 1
+  local pid; pid=$(cat "$RUN/$1.pid")
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ ! -f "$RUN/$1.start" ] || [ "$(cat "$RUN/$1.start")" = "$(starttime "$pid")" ]
 }
 start() {  # start NAME CMD... : setsid'd background process, log + pid file
   local name=$1; shift
   if running "$name"; then echo "  $name already running"; return; fi
   setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/$name.pid"
+  starttime $! >"$RUN/$name.start"
 }
 stop_pid() {  # stop_pid NAME PID : TERM the process group, KILL after 10 s
   local name=$1 pid=$2
@@ -44,9 +50,10 @@ stop_pid() {  # stop_pid NAME PID : TERM the process group, KILL after 10 s
   fi
   echo "  stopped $name ($pid)"
 }
-stop() {  # stop NAME
+stop() {  # stop NAME (only if the pid file still names our process)
   [ -f "$RUN/$1.pid" ] || return 0
-  stop_pid "$1" "$(cat "$RUN/$1.pid")"; rm -f "$RUN/$1.pid"
+  if running "$1"; then stop_pid "$1" "$(cat "$RUN/$1.pid")"; fi
+  rm -f "$RUN/$1.pid" "$RUN/$1.start"
 }
 wait_port() {  # wait_port PORT [timeout]
   for _ in $(seq $((${2:-120}*5))); do

@@ -110,6 +110,7 @@ distribution.listener.interface = $IP
 loopback_users = none
 EOF
 export ERL_EPMD_ADDRESS=$IP
+running rabbitmq || rm -f "$RUN/rabbit-user.done"
 start rabbitmq /usr/sbin/rabbitmq-server
 start memcached /usr/bin/memcached -u memcache -l $IP -p 11211 -m 64 -c 1024
 
@@ -363,9 +364,12 @@ fi
 
 # ------------------------------------------------- rabbit user (rabbit started long ago)
 wait_port 5672 180
-rabbitmqctl -n rabbit@localhost await_startup >/dev/null
-rabbitmqctl -n rabbit@localhost add_user openstack "$PASS" >/dev/null 2>&1 || true
-rabbitmqctl -n rabbit@localhost set_permissions openstack '.*' '.*' '.*' >/dev/null
+if [ ! -f "$RUN/rabbit-user.done" ]; then
+  rabbitmqctl -n rabbit@localhost await_startup >/dev/null
+  rabbitmqctl -n rabbit@localhost add_user openstack "$PASS" >/dev/null 2>&1 || true
+  rabbitmqctl -n rabbit@localhost set_permissions openstack '.*' '.*' '.*' >/dev/null
+  touch "$RUN/rabbit-user.done"
+fi
 
 # ------------------------------------------------- keystone catalog, users
 wait_http $KS/v3 120
