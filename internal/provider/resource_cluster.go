@@ -255,6 +255,13 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
 		return
 	}
+	// Checks deferred by the plan (values known only now) fail before anything exists.
+	if err := eng.ValidateSpec(ctx, spec); err != nil {
+		for _, e := range errorMessages(err) {
+			addAttrError(&resp.Diagnostics, clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
+		}
+		return
+	}
 	c, err := eng.NewCluster(spec)
 	if err != nil {
 		addAttrError(&resp.Diagnostics, clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())

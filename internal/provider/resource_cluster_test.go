@@ -504,3 +504,35 @@ func TestCluster_ProtectedRefusesScaleAndDelete(t *testing.T) {
 		},
 	})
 }
+
+// When the plan cannot validate (template IDs known only at apply), the
+// create validates first and fails without creating anything.
+func TestCluster_DeferredValidationFailsBeforeCreating(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := templatesConfig(2, "") + `
+resource "saharagen_cluster" "c" {
+  name           = "deferred"
+  plugin_name    = "fake"
+  plugin_version = "0.1"
+  default_image_id = "` + testImageID + `"
+  node_groups = {
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }
+}`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			ExpectError: msgRE("", "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 0"),
+		}},
+		CheckDestroy: func(*terraform.State) error {
+			if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+				return fmt.Errorf("cluster records were written: %v", ids)
+			}
+			if n := cloud.infra.TotalCalls(); n != 0 {
+				return fmt.Errorf("the cloud was called %d times", n)
+			}
+			return nil
+		},
+	})
+}
