@@ -383,3 +383,20 @@ func TestDecommissionNodes_UnreachableVictimDoesNotBlockRemoval(t *testing.T) {
 		t.Errorf("the failed stop was not logged:\n%s", logs.String())
 	}
 }
+
+func TestConfigure_DashboardNeedsBokeh(t *testing.T) {
+	c := newCluster(nil,
+		ngDef{name: "master", procs: []string{ProcScheduler, ProcDashboard}, count: 1},
+		ngDef{name: "workers", procs: []string{ProcWorker}, count: 1})
+	rec := &recorder{t: t, handler: func(_, cmd string, _ sahara.ExecOptions) (sahara.Result, error) {
+		out := versionOut
+		if strings.Contains(cmd, "import bokeh") {
+			out += "ModuleNotFoundError: No module named 'bokeh'\n"
+		}
+		return ok([]byte(out))
+	}}
+	err := New(Options{}).ConfigureCluster(context.Background(), c, rec)
+	if err == nil || !strings.Contains(err.Error(), `node group "master" runs the dashboard, which needs the bokeh package`) {
+		t.Fatalf("ConfigureCluster = %v", err)
+	}
+}

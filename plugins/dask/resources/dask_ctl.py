@@ -5,6 +5,7 @@
 #   python3 - retire ADDRESS CONNECT_TIMEOUT RETIRE_TIMEOUT NAME...
 # Prints one JSON object. Exit 3: the scheduler cannot be reached; exit 4:
 # some workers are still there after retirement.
+import asyncio
 import json
 import sys
 
@@ -20,18 +21,19 @@ def retire(client, timeout, names):
     by_name = {w["name"]: w["address"] for w in workers(client)}
     present = [n for n in names if n in by_name]
     absent = [n for n in names if n not in by_name]
-    retired = []
     if present:
         # Moves every key the retiring workers hold to the other workers,
         # then closes them (and their nannies) and forgets them.
-        res = client.sync(client.scheduler.retire_workers,
-                          workers=[by_name[n] for n in present],
-                          close_workers=True, remove=True,
-                          callback_timeout=timeout)
-        retired = sorted(str(w.get("name")) for w in res.values())
+        try:
+            client.sync(client.scheduler.retire_workers,
+                        workers=[by_name[n] for n in present],
+                        close_workers=True, remove=True,
+                        callback_timeout=timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            pass  # those still there are reported as remaining
     left = {w["name"] for w in workers(client)}
-    remaining = [n for n in names if n in left]
-    return {"retired": retired, "absent": absent, "remaining": remaining}
+    return {"retired": [n for n in present if n not in left], "absent": absent,
+            "remaining": [n for n in present if n in left]}
 
 
 def main(argv):
