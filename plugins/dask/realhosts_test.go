@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -29,9 +30,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real sshd hosts and Dask processes: not in -short runs")
 	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import distributed").Run(); err != nil {
-		t.Fatalf("this test runs Debian's Dask on the hosts: apt-get install python3-distributed (%v)", err)
-	}
+	ensureDask(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
@@ -137,6 +136,24 @@ func TestPlugin_RealHosts(t *testing.T) {
 		}
 	}
 	t.Logf("whole lifecycle: %s, %d SSH handshakes and %d sessions for %d instances", time.Since(start).Round(time.Millisecond), conn.Handshakes(), conn.Sessions(), len(c.Instances())+1)
+}
+
+// ensureDask installs Debian's python3-distributed when it is missing (the
+// hosts run the machine's packages), as sshtest installs sshd.
+func ensureDask(t *testing.T) {
+	if exec.Command("/usr/bin/python3", "-c", "import distributed").Run() == nil {
+		return
+	}
+	t.Log("python3-distributed missing: installing it")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "python3-distributed"}} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("this test runs Debian's Dask on the hosts, and `apt-get %s` failed (%v); install python3-distributed first:\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 }
 
 func assertHealthy(t *testing.T, p *Plugin, c *sahara.Cluster, r sahara.Remotes) {
