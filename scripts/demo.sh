@@ -148,7 +148,7 @@ tfout() { # tfout NAME: one output of the demo configuration
 show_cluster() {
 	CLUSTER_ID=$(tfout -raw cluster_id)
 	SCHED=$(tfout -raw scheduler_internal_address)
-	echo "    cluster $CLUSTER_ID is $(tfout -raw status); scheduler $SCHED (from outside: $(tfout -raw scheduler_address))"
+	echo "    cluster $CLUSTER_ID is $(tfout -raw status); scheduler $SCHED (this host is on the cluster network; clients elsewhere use $(tfout -raw scheduler_address))"
 	echo "    workers: $(tfout -json workers | tr -d '[]"' | sed 's/,/, /g')"
 }
 
