@@ -30,9 +30,16 @@ type SaharaError struct {
 
 func (e *SaharaError) Error() string { return e.Message }
 
-// Is makes errors.Is(err, ErrValidation) true for validation errors.
+// Is makes errors.Is(err, ErrValidation) true for validation errors and
+// errors.Is(err, ErrNotFound) true for NotFoundException.
 func (e *SaharaError) Is(target error) bool {
-	return target == ErrValidation && e.Validation
+	switch target {
+	case ErrValidation:
+		return e.Validation
+	case ErrNotFound:
+		return e.Exception == "NotFoundException"
+	}
+	return false
 }
 
 func validationError(exception, code, msg string) *SaharaError {
