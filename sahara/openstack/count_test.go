@@ -23,6 +23,7 @@ type fakeNova struct {
 	requests  int
 	posts     map[string]int
 	ports     []map[string]any // existing ports, returned by every port list
+	failLists map[int]bool     // server list calls (1-based) answered with 500
 }
 
 func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
@@ -60,6 +61,10 @@ func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
 			reply(w, 202, fmt.Sprintf(`{"server": {"id": %q}}`, id))
 		case r.Method == "GET" && r.URL.Path == "/compute/servers/detail":
 			f.listCalls++
+			if f.failLists[f.listCalls] {
+				reply(w, 500, `{"computeFault": {"code": 500, "message": "Unexpected API Error."}}`)
+				return
+			}
 			list := []map[string]any{}
 			for _, s := range f.servers {
 				s["polls"] = s["polls"].(int) + 1
@@ -198,5 +203,28 @@ func TestSpawnInstances_AdoptsWhatAnInterruptedAttemptLeft(t *testing.T) {
 	}
 	if f.posts["/compute/servers"] != 2 || f.posts["/network/v2.0/ports"] != 1 {
 		t.Fatalf("creates %v: want 2 servers and 1 port", f.posts)
+	}
+}
+
+func TestSpawnInstances_ToleratesTransientListFailures(t *testing.T) {
+	c, fs := fakeCloud(t)
+	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 2, failLists: map[int]bool{2: true, 3: true}}
+	f.install(t, fs.Mux)
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
+	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: 2})
+	ng.ImageUsername = "ubuntu"
+	for i := 0; i < 2; i++ {
+		ng.AddInstance(ng.NewInstance(i))
+	}
+	if err := c.SpawnInstances(context.Background(), cl, cl.Instances(), nil); err != nil {
+		t.Fatalf("two failed polls in a row aborted the spawn: %v", err)
+	}
+	f.failLists = map[int]bool{}
+	for i := f.listCalls + 1; i < f.listCalls+20; i++ {
+		f.failLists[i] = true
+	}
+	if err := c.RefreshInstances(context.Background(), cl); err == nil {
+		t.Fatal("a failing list passed unnoticed")
 	}
 }

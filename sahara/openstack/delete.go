@@ -162,7 +162,7 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 	if err != nil {
 		return err
 	}
-	for polls := 0; len(serverIDs) > 0; polls++ {
+	for polls, failures := 0, 0; len(serverIDs) > 0; polls++ {
 		if polls > 0 {
 			if err := c.sleep(ctx); err != nil {
 				return fmt.Errorf("waiting for %d servers to be deleted: %w", len(serverIDs), err)
@@ -170,8 +170,13 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 		}
 		now, err := c.listClusterServers(ctx, cc, cl)
 		if err != nil {
-			return err
+			if failures++; failures > maxPollFailures {
+				return err
+			}
+			c.log.Warn("polling failed; retrying", "cluster_id", cl.ID, "error", err)
+			continue
 		}
+		failures = 0
 		for id := range serverIDs {
 			if s, ok := now[id]; !ok || s.Status == "DELETED" {
 				delete(serverIDs, id)
@@ -203,7 +208,7 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 		return err
 	}
 	pending := map[string]bool{}
-	for polls := 0; ; polls++ {
+	for polls, failures := 0, 0; ; polls++ {
 		if polls > 0 {
 			if err := c.sleep(ctx); err != nil {
 				return fmt.Errorf("waiting for %d volumes to be detached: %w", len(pending), err)
@@ -211,8 +216,13 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 		}
 		vols, err := c.listClusterVolumes(ctx, vc, cl.ID)
 		if err != nil {
-			return err
+			if failures++; failures > maxPollFailures {
+				return err
+			}
+			c.log.Warn("polling failed; retrying", "cluster_id", cl.ID, "error", err)
+			continue
 		}
+		failures = 0
 		clear(pending)
 		for _, v := range vols {
 			if !sel.all && !sel.volumeIDs[v.ID] && !sel.names[v.Metadata[tagInstance]] {

@@ -15,6 +15,10 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
+// maxPollFailures is how many list calls in a row a wait tolerates failing
+// (a loaded cloud answers 500 now and then) before it gives up.
+const maxPollFailures = 5
+
 // listClusterServers is the one list call per poll: filtered by the
 // cluster's server tag, or by name prefix when the API has no tags, and
 // always checked against the metadata.
@@ -50,7 +54,7 @@ func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahar
 	for _, in := range instances {
 		pending[in] = true
 	}
-	for polls := 0; ; polls++ {
+	for polls, failures := 0, 0; ; polls++ {
 		if len(pending) == 0 {
 			return nil
 		}
@@ -61,8 +65,13 @@ func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahar
 		}
 		srvs, err := c.listClusterServers(ctx, p.cc, p.cl)
 		if err != nil {
-			return err
+			if failures++; failures > maxPollFailures {
+				return err
+			}
+			c.log.Warn("polling failed; retrying", "cluster_id", p.cl.ID, "error", err)
+			continue
 		}
+		failures = 0
 		for in := range pending {
 			s, ok := srvs[in.InstanceID]
 			if !ok {
@@ -163,7 +172,7 @@ func (c *Cloud) waitVolumes(ctx context.Context, p *spawnPlan, instances []*saha
 		}
 	}
 	total := len(owner)
-	for polls := 0; len(owner) > 0; polls++ {
+	for polls, failures := 0, 0; len(owner) > 0; polls++ {
 		if polls > 0 {
 			if err := c.sleep(ctx); err != nil {
 				return fmt.Errorf("waiting for %d volumes to become %s: %w", len(owner), want, err)
@@ -171,8 +180,13 @@ func (c *Cloud) waitVolumes(ctx context.Context, p *spawnPlan, instances []*saha
 		}
 		vols, err := c.listClusterVolumes(ctx, p.vc, p.cl.ID)
 		if err != nil {
-			return err
+			if failures++; failures > maxPollFailures {
+				return err
+			}
+			c.log.Warn("polling failed; retrying", "cluster_id", p.cl.ID, "error", err)
+			continue
 		}
+		failures = 0
 		for _, v := range vols {
 			in := owner[v.ID]
 			if in == nil {
