@@ -52,7 +52,7 @@ step "installing testbed drivers"
 # drivers changed since the services started? then restart the processes that load them
 NEWSUM=$(cat "$TB_SRC"/python/saharagen_testbed/*.py "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
 if [ -f "$RUN/drivers.sum" ] && [ "$(cat "$RUN/drivers.sum")" != "$NEWSUM" ]; then
-  echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (existing servers become stale)"
+  echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (running instances are adopted by the new nova-computes)"
   for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
   stop cinder-volume & stop neutron-server & wait
 fi
@@ -340,7 +340,7 @@ CONFSUM=$(cat /etc/keystone/keystone.conf /etc/keystone/saharagen-testbed-uwsgi.
   /etc/placement/placement.conf /etc/placement/saharagen-testbed-uwsgi.ini /etc/nova/nova.conf /etc/neutron/neutron.conf \
   /etc/neutron/plugins/ml2/ml2_conf.ini /etc/cinder/cinder.conf /etc/swift/*.conf | sha256sum | cut -c1-16)
 if [ -f "$RUN/config.sum" ] && [ "$(cat "$RUN/config.sum")" != "$CONFSUM" ]; then
-  echo "  configs changed: restarting the OpenStack services (existing servers become stale)"
+  echo "  configs changed: restarting the OpenStack services (running instances are adopted by the new nova-computes)"
   for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
   for n in $SERVICES_OS; do stop "$n" & done; wait
 fi

@@ -26,12 +26,13 @@ Fault hooks (metadata or server name):
   testbed_fault=no_ssh       | name contains "fault-nossh"  -> no sshd at all
 
 Enable: compute_driver = saharagen_testbed.TestbedDriver (the launcher
-aliases nova.virt.saharagen_testbed).  State is in memory (FakeDriver):
-do not restart nova-compute while servers exist.
+aliases nova.virt.saharagen_testbed).  Instances are separate process trees:
+a restarted nova-compute adopts its live instances from STATE/<uuid>/.
 """
 import base64
 import email
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ import time
 from oslo_concurrency import processutils
 from oslo_log import log
 
+from nova.compute import power_state
 from nova import exception
 from nova.virt import fake
 
@@ -131,17 +133,50 @@ class TestbedDriver(fake.FakeDriver):
     def init_host(self, host):
         super().init_host(host)
         os.makedirs(STATE, exist_ok=True)
-        # FakeDriver forgets its servers on restart: whatever a previous
-        # nova-compute of this host left behind is stale, remove it.
+        # FakeDriver keeps its servers in memory.  The instances themselves
+        # are separate process trees and survive a nova-compute restart:
+        # adopt the live ones of this host, remove the dead ones.
         for uuid in os.listdir(STATE):
+            d = os.path.join(STATE, uuid)
             try:
-                with open(os.path.join(STATE, uuid, "host")) as f:
+                with open(os.path.join(d, "host")) as f:
                     owner = f.read().strip()
             except OSError:
                 continue
-            if owner == host:
-                LOG.info("testbed: removing stale instance %s", uuid)
+            if owner != host:
+                continue
+            try:
+                self._adopt(uuid)
+                LOG.info("testbed: adopted running instance %s", uuid)
+            except Exception as e:
+                LOG.info("testbed: removing stale instance %s (%s)", uuid, e)
                 self._teardown(uuid)
+
+    def _adopt(self, uuid):
+        d = os.path.join(STATE, uuid)
+        with open(os.path.join(d, "init.pid")) as f:
+            os.kill(int(f.read().strip()), 0)
+        with open(os.path.join(d, "state.json")) as f:
+            st = json.load(f)
+        self.instances[uuid] = fake.FakeInstance(st["name"],
+                                                 power_state.RUNNING, uuid)
+        self._insts[uuid] = {"ifaces": [tuple(i) for i in st["ifaces"]]}
+        for port, (ifname, br, gw) in st["ports"].items():
+            self._ports[port] = (uuid, ifname, br, gw)
+        vd = os.path.join(d, "vols")
+        for vid in (os.listdir(vd) if os.path.isdir(vd) else []):
+            with open(os.path.join(vd, vid)) as f:
+                loop, mp = f.read().split()
+            self._vols[vid] = (uuid, loop, mp)
+
+    def _save_state(self, instance):
+        uuid = instance.uuid
+        st = {"name": instance.name,
+              "ifaces": self._insts[uuid]["ifaces"],
+              "ports": {p: list(v[1:]) for p, v in self._ports.items()
+                        if v[0] == uuid}}
+        with open(os.path.join(STATE, uuid, "state.json"), "w") as f:
+            json.dump(st, f)
 
     # ------------------------------------------------------------ spawn
     def spawn(self, context, instance, image_meta, injected_files,
@@ -202,7 +237,7 @@ class TestbedDriver(fake.FakeDriver):
         for i, s in enumerate(scripts):
             with open(os.path.join(d, "userdata-%d.sh" % i), "w") as f:
                 f.write(s)
-        self._insts[uuid] = {"ifaces": [], "fips": {}}
+        self._insts[uuid] = {"ifaces": []}
         _ip("netns", "add", ns)
         _ip("-n", ns, "link", "set", "lo", "up")
         first = None
@@ -243,6 +278,7 @@ class TestbedDriver(fake.FakeDriver):
              ' >>"$4/console.log" 2>&1 </dev/null',
              "sh", ns, name, first or "127.0.0.1", d, INIT,
              env_variables=env)
+        self._save_state(instance)
         LOG.info("testbed: server %s (%s) at %s fault=%s delay=%s",
                  uuid, name, first, fault or "-", delay)
 
@@ -282,7 +318,7 @@ class TestbedDriver(fake.FakeDriver):
                 except OSError:
                     pass
             time.sleep(0.1)
-        info = self._insts.pop(uuid, {"ifaces": [], "fips": {}})
+        info = self._insts.pop(uuid, {"ifaces": []})
         fip.unplumb_all(uuid)
         _ip("netns", "del", ns, check=False)
         for veth, _ifn, _br, _gw in info["ifaces"]:
@@ -347,6 +383,10 @@ class TestbedDriver(fake.FakeDriver):
         major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
         name = os.path.basename(mountpoint)
         self._vols[vid] = (instance.uuid, loop, mountpoint)
+        vd = os.path.join(STATE, instance.uuid, "vols")
+        os.makedirs(vd, exist_ok=True)
+        with open(os.path.join(vd, vid), "w") as f:
+            f.write("%s %s\n" % (loop, mountpoint))
         try:
             self._in_instance(
                 instance.uuid,
@@ -375,6 +415,10 @@ class TestbedDriver(fake.FakeDriver):
         if not v:
             return
         uuid, loop, mp = v
+        try:
+            os.unlink(os.path.join(STATE, uuid, "vols", vid))
+        except OSError:
+            pass
         st = os.stat(loop)
         try:
             self._in_instance(
