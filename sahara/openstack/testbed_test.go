@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/containers"
@@ -568,5 +569,68 @@ func TestCloud_SpawnRetryAdoptsLeftovers(t *testing.T) {
 	}
 	if left["servers"] != 3 || left["ports"] != 3 {
 		t.Fatalf("objects after the retry: %s", left)
+	}
+}
+
+// TestCloud_ImageRegistryRoundTrip registers a scratch image the way
+// Sahara's image registry does, reads it back and unregisters it.
+func TestCloud_ImageRegistryRoundTrip(t *testing.T) {
+	env := testbed.Require(t)
+	c, _ := testbedCloud(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ic, err := c.client(ctx, svcImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := images.Create(ctx, ic, images.CreateOpts{Name: "saharagen-test-" + newUUID()[:8], ContainerFormat: "bare", DiskFormat: "raw",
+		Properties: map[string]string{"_sahara_tag_stale": "True", "keep": "me"}}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = images.Delete(context.Background(), ic, img.ID).ExtractErr() })
+
+	if err := c.RegisterImage(ctx, img.ID, "ubuntu", "a test image", []string{"vanilla", "2.7.1"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetImage(ctx, img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Username != "ubuntu" || strings.Join(got.Tags, ",") != "2.7.1,vanilla" || got.Name != img.Name {
+		t.Fatalf("registered image: %+v", got)
+	}
+	if d, err := c.ImageDescription(ctx, img.ID); err != nil || d != "a test image" {
+		t.Fatalf("description %q %v", d, err)
+	}
+	if err := c.RegisterImage(ctx, img.ID, "centos", "", []string{"vanilla"}); err != nil { // change in place
+		t.Fatal(err)
+	}
+	if got, _ = c.GetImage(ctx, img.ID); got.Username != "centos" || strings.Join(got.Tags, ",") != "vanilla" {
+		t.Fatalf("re-registered image: %+v", got)
+	}
+	if d, _ := c.ImageDescription(ctx, img.ID); d != "" {
+		t.Fatalf("description not removed: %q", d)
+	}
+	if err := c.UnregisterImage(ctx, img.ID); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := images.Get(ctx, ic, img.ID).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range raw.Properties {
+		if strings.HasPrefix(k, "_sahara_") {
+			t.Errorf("property %s left after UnregisterImage", k)
+		}
+	}
+	if raw.Properties["keep"] != "me" {
+		t.Errorf("a foreign property was touched: %v", raw.Properties)
+	}
+	if _, err := c.GetImage(ctx, newUUID()); !errors.Is(err, sahara.ErrNotFound) || !errors.Is(err, sahara.ErrValidation) {
+		t.Fatalf("missing image: %v", err)
+	}
+	if err := c.UnregisterImage(ctx, newUUID()); err != nil {
+		t.Fatalf("UnregisterImage of a missing image: %v", err)
 	}
 }
