@@ -62,7 +62,7 @@ func (c *Cloud) SpawnInstances(ctx context.Context, cl *sahara.Cluster, instance
 	if err != nil {
 		return err
 	}
-	c.log.Info(fmt.Sprintf("Spawning %d instances", len(instances)), "cluster_id", cl.ID)
+	c.log.Info(fmt.Sprintf("Booting %d servers", len(instances)), "cluster_id", cl.ID)
 	tr := &spawnTracker{failed: map[*sahara.Instance]error{}, reported: map[*sahara.Instance]bool{}, progress: progress}
 	_ = sahara.ParallelEach(ctx, c.opts.parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
 		if err := c.boot(ctx, p, in); err != nil {
@@ -354,7 +354,8 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 		in.CloudStatus = "BUILD"
 	}
 	n := p.spawned.Add(1)
-	c.log.Info(fmt.Sprintf("Spawning %d/%d instances", n, p.total), "cluster_id", cl.ID, "instance", in.InstanceName)
+	// The engine logs "Spawning n/N instances" per outcome; this counts boot requests.
+	c.log.Info(fmt.Sprintf("Booting %d/%d servers", n, p.total), "cluster_id", cl.ID, "instance", in.InstanceName)
 	if f, ok := p.oldFIPs[portID]; ok && in.FloatingIPID == "" {
 		in.FloatingIPID = f.ID
 		p.floating.Store(in.InstanceName, f.FloatingIP)
