@@ -134,6 +134,19 @@ def resources():
         time.sleep(1)
     print("compute hosts:", sorted(h.name for h in hyps))
 
+    if os.environ.get("CLEAN_GHOSTS") == "1":
+        # the instances died with testbed-down or a reboot; their Nova records
+        # would only mislead tests: delete them (Nova frees ports, volumes)
+        ghosts = list(c.compute.servers(all_projects=True))
+        for s in ghosts:
+            try:
+                c.compute.delete_server(s.id)
+            except Exception as e:
+                print("could not delete ghost server %s: %s" % (s.id, e))
+        if ghosts:
+            print("deleted %d ghost servers (their instances were gone)"
+                  % len(ghosts))
+
     flavors = {}
     for name, vcpus, ram, disk in (("m1.tiny", 1, 256, 1),
                                    ("m1.small", 1, 512, 1),

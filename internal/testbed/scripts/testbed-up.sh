@@ -67,7 +67,12 @@ install -m 755 "$TB_SCRIPTS/instance-init.sh" "$LIBEXEC/instance-init.sh"
 id ubuntu >/dev/null 2>&1 || useradd -m -s /bin/bash ubuntu
 usermod -p '*' ubuntu
 # instance overlay upper dirs must live on tmpfs (not on the lower fs)
-mountpoint -q "$STATE/instances" || mount -t tmpfs -o "size=$INSTANCES_TMPFS_SIZE,mode=700" sgtb-instances "$STATE/instances"
+# (not mounted = after testbed-down or a reboot: servers still in Nova's DB are ghosts, deleted below)
+CLEAN_GHOSTS=0
+if ! mountpoint -q "$STATE/instances"; then
+  mount -t tmpfs -o "size=$INSTANCES_TMPFS_SIZE,mode=700" sgtb-instances "$STATE/instances"
+  CLEAN_GHOSTS=1
+fi
 modprobe loop 2>/dev/null || true
 
 # ---------------------------------------------------------------- MariaDB
@@ -405,5 +410,6 @@ for p in 6202 6201 6200 8080; do wait_health $p 120; done
 
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"
-TESTBED_PASSWORD=$PASS NUM_COMPUTE=$NUM_COMPUTE TB_DIR=$TB_DIR $PY "$TB_SRC/python/bootstrap.py" resources
+TESTBED_PASSWORD=$PASS NUM_COMPUTE=$NUM_COMPUTE TB_DIR=$TB_DIR CLEAN_GHOSTS=$CLEAN_GHOSTS \
+  $PY "$TB_SRC/python/bootstrap.py" resources
 step "testbed up: $TB_DIR/{clouds.yaml,openrc,env.json}"
