@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,6 +99,9 @@ type Env struct {
 	Images              map[string]string `json:"images"`       // plugin name -> image id
 	ImageNames          map[string]string `json:"image_names"`  // plugin name -> image name
 	ComputeHosts        int               `json:"compute_hosts"`
+
+	mu      sync.Mutex
+	clients map[bool]*Clients // cached by admin flag (tokens re-authenticate)
 }
 
 // Enabled reports whether the testbed tests are enabled (SAHARAGEN_TESTBED=1).
@@ -253,8 +257,27 @@ type Clients struct {
 }
 
 // Clients returns compute, network, block-storage v3, object-store and image
-// clients for the test user (admin=false) or admin.
+// clients for the test user (admin=false) or admin. They are cached in the
+// Env (one Keystone login per identity; tokens renew themselves) and shared:
+// copy a ServiceClient before changing its Microversion.
 func (e *Env) Clients(ctx context.Context, admin bool) (*Clients, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.clients[admin]; c != nil {
+		return c, nil
+	}
+	c, err := e.newClients(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	if e.clients == nil {
+		e.clients = map[bool]*Clients{}
+	}
+	e.clients[admin] = c
+	return c, nil
+}
+
+func (e *Env) newClients(ctx context.Context, admin bool) (*Clients, error) {
 	pc, err := e.ProviderClient(ctx, admin)
 	if err != nil {
 		return nil, err
