@@ -33,6 +33,18 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/internal/testbed"
 )
 
+// requireSmoke: the testbed's own end-to-end checks run from
+// `make testbed-smoke` (SAHARAGEN_TESTBED_SMOKE=1), not inside the acceptance
+// suite, where they would only add load (and TestHelpers' quota changes
+// would disturb concurrent tests).
+func requireSmoke(t *testing.T) *testbed.Env {
+	t.Helper()
+	if os.Getenv("SAHARAGEN_TESTBED_SMOKE") != "1" {
+		t.Skip("testbed self-check: run `make testbed-smoke` (SAHARAGEN_TESTBED_SMOKE=1)")
+	}
+	return testbed.Require(t)
+}
+
 func randomID(t testing.TB) string {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
@@ -53,7 +65,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	env := testbed.Require(t)
+	env := requireSmoke(t)
 	ctx := context.Background()
 	c, err := env.Clients(ctx, false)
 	if err != nil {
@@ -510,7 +522,7 @@ func TestScale(t *testing.T) {
 // TestHelpers: Leftovers for the whole project and for an unknown cluster,
 // SetQuota and its restore.
 func TestHelpers(t *testing.T) {
-	env := testbed.Require(t)
+	env := requireSmoke(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	all, err := env.Leftovers(ctx, "")

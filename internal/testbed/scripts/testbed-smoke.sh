@@ -14,4 +14,4 @@ cd "$ROOT"
 RUNRE=${SMOKE_RUN:-'TestSmoke|TestFaults|TestHelpers'}
 [ -n "${SAHARAGEN_TESTBED_SCALE:-}" ] && RUNRE="$RUNRE|TestScale"
 export PATH=/usr/local/go/bin:$PATH
-SAHARAGEN_TESTBED=1 go test -count=1 -timeout 20m -run "$RUNRE" -v ./internal/testbed/
+SAHARAGEN_TESTBED=1 SAHARAGEN_TESTBED_SMOKE=1 go test -count=1 -timeout 20m -run "$RUNRE" -v ./internal/testbed/
