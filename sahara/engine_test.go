@@ -375,7 +375,7 @@ func TestEngineCreate_FailureInEachPhase(t *testing.T) {
 		{"InfraUpdating plugin", func(h *harness) { h.plugin.Fail("UpdateInfra", boom) }, createStatuses[:2], "plugin update_infra: boom", false},
 		{"InfraUpdating cloud", func(h *harness) { h.infra.Fail("PrepareCluster", "", boom) }, createStatuses[:2], "preparing cluster resources: boom", false},
 		{"Spawning", func(h *harness) { h.infra.Fail("SpawnInstances", "demo-worker-1", boom) }, createStatuses[:3], "spawning instances: server demo-worker-1 went to ERROR: boom", false},
-		{"Waiting unreachable", func(h *harness) { h.conn.SetUnreachable("demo-worker-0", true) }, createStatuses[:4], "waiting for instances: demo-worker-0: demo-worker-0: dial", false},
+		{"Waiting unreachable", func(h *harness) { h.conn.SetUnreachable("demo-worker-0", true) }, createStatuses[:4], "waiting for instances: demo-worker-0: dial", false},
 		{"Waiting host key mismatch", func(h *harness) {
 			h.infra.PublishedHostKeys = map[string][]string{"demo-worker-2": {"ssh-ed25519 AAAAother"}}
 		}, createStatuses[:4], "demo-worker-2: ssh: host key mismatch", false},
