@@ -197,6 +197,14 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 		return // gone: the refresh already planned a new cluster, or the store failed
 	}
 	c.Link()
+	if c.Status != sahara.StatusActive {
+		// Only a warning: `terraform destroy` plans normally first to refresh,
+		// and an error here would block destroying a cluster left in Error.
+		diags.AddAttributeWarning(path.Root("node_groups"), "Cluster Not Active",
+			fmt.Sprintf("Cluster %s is in status %q; the engine scales only Active clusters, so this apply will fail. "+
+				"Fix or replace the cluster (terraform apply -replace=...) before changing node group counts.", c.ID, c.Status))
+		return
+	}
 	sr, d := r.scaleRequest(ctx, b.Store, &c, plan, state)
 	diags.Append(d...)
 	if diags.HasError() || sr == nil {

@@ -536,3 +536,38 @@ resource "saharagen_cluster" "c" {
 		},
 	})
 }
+
+// A cluster left in Error refuses scaling at apply, but only warns at plan:
+// `terraform destroy` plans normally first, and must still remove it.
+func TestCluster_NotActiveWarnsAtPlanAndStillDestroys(t *testing.T) {
+	cloud := newTestCloud(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", "")},
+			{
+				PreConfig: func() {
+					ctx := context.Background()
+					for _, id := range cloud.ids(t, sahara.KindCluster) {
+						var c sahara.Cluster
+						if err := cloud.store.Get(ctx, sahara.KindCluster, id, &c); err != nil {
+							t.Fatal(err)
+						}
+						c.Status = sahara.StatusError
+						if err := cloud.store.Put(ctx, sahara.KindCluster, id, &c); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				// The plan succeeds (a warning), so destroy's refresh plan would too.
+				Config:             clusterConfig(1, 3, "", ""),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:      clusterConfig(1, 3, "", ""),
+				ExpectError: regexp.MustCompile(`Cluster cannot be scaled not in 'Active' status. Cluster status: Error`),
+			},
+		},
+	})
+}
