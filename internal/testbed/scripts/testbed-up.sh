@@ -38,7 +38,7 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     done | debconf-set-selections
     # no postinst may start a daemon (docker-style images already have this)
     if [ ! -x /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
-    if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then apt-get update >>"$LOG/apt.log" 2>&1; fi
+    if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update >>"$LOG/apt.log" 2>&1; fi
     if ! apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $MISSING >>"$LOG/apt.log" 2>&1; then
       apt-get update >>"$LOG/apt.log" 2>&1
       apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $MISSING >>"$LOG/apt.log" 2>&1 \
