@@ -12,7 +12,7 @@ import (
 // cluster ends Active.
 func createPhases() []phase {
 	return []phase{
-		validatingPhase{},    // Validating: spec, plugin validate, images, quotas
+		validatingPhase{},    // Validating: spec, plugin recommend_configs and validate, images, quotas
 		infraUpdatingPhase{}, // InfraUpdating: plugin update_infra, per-cluster cloud objects
 		spawningPhase{},      // Spawning: servers, volumes, floating IPs
 		waitingPhase{},       // Waiting: host keys, SSH reachable
@@ -107,6 +107,9 @@ func (validatingPhase) Run(ctx context.Context, op *operation) error {
 		if ng.AutoSecurityGroup {
 			ng.OpenPorts = OpenPortsFor(p, c, ng)
 		}
+	}
+	if err := op.recommendConfigs(ctx, p, c, false); err != nil {
+		return err
 	}
 	if v, ok := p.(Validator); ok {
 		if err := v.Validate(ctx, c); err != nil {

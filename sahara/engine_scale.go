@@ -11,7 +11,7 @@ import (
 // cluster ends Active (Error only when a rollback fails).
 func scalePhases() []phase {
 	return []phase{
-		scaleValidatingPhase{},  // Validating: request, plugin validate_scaling, images, quotas
+		scaleValidatingPhase{},  // Validating: request, plugin recommend_configs and validate_scaling, images, quotas
 		scalingPhase{},          // Scaling: apply the plan to the record (counts, new groups)
 		addingInstancesPhase{},  // Adding Instances: spawn, wait, prepare new; /etc/hosts on all
 		scaleConfiguringPhase{}, // Configuring: plugin scale_cluster with the new instances
@@ -84,30 +84,34 @@ func (e *Engine) PlanScale(c *Cluster, req ScaleRequest) (ScalePlan, error) {
 	return plan, nil
 }
 
-// ValidateScaling runs the plugin's validate_scaling on the request, offline.
+// ValidateScaling runs the plugin's validate_scaling on the request,
+// offline: it recommends no configs, so c is unchanged.
 func (e *Engine) ValidateScaling(ctx context.Context, c *Cluster, req ScaleRequest) error {
 	if err := notActive(c); err != nil {
 		return err
 	}
-	_, _, err := e.validateScaling(ctx, c, req)
+	_, _, _, err := e.validateScaling(ctx, c, req, nil)
 	return err
 }
 
 // validateScaling checks a request against the cluster and the plugin; new
 // node groups are added with their requested count for the plugin's check
-// and removed again, so c is unchanged on return.
-func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleRequest) (Plugin, ScalePlan, error) {
+// and removed again. With an operation (op != nil) the plugin's
+// recommend_configs(scaling=true) runs first, as in Sahara: it may change
+// the existing groups and cluster configs in c, and the new groups' specs
+// with its recommendations are returned.
+func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleRequest, op *operation) (Plugin, ScalePlan, []NodeGroupSpec, error) {
 	c.Link()
 	p, err := e.opts.Plugins.PluginVersion(c.PluginName, c.PluginVersion)
 	if err != nil {
-		return nil, ScalePlan{}, err
+		return nil, ScalePlan{}, nil, err
 	}
 	if _, scalable := p.(Scaler); !scalable {
-		return nil, ScalePlan{}, ClusterCannotBeScaled(c.Name, fmt.Sprintf("Requested plugin '%s' doesn't support cluster scaling feature", c.PluginName))
+		return nil, ScalePlan{}, nil, ClusterCannotBeScaled(c.Name, fmt.Sprintf("Requested plugin '%s' doesn't support cluster scaling feature", c.PluginName))
 	}
 	plan, err := e.PlanScale(c, req)
 	if err != nil {
-		return nil, plan, err
+		return nil, plan, nil, err
 	}
 	spec := clusterSpecOf(c)
 	for i := range spec.NodeGroups {
@@ -117,11 +121,11 @@ func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleReque
 	}
 	spec.NodeGroups = append(spec.NodeGroups, req.Add...)
 	if _, err := e.checkSpec(spec); err != nil {
-		return nil, plan, err
+		return nil, plan, nil, err
 	}
-	v, ok := p.(ScalingValidator)
-	if !ok {
-		return p, plan, nil
+	v, validates := p.(ScalingValidator)
+	if !validates && op == nil {
+		return p, plan, nil, nil
 	}
 	existing := map[string]int{}
 	for k, n := range req.Resize {
@@ -129,16 +133,26 @@ func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleReque
 	}
 	additional := map[string]int{}
 	orig := c.NodeGroups
+	added := make([]*NodeGroup, 0, len(req.Add))
 	for _, ng := range req.Add {
-		c.AddNodeGroup(cloneNodeGroupSpec(ng))
+		added = append(added, c.AddNodeGroup(cloneNodeGroupSpec(ng)))
 		additional[ng.Name] = ng.Count
 	}
-	err = v.ValidateScaling(ctx, c, existing, additional)
+	if op != nil {
+		err = op.recommendConfigs(ctx, p, c, true)
+	}
+	if err == nil && validates {
+		err = v.ValidateScaling(ctx, c, existing, additional)
+	}
 	c.NodeGroups = orig
 	if err != nil {
-		return nil, plan, err
+		return nil, plan, nil, err
 	}
-	return p, plan, nil
+	specs := make([]NodeGroupSpec, len(added))
+	for i, ng := range added {
+		specs[i] = ng.NodeGroupSpec
+	}
+	return p, plan, specs, nil
 }
 
 // Scale runs the scale operation. A request the cluster or the plugin
@@ -204,14 +218,14 @@ func (scaleValidatingPhase) Title() ClusterStatus { return StatusValidating }
 
 func (scaleValidatingPhase) Run(ctx context.Context, op *operation) error {
 	c := op.c
-	p, plan, err := op.e.validateScaling(ctx, c, op.req)
+	p, plan, added, err := op.e.validateScaling(ctx, c, op.req, op)
 	if err != nil {
 		return err
 	}
 	op.plugin, op.plan = p, plan
 	// New groups are built linked to the cluster but not yet in it.
-	for _, spec := range op.req.Add {
-		ng := &NodeGroup{NodeGroupSpec: cloneNodeGroupSpec(spec), ID: spec.Name, cluster: c}
+	for _, spec := range added {
+		ng := &NodeGroup{NodeGroupSpec: spec, ID: spec.Name, cluster: c}
 		if ng.AutoSecurityGroup {
 			ng.OpenPorts = OpenPortsFor(p, c, ng)
 		}

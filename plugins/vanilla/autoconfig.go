@@ -1,6 +1,7 @@
 package vanilla
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -13,10 +14,9 @@ import (
 const ExtraAutoConfigured = "auto-configured"
 
 // Flavor is what autoconfiguration reads of a node group's flavor.
-type Flavor struct {
-	VCPUs int
-	RAMMB int
-}
+type Flavor = sahara.Flavor
+
+var _ sahara.ConfigRecommender = (*Plugin)(nil)
 
 // autoNodeConfigs are the node configs Sahara's recommend_configs fills, in
 // its order, with their targets.
@@ -40,8 +40,8 @@ var autoNodeConfigs = []struct{ target, name string }{
 // the flavor as Sahara's HadoopAutoConfigsProvider does (sizes from Ambari's
 // rules), and sets dfs.replication to min(3, datanodes) unless given. When
 // scaling, only clusters recommended at create are touched. flavors maps
-// flavor IDs to their sizes.
-func (p *Plugin) RecommendConfigs(c *sahara.Cluster, flavors map[string]Flavor, scaling bool) error {
+// flavor IDs to their sizes; the engine calls it in Validating.
+func (p *Plugin) RecommendConfigs(_ context.Context, c *sahara.Cluster, flavors map[string]Flavor, scaling bool) error {
 	if scaling && c.Extra[ExtraAutoConfigured] == "" {
 		return nil
 	}

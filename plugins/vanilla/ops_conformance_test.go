@@ -170,7 +170,7 @@ func TestConformance_Autoconfig(t *testing.T) {
 	for _, ng := range c.NodeGroups {
 		ng.NodeConfigs = nil
 	}
-	if err := New(Options{}).RecommendConfigs(c, map[string]Flavor{"42": {VCPUs: 4, RAMMB: 8192}}, false); err != nil {
+	if err := New(Options{}).RecommendConfigs(context.Background(), c, map[string]Flavor{"42": {VCPUs: 4, RAMMB: 8192}}, false); err != nil {
 		t.Fatal(err)
 	}
 	same, total := 0, 0
@@ -205,10 +205,10 @@ func TestRecommendConfigs_UserValuesAndScaling(t *testing.T) {
 	flavors := map[string]Flavor{"": {VCPUs: 2, RAMMB: 2048}}
 	c := testCluster(V282, 2)
 	c.NodeGroup("worker").NodeConfigs = sahara.Configs{SvcYARN: {"yarn.nodemanager.resource.memory-mb": "1000"}}
-	if err := p.RecommendConfigs(c, flavors, true); err != nil || c.NodeGroup("master").NodeConfigs != nil {
+	if err := p.RecommendConfigs(context.Background(), c, flavors, true); err != nil || c.NodeGroup("master").NodeConfigs != nil {
 		t.Fatalf("scaling a cluster never auto-configured changed it: %v %v", err, c.NodeGroup("master").NodeConfigs)
 	}
-	if err := p.RecommendConfigs(c, flavors, false); err != nil {
+	if err := p.RecommendConfigs(context.Background(), c, flavors, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.NodeGroup("worker").NodeConfigs[SvcYARN]; len(got) != 1 {
@@ -221,7 +221,7 @@ func TestRecommendConfigs_UserValuesAndScaling(t *testing.T) {
 	if got, _ := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); got != 2 {
 		t.Errorf("dfs.replication = %v, want min(3, 2 datanodes)", got)
 	}
-	if err := p.RecommendConfigs(testCluster(V282, 1), map[string]Flavor{}, false); err == nil {
+	if err := p.RecommendConfigs(context.Background(), testCluster(V282, 1), map[string]Flavor{}, false); err == nil {
 		t.Error("no error for a flavor without size")
 	}
 }
