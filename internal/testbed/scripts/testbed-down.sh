@@ -36,6 +36,12 @@ fi
 stop memcached
 stop epmd
 if [ "${1:-}" = --purge ]; then
+  # After a reboot or a killed session MariaDB is down: start it to drop the data.
+  if ! running mariadb && [ -x /usr/sbin/mariadbd ]; then
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+    start mariadb /usr/sbin/mariadbd --user=mysql
+    for _ in $(seq 300); do mysqladmin ping >/dev/null 2>&1 && break; sleep 0.2; done
+  fi
   if running mariadb; then
     for d in keystone glance placement nova_api nova nova_cell0 neutron cinder; do mysql -e "DROP DATABASE IF EXISTS $d"; done
     echo "  databases dropped"
