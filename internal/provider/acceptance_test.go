@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -256,6 +257,24 @@ func TestAccCluster_VanillaPlanTimeValidation(t *testing.T) {
 func TestAccImage_RegisterOnGlance(t *testing.T) {
 	env := accEnv(t)
 	addr := "saharagen_image.img"
+	// A queued image of the test project's own: registering edits the image,
+	// which must not touch the testbed's shared images, and Glance lets only
+	// the owner edit it.
+	ctx := context.Background()
+	cl, err := env.Clients(ctx, false)
+	if err != nil {
+		t.Fatalf("testbed clients: %v", err)
+	}
+	name := fmt.Sprintf("saharagen-acc-img-%d", time.Now().UnixNano()%1000000)
+	img, err := images.Create(ctx, cl.Image, images.CreateOpts{Name: name, ContainerFormat: "bare", DiskFormat: "raw"}).Extract()
+	if err != nil {
+		t.Fatalf("creating image: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := images.Delete(context.Background(), cl.Image, img.ID).ExtractErr(); err != nil {
+			t.Errorf("deleting image %s: %v", img.ID, err)
+		}
+	})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: accFactories(),
 		Steps: []resource.TestStep{
@@ -267,12 +286,34 @@ resource "saharagen_image" "img" {
   username    = %q
   description = "registered by the acceptance test"
   tags        = ["fake", "0.1", "acc"]
-}`, env.Images["fake"], env.ImageUser),
+}`, img.ID, env.ImageUser),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact(env.ImageNames["fake"])),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact(name)),
+				},
+				Check: func(*terraform.State) error {
+					got, err := images.Get(ctx, cl.Image, img.ID).Extract()
+					if err != nil {
+						return err
+					}
+					if got.Properties["_sahara_username"] != env.ImageUser || got.Properties["_sahara_tag_acc"] != "True" {
+						return fmt.Errorf("image properties after register: %v", got.Properties)
+					}
+					return nil
 				},
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateId: env.Images["fake"]},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateId: img.ID},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			got, err := images.Get(ctx, cl.Image, img.ID).Extract()
+			if err != nil {
+				return err
+			}
+			for k := range got.Properties {
+				if strings.HasPrefix(k, "_sahara_") {
+					return fmt.Errorf("destroy left property %s on image %s", k, img.ID)
+				}
+			}
+			return nil
 		},
 	})
 }
