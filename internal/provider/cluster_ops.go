@@ -128,6 +128,11 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		}
 		if p, ok := priorGroups[ng.Name]; ok {
 			g.InstancesToRemove = p.InstancesToRemove
+			// The configuration's node configs, not their merge with the node
+			// group template's and the plugin's recommendations.
+			if !p.NodeConfigs.IsUnknown() && !p.NodeConfigs.IsNull() {
+				g.NodeConfigs = p.NodeConfigs
+			}
 			if !p.InstancesToBeRemoved.IsUnknown() && !p.InstancesToBeRemoved.IsNull() {
 				g.InstancesToBeRemoved = p.InstancesToBeRemoved
 			}

@@ -571,3 +571,54 @@ func TestCluster_NotActiveWarnsAtPlanAndStillDestroys(t *testing.T) {
 		},
 	})
 }
+
+// A node group's configs merged with its node group template's are the
+// record's business; the state keeps what the configuration says, or
+// Terraform reports an inconsistent result after apply.
+func TestCluster_NodeConfigsMergedFromTemplateKeepConfiguration(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := hcl(fmt.Sprintf(`
+resource "saharagen_node_group_template" "worker" {
+  name           = "worker"
+  plugin_name    = "fake"
+  plugin_version = "0.1"
+  flavor_id      = %[3]q
+  node_processes = ["datanode", "nodemanager"]
+  node_configs   = { HDFS = { "NameNode Heap Size" = "512" } }
+}
+
+resource "saharagen_cluster" "c" {
+  name                       = "merged"
+  plugin_name                = "fake"
+  plugin_version             = "0.1"
+  default_image_id           = %[1]q
+  neutron_management_network = %[2]q
+  cluster_configs            = { HDFS = { "dfs.replication" = "1" } }
+  node_groups = {
+    master = {
+      flavor_id      = %[3]q
+      node_processes = ["namenode", "resourcemanager"]
+      count          = 1
+    }
+    worker = {
+      node_group_template_id = saharagen_node_group_template.worker.id
+      count                  = 1
+      node_configs           = { YARN = { "yarn.resourcemanager.scheduler" = "fair" } }
+    }
+  }
+}`, testImageID, testNetworkID, testFlavorID))
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("node_configs"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"YARN": knownvalue.MapExact(map[string]knownvalue.Check{"yarn.resourcemanager.scheduler": knownvalue.StringExact("fair")}),
+					})),
+				},
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
