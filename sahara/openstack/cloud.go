@@ -38,6 +38,8 @@ type Cloud struct {
 	clients map[string]*gophercloud.ServiceClient
 	// computeTags: the compute API accepts server tags (microversion ≥ 2.52).
 	computeTags bool
+	// flavors caches sahara.Flavor by ID; Nova flavors never change.
+	flavors sync.Map
 }
 
 var _ sahara.Infrastructure = (*Cloud)(nil)
