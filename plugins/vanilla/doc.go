@@ -45,9 +45,8 @@
 // RecommendConfigs is Sahara's recommend_configs (use_autoconfig, on by
 // default in Sahara): YARN and MapReduce memory settings per node group from
 // its flavor, and dfs.replication = min(3, datanodes) when not given. The
-// engine does not call it yet: the SPI has no recommend_configs hook and
-// the Infrastructure no flavor lookup, so until they exist saharagen
-// clusters run with Hadoop's defaults where Sahara would have recommended.
+// engine calls it (sahara.ConfigRecommender) in Validating, before validate,
+// with the flavors the Infrastructure looks up (sahara.FlavorLookup).
 //
 // # Intentional differences from Sahara
 //
