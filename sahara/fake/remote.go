@@ -529,125 +529,110 @@ func splitWords(s string) []string {
 	return out
 }
 
-func (r *remote) WriteFileTo(ctx context.Context, p string, data []byte, opts sahara.FileOptions) error {
-	h, done, err := r.p.begin(ctx, r.in, "WriteFileTo", p, data, opts.RunAsRoot)
+// withFiles records one call and runs fn on the host's files under its lock.
+func (r *remote) withFiles(ctx context.Context, method, arg string, data []byte, root bool, fn func(files map[string][]byte) error) error {
+	h, done, err := r.p.begin(ctx, r.in, method, arg, data, root)
 	if err != nil {
 		return err
 	}
 	defer done()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.Files[r.abs(p)] = append([]byte(nil), data...)
-	return nil
+	return fn(h.Files)
 }
 
-func (r *remote) WriteFilesTo(ctx context.Context, files []sahara.File, opts sahara.FileOptions) error {
-	names := make([]string, len(files))
-	for i, fl := range files {
+// noFile is what sed says about a missing file.
+func (r *remote) noFile(p string) error {
+	return &sahara.CommandError{Instance: r.in.InstanceName, Name: "sed", ExitCode: 2, StderrTail: "sed: can't read " + p + ": No such file or directory"}
+}
+
+func (r *remote) WriteFileTo(ctx context.Context, p string, data []byte, opts sahara.FileOptions) error {
+	return r.withFiles(ctx, "WriteFileTo", p, data, opts.RunAsRoot, func(files map[string][]byte) error {
+		files[r.abs(p)] = append([]byte(nil), data...)
+		return nil
+	})
+}
+
+func (r *remote) WriteFilesTo(ctx context.Context, list []sahara.File, opts sahara.FileOptions) error {
+	names := make([]string, len(list))
+	for i, fl := range list {
 		names[i] = fl.Path
 	}
-	h, done, err := r.p.begin(ctx, r.in, "WriteFilesTo", strings.Join(names, " "), nil, opts.RunAsRoot)
-	if err != nil {
-		return err
-	}
-	defer done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, fl := range files {
-		h.Files[r.abs(fl.Path)] = append([]byte(nil), fl.Data...)
-	}
-	return nil
+	return r.withFiles(ctx, "WriteFilesTo", strings.Join(names, " "), nil, opts.RunAsRoot, func(files map[string][]byte) error {
+		for _, fl := range list {
+			files[r.abs(fl.Path)] = append([]byte(nil), fl.Data...)
+		}
+		return nil
+	})
 }
 
 func (r *remote) ReadFileFrom(ctx context.Context, p string, opts sahara.FileOptions) ([]byte, error) {
-	h, done, err := r.p.begin(ctx, r.in, "ReadFileFrom", p, nil, opts.RunAsRoot)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	b, ok := h.Files[r.abs(p)]
-	if !ok {
-		return nil, fmt.Errorf("%s: reading %s: no such file", r.in.InstanceName, p)
-	}
-	return append([]byte(nil), b...), nil
+	var out []byte
+	err := r.withFiles(ctx, "ReadFileFrom", p, nil, opts.RunAsRoot, func(files map[string][]byte) error {
+		b, ok := files[r.abs(p)]
+		if !ok {
+			return fmt.Errorf("%s: reading %s: no such file", r.in.InstanceName, p)
+		}
+		out = append([]byte(nil), b...)
+		return nil
+	})
+	return out, err
 }
 
 func (r *remote) AppendToFile(ctx context.Context, p string, data []byte, opts sahara.FileOptions) error {
-	h, done, err := r.p.begin(ctx, r.in, "AppendToFile", p, data, opts.RunAsRoot)
-	if err != nil {
-		return err
-	}
-	defer done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	a := r.abs(p)
-	h.Files[a] = append(h.Files[a], data...)
-	return nil
+	return r.withFiles(ctx, "AppendToFile", p, data, opts.RunAsRoot, func(files map[string][]byte) error {
+		a := r.abs(p)
+		files[a] = append(files[a], data...)
+		return nil
+	})
 }
 
 func (r *remote) PrependToFile(ctx context.Context, p string, data []byte, opts sahara.FileOptions) error {
-	h, done, err := r.p.begin(ctx, r.in, "PrependToFile", p, data, opts.RunAsRoot)
-	if err != nil {
-		return err
-	}
-	defer done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	a := r.abs(p)
-	h.Files[a] = append(append([]byte(nil), data...), h.Files[a]...)
-	return nil
+	return r.withFiles(ctx, "PrependToFile", p, data, opts.RunAsRoot, func(files map[string][]byte) error {
+		a := r.abs(p)
+		files[a] = append(append([]byte(nil), data...), files[a]...)
+		return nil
+	})
 }
 
 // ReplaceRemoteString treats old as a Go regular expression, close enough
 // to sed's basic expressions for the patterns plugins use.
 func (r *remote) ReplaceRemoteString(ctx context.Context, p, old, new string, opts sahara.FileOptions) error {
-	h, done, err := r.p.begin(ctx, r.in, "ReplaceRemoteString", p, []byte(old+"\x00"+new), true)
-	if err != nil {
-		return err
-	}
-	defer done()
 	re, err := regexp.Compile(strings.ReplaceAll(old, `\#`, `#`))
 	if err != nil {
 		re = regexp.MustCompile(regexp.QuoteMeta(old))
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	a := r.abs(p)
-	b, ok := h.Files[a]
-	if !ok {
-		return &sahara.CommandError{Instance: r.in.InstanceName, Name: "sed", ExitCode: 2, StderrTail: "sed: can't read " + p + ": No such file or directory"}
-	}
-	h.Files[a] = re.ReplaceAllLiteral(b, []byte(new))
-	return nil
+	return r.withFiles(ctx, "ReplaceRemoteString", p, []byte(old+"\x00"+new), true, func(files map[string][]byte) error {
+		a := r.abs(p)
+		b, ok := files[a]
+		if !ok {
+			return r.noFile(p)
+		}
+		files[a] = re.ReplaceAllLiteral(b, []byte(new))
+		return nil
+	})
 }
 
 func (r *remote) ReplaceRemoteLine(ctx context.Context, p, oldLineStart, newLine string, opts sahara.FileOptions) error {
-	h, done, err := r.p.begin(ctx, r.in, "ReplaceRemoteLine", p, []byte(oldLineStart+"\x00"+newLine), true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	a := r.abs(p)
-	b, ok := h.Files[a]
-	if !ok {
-		return &sahara.CommandError{Instance: r.in.InstanceName, Name: "sed", ExitCode: 2, StderrTail: "sed: can't read " + p + ": No such file or directory"}
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, oldLineStart) {
-			nl := ""
-			if strings.HasSuffix(l, "\n") {
-				nl = "\n"
-			}
-			lines[i] = newLine + nl
+	return r.withFiles(ctx, "ReplaceRemoteLine", p, []byte(oldLineStart+"\x00"+newLine), true, func(files map[string][]byte) error {
+		a := r.abs(p)
+		b, ok := files[a]
+		if !ok {
+			return r.noFile(p)
 		}
-	}
-	h.Files[a] = []byte(strings.Join(lines, ""))
-	return nil
+		lines := strings.SplitAfter(string(b), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, oldLineStart) {
+				nl := ""
+				if strings.HasSuffix(l, "\n") {
+					nl = "\n"
+				}
+				lines[i] = newLine + nl
+			}
+		}
+		files[a] = []byte(strings.Join(lines, ""))
+		return nil
+	})
 }
 
 func (r *remote) GetOSDistrib(ctx context.Context) (string, error) {
