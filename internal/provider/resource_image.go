@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -91,17 +92,7 @@ func (r *imageResource) registry(ctx context.Context, diags *diagsT) ImageRegist
 }
 
 func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m imageModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	reg := r.registry(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.register(ctx, reg, &m, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -146,18 +137,24 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
+// Update writes the properties again: registering is idempotent.
 func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+// apply registers the planned properties on the image and records them.
+func (r *imageResource) apply(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diagsT) {
 	var m imageModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	reg := r.registry(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	diags.Append(plan.Get(ctx, &m)...)
+	reg := r.registry(ctx, diags)
+	if diags.HasError() {
 		return
 	}
-	r.register(ctx, reg, &m, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	r.register(ctx, reg, &m, diags)
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	diags.Append(state.Set(ctx, &m)...)
 }
 
 func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
