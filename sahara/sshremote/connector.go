@@ -45,6 +45,9 @@ const (
 	// DefaultMaxSessions is OpenSSH's MaxSessions: sessions (commands and the
 	// SFTP subsystem) open at once on one connection.
 	DefaultMaxSessions = 10
+	// DefaultKeepaliveInterval is how often an idle connection is probed; one
+	// that does not answer within the interval is closed.
+	DefaultKeepaliveInterval = 15 * time.Second
 )
 
 // BastionConfig is a jump host the user gives; every instance (or the proxy
@@ -91,6 +94,8 @@ type Connector struct {
 	// MaxSessionsPerConn bounds the sessions open at once on one connection;
 	// keep it at or below the instances' sshd MaxSessions (10 by default).
 	MaxSessionsPerConn int
+	// KeepaliveInterval: see DefaultKeepaliveInterval; negative disables.
+	KeepaliveInterval time.Duration
 
 	handshakes atomic.Int64
 	sessions   atomic.Int64

@@ -41,7 +41,15 @@ func (r *remote) sftpClient(ctx context.Context) (*sftp.Client, error) {
 	if err := acquire(ctx, hc.sem); err != nil {
 		return nil, err
 	}
-	s, c, err := startSFTP(ctx, cl)
+	type started struct {
+		s *ssh.Session
+		c *sftp.Client
+	}
+	st, err := bounded(ctx, func() (started, error) {
+		s, c, err := startSFTP(ctx, cl)
+		return started{s, c}, err
+	}, func(st started) { _ = st.s.Close(); go func() { _ = st.c.Close() }() })
+	s, c := st.s, st.c
 	if err != nil {
 		<-hc.sem
 		return nil, fmt.Errorf("starting SFTP: %w", err)

@@ -35,10 +35,11 @@ type pool struct {
 	bastion *bastionConn
 	closers []io.Closer
 
-	mu     sync.Mutex
-	conns  map[string]*hostConn     // by instance name
-	pinned map[string]ssh.PublicKey // first key seen, by instance name
-	closed bool
+	mu      sync.Mutex
+	conns   map[string]*hostConn     // by instance name
+	pinned  map[string]ssh.PublicKey // first key seen, by instance name
+	clients []*ssh.Client            // every connection opened, in order
+	closed  bool
 }
 
 var _ sahara.RemotePool = (*pool)(nil)
@@ -123,21 +124,36 @@ func (p *pool) client(ctx context.Context, in *sahara.Instance) (*hostConn, *ssh
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := p.track(in.InstanceName, hc, cl); err != nil {
+		return nil, nil, err
+	}
 	hc.client, hc.hostKey = cl, key
-	p.watch(hc, cl)
 	return hc, cl, nil
 }
 
-// watch forgets a connection once it dies, so the next use redials.
-func (p *pool) watch(hc *hostConn, cl *ssh.Client) {
+// track registers a new connection for Close, keeps it alive, and forgets
+// it once it dies so the next use redials. The caller holds hc.lock.
+func (p *pool) track(name string, hc *hostConn, cl *ssh.Client) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		_ = cl.Close()
+		return errPoolClosed
+	}
+	p.clients = append(p.clients, cl)
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go p.keepalive(name, cl, done)
 	go func() {
 		_ = cl.Wait()
+		close(done)
 		hc.lock <- struct{}{}
 		if hc.client == cl {
 			hc.client = nil
 		}
 		<-hc.lock
 	}()
+	return nil
 }
 
 // drop closes a connection that failed, if it is still the current one.
@@ -258,8 +274,10 @@ func (p *pool) bastionClient(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bastion %s: %w", addr, err)
 	}
+	if err := p.track("bastion", b.hostConn, cl); err != nil {
+		return nil, err
+	}
 	b.client = cl
-	p.watch(b.hostConn, cl)
 	p.log.Debug("connected to bastion", "addr", addr)
 	return cl, nil
 }
@@ -342,7 +360,7 @@ func retryable(err error) bool {
 }
 
 // Close closes every connection: tunnelled ones first, then the gateway's,
-// then the bastion's.
+// then the bastion's. It does not wait for calls in flight on them.
 func (p *pool) Close() error {
 	p.closeAll()
 	return nil
@@ -351,19 +369,16 @@ func (p *pool) Close() error {
 func (p *pool) closeAll() {
 	p.mu.Lock()
 	p.closed = true
-	conns := p.conns
-	p.conns = map[string]*hostConn{}
+	conns, clients := p.conns, p.clients
+	p.conns, p.clients = map[string]*hostConn{}, nil
 	p.mu.Unlock()
-	gw := p.cluster.ProxyGateway()
-	var last []*hostConn
-	for name, hc := range conns {
-		if gw != nil && name == gw.InstanceName {
-			last = append(last, hc)
-			continue
-		}
-		hc.close()
+	// Newest first: a tunnelled connection is newer than its gateway's or
+	// the bastion's. Closing them before taking any lock ends every call
+	// still waiting on them, so the locks below are released promptly.
+	for i := len(clients) - 1; i >= 0; i-- {
+		_ = clients[i].Close()
 	}
-	for _, hc := range last {
+	for _, hc := range conns {
 		hc.close()
 	}
 	if p.bastion != nil {

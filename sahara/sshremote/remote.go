@@ -34,7 +34,7 @@ func (r *remote) session(ctx context.Context) (*ssh.Session, func(), error) {
 		if err := acquire(ctx, hc.sem); err != nil {
 			return nil, nil, err
 		}
-		s, err := openRetrying(ctx, func() (*ssh.Session, error) { return cl.NewSession() })
+		s, err := openRetrying(ctx, func() (*ssh.Session, error) { return bounded(ctx, cl.NewSession, closeSession) })
 		if err == nil {
 			r.p.c.sessions.Add(1)
 			return s, func() { _ = s.Close(); <-hc.sem }, nil
@@ -125,7 +125,8 @@ func (r *remote) run(ctx context.Context, line string, stdin []byte) (sahara.Res
 	if stdin != nil {
 		s.Stdin = bytes.NewReader(stdin)
 	}
-	if err := s.Start(line); err != nil {
+	// Start waits for the server's reply to the exec request.
+	if _, err := bounded(ctx, func() (struct{}, error) { return struct{}{}, s.Start(line) }, nil); err != nil {
 		return sahara.Result{ExitCode: -1}, err
 	}
 	var waitErr error
