@@ -28,6 +28,10 @@ type Options struct {
 // DefaultParallelism is the bound on concurrent work over instances.
 const DefaultParallelism = 16
 
+// rollbackTimeout bounds each phase's rollback, which runs on after the
+// operation's context ended (Sahara: delete_instances_timeout).
+const rollbackTimeout = 15 * time.Minute
+
 // Engine drives Sahara's provisioning state machine. Each operation is a
 // list of phases built in one constructor (createPhases, scalePhases); a
 // phase's title is the status written when it starts, so the lists read as
@@ -279,8 +283,12 @@ func (op *operation) rollback(ctx context.Context, ran []phase) error {
 			rolled = true
 			op.log.Info("rolling back", "phases", len(ran))
 		}
-		// A cancelled ctx must not stop the cleanup of what was created.
-		if err := rb.Rollback(context.WithoutCancel(ctx), op); err != nil {
+		// A cancelled ctx must not stop the cleanup of what was created, but
+		// the cleanup itself is bounded: what it leaves stays tagged.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		err := rb.Rollback(rctx, op)
+		cancel()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("rolling back %s: %w", ran[i].Title(), err))
 		}
 	}

@@ -17,6 +17,10 @@ import (
 	"github.com/gophercloud/utils/v2/openstack/clientconfig"
 )
 
+// responseHeaderTimeout bounds the wait for an API's answer to one request;
+// the slowest calls here (server and volume creation) answer in seconds.
+const responseHeaderTimeout = 2 * time.Minute
+
 // Config is how to reach and authenticate to an OpenStack cloud, with the
 // settings and fallbacks terraform-provider-openstack users know: a
 // clouds.yaml entry (Cloud or OS_CLOUD), then explicit fields, then OS_*
@@ -247,6 +251,9 @@ func (cfg Config) providerClient(ctx context.Context, o *options) (*gophercloud.
 		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tc
+		// A hung API worker must fail the request (and let it be retried),
+		// not stall an operation whose context has no deadline (rollback).
+		t.ResponseHeaderTimeout = responseHeaderTimeout
 		base = t
 	}
 	pc, err := gcos.NewClient(ao.IdentityEndpoint)
