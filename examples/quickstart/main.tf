@@ -86,4 +86,12 @@ resource "saharagen_cluster" "dask" {
       instances_to_remove    = var.workers_to_remove
     }
   }
+
+  # A small cluster takes minutes; fail with the engine's reason rather than
+  # wait for the hour-long defaults if a server never comes up.
+  timeouts {
+    create = "20m"
+    update = "20m"
+    delete = "20m"
+  }
 }

@@ -130,9 +130,9 @@ resource "saharagen_cluster" "c" {
     }
   }
   timeouts {
-    create = "30m"
-    update = "30m"
-    delete = "20m"
+    create = "10m"
+    update = "10m"
+    delete = "10m"
   }
 }
 `, l.plugin, l.version, l.image, l.network, l.flavor, l.name, hclList(l.master), hclList(l.worker), l.configs, workers, workerExtra)

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -164,7 +165,10 @@ func daskCompute(s *terraform.State, args ...string) (string, error) {
 	}
 	sched, _ := out.Value.(string)
 	argv := append([]string{quickstartPy, args[0], sched}, args[1:]...)
-	b, err := exec.Command("/usr/bin/python3", argv...).CombinedOutput()
+	// compute.py waits on the cluster's answers: bound it like any remote call.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "/usr/bin/python3", argv...).CombinedOutput()
 	if err != nil {
 		return string(b), fmt.Errorf("compute.py %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
