@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -40,6 +41,55 @@ func storePut(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 		diags.AddError("Template Store Error",
 			fmt.Sprintf("Writing %s %q to the template store failed. Check that the object-store container "+
 				"(template_store_container) is writable with these credentials and that the object-store quota is not exhausted.\n\n%v", kindTitle[kind], id, err))
+	}
+}
+
+// nameTitle and resourceType name a store kind the way Sahara's uniqueness
+// errors and Terraform's import command do.
+var (
+	nameTitle = map[string]string{
+		sahara.KindNodeGroupTemplate: "NodeGroup template",
+		sahara.KindClusterTemplate:   "Cluster template",
+		sahara.KindCluster:           "Cluster",
+	}
+	resourceType = map[string]string{
+		sahara.KindNodeGroupTemplate: "saharagen_node_group_template",
+		sahara.KindClusterTemplate:   "saharagen_cluster_template",
+		sahara.KindCluster:           "saharagen_cluster",
+	}
+)
+
+// checkUniqueName refuses a name that another object of the kind already
+// has: names are unique within a project, as in Sahara (and a cluster's name
+// prefixes its servers' names). An object left by an interrupted apply is
+// found here too, and the message says how to adopt it. It reads every
+// object of the kind; a project holds tens of them, not thousands.
+func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self string, diags *diagsT) {
+	ids, err := st.List(ctx, kind)
+	if err != nil {
+		diags.AddError("Template Store Error", fmt.Sprintf("Listing the %ss of the template store failed.\n\n%v", kindTitle[kind], err))
+		return
+	}
+	for _, id := range ids {
+		if id == self {
+			continue
+		}
+		var o struct {
+			Name string `json:"name"`
+		}
+		if !storeGet(ctx, st, kind, id, &o, diags) {
+			if diags.HasError() {
+				return
+			}
+			continue // deleted meanwhile
+		}
+		if o.Name == name {
+			diags.AddAttributeError(path.Root("name"), "Name Already Exists", fmt.Sprintf(
+				"%s with name '%s' already exists (id %s); names are unique within the project. "+
+					"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
+				nameTitle[kind], name, id, resourceType[kind], id))
+			return
+		}
 	}
 }
 

@@ -143,7 +143,7 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"name": schema.StringAttribute{Required: true, PlanModifiers: replace,
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
-				MarkdownDescription: "Cluster name, " + hostnameRule + "; instance hostnames are `<name>-<node group>-<index>`." + replaces},
+				MarkdownDescription: "Cluster name, " + hostnameRule + ", unique among the project's clusters; instance hostnames are `<name>-<node group>-<index>`." + replaces},
 			"plugin_name": schema.StringAttribute{Required: true, PlanModifiers: replace,
 				Validators:          []validator.String{stringvalidator.OneOf(pluginNames()...)},
 				MarkdownDescription: "Data-processing plugin: one of " + docList(pluginNames()) + "." + replaces},
@@ -268,6 +268,10 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)
+	checkUniqueName(ctx, b.Store, sahara.KindCluster, c.Name, "", &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	// The record exists before any cloud object, so an interrupted apply
 	// can always be found and deleted.
 	storePut(ctx, b.Store, sahara.KindCluster, c.ID, c, &resp.Diagnostics)

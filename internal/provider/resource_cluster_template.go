@@ -80,7 +80,7 @@ func clusterTemplateSchemaV0() schema.Schema {
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		"name": schema.StringAttribute{Required: true,
 			Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
-			MarkdownDescription: "Name of the template, " + hostnameRule + "." + inPlace},
+			MarkdownDescription: "Name of the template, " + hostnameRule + ", unique among the project's cluster templates." + inPlace},
 		"default_image_id": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			MarkdownDescription: "Image of node groups that set none." + inPlace},
 		"neutron_management_network": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
@@ -258,6 +258,7 @@ func (r *clusterTemplateResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	checkUniqueName(ctx, b.Store, sahara.KindClusterTemplate, t.Name, "", &resp.Diagnostics)
 	t.ID = newID(&resp.Diagnostics)
 	t.CreatedAt = time.Now().UTC()
 	t.UpdatedAt = t.CreatedAt
@@ -310,6 +311,12 @@ func (r *clusterTemplateResource) Update(ctx context.Context, req resource.Updat
 	t := r.template(ctx, b.Store, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if t.Name != old.Name {
+		checkUniqueName(ctx, b.Store, sahara.KindClusterTemplate, t.Name, old.ID, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	t.ID, t.CreatedAt, t.UpdatedAt = old.ID, old.CreatedAt, time.Now().UTC()
 	storePut(ctx, b.Store, sahara.KindClusterTemplate, t.ID, t, &resp.Diagnostics)

@@ -59,7 +59,7 @@ func nodeGroupTemplateSchemaV0() schema.Schema {
 		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 	attrs["name"] = schema.StringAttribute{Required: true,
 		Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
-		MarkdownDescription: "Name of the template, " + hostnameRule + "." + inPlace}
+		MarkdownDescription: "Name of the template, " + hostnameRule + ", unique among the project's node group templates." + inPlace}
 	for k, v := range pluginAttributes(inPlace) {
 		attrs[k] = v
 	}
@@ -141,6 +141,7 @@ func (r *nodeGroupTemplateResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	t := m.template(ctx, &resp.Diagnostics)
+	checkUniqueName(ctx, b.Store, sahara.KindNodeGroupTemplate, t.Name, "", &resp.Diagnostics)
 	t.ID = newID(&resp.Diagnostics)
 	t.CreatedAt = time.Now().UTC()
 	t.UpdatedAt = t.CreatedAt
@@ -191,6 +192,9 @@ func (r *nodeGroupTemplateResource) Update(ctx context.Context, req resource.Upd
 			"The template "+state.ID.ValueString()+" was deleted from the template store during this run. Run `terraform apply` again to recreate it.")
 	}
 	t := plan.template(ctx, &resp.Diagnostics)
+	if t.Name != old.Name {
+		checkUniqueName(ctx, b.Store, sahara.KindNodeGroupTemplate, t.Name, state.ID.ValueString(), &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
