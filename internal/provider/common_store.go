@@ -75,7 +75,8 @@ func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self stri
 			continue
 		}
 		var o struct {
-			Name string `json:"name"`
+			Name   string `json:"name"`
+			Status string `json:"status"` // clusters only
 		}
 		if !storeGet(ctx, st, kind, id, &o, diags) {
 			if diags.HasError() {
@@ -84,10 +85,19 @@ func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self stri
 			continue // deleted meanwhile
 		}
 		if o.Name == name {
-			diags.AddAttributeError(path.Root("name"), "Name Already Exists", fmt.Sprintf(
-				"%s with name '%s' already exists (id %s); names are unique within the project. "+
-					"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
-				nameTitle[kind], name, id, resourceType[kind], id))
+			which := "id " + id
+			if o.Status != "" {
+				which += ", status " + o.Status
+			}
+			msg := fmt.Sprintf("%s with name '%s' already exists (%s); names are unique within the project. "+
+				"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
+				nameTitle[kind], name, which, resourceType[kind], id)
+			if o.Status != "" && o.Status != string(sahara.StatusActive) {
+				msg += "\n\nA cluster that is not Active (for example one an interrupted apply left) can be " +
+					"imported, then rebuilt with terraform apply -replace=" + resourceType[kind] + ".<name>, " +
+					"or imported and destroyed."
+			}
+			diags.AddAttributeError(path.Root("name"), "Name Already Exists", msg)
 			return
 		}
 	}

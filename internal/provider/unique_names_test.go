@@ -32,14 +32,19 @@ func TestNames_UniqueInTheProject(t *testing.T) {
 	ct := &sahara.ClusterTemplate{ID: "ct-left"}
 	ct.Name, ct.PluginName, ct.PluginVersion = "taken", "fake", "0.1"
 	cloud.put(t, sahara.KindClusterTemplate, ct.ID, ct)
-	cl := &sahara.Cluster{ID: "cluster-left"}
+	cl := &sahara.Cluster{ID: "cluster-left", Status: sahara.StatusSpawning}
 	cl.Name = "demo"
 	cloud.put(t, sahara.KindCluster, cl.ID, cl)
 
+	// the CLI wraps messages: any space may be a line break
+	re := func(parts ...string) *regexp.Regexp {
+		for i, p := range parts {
+			parts[i] = strings.ReplaceAll(regexp.QuoteMeta(p), " ", `\s+`)
+		}
+		return regexp.MustCompile(strings.Join(parts, `[\s\S]*`))
+	}
 	taken := func(title, name, id, typ string) *regexp.Regexp {
-		// the CLI wraps messages: any space may be a line break
-		msg := strings.ReplaceAll(regexp.QuoteMeta(title+" with name '"+name+"' already exists (id "+id+")"), " ", `\s+`)
-		return regexp.MustCompile(msg + `[\s\S]*terraform\s+import\s+` + typ + `\.<name>\s+` + id)
+		return re(title+" with name '"+name+"' already exists (id "+id+")", "terraform import "+typ+".<name> "+id)
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: cloud.factories(),
@@ -67,8 +72,9 @@ resource "saharagen_cluster_template" "ct" {
 				ExpectError: taken("Cluster template", "taken", "ct-left", "saharagen_cluster_template"),
 			},
 			{
-				Config:      clusterConfig(1, 1, "", ""),
-				ExpectError: taken("Cluster", "demo", "cluster-left", "saharagen_cluster"),
+				Config: clusterConfig(1, 1, "", ""),
+				ExpectError: re("Cluster with name 'demo' already exists (id cluster-left, status Spawning)",
+					"terraform import saharagen_cluster.<name> cluster-left", "terraform apply -replace=saharagen_cluster.<name>"),
 			},
 		},
 		CheckDestroy: func(*terraform.State) error {
