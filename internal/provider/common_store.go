@@ -13,11 +13,12 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// kindTitle names a store kind in diagnostics.
-var kindTitle = map[string]string{
-	sahara.KindNodeGroupTemplate: "node group template",
-	sahara.KindClusterTemplate:   "cluster template",
-	sahara.KindCluster:           "cluster record",
+// storeKinds names each store kind: in diagnostics, in Sahara's uniqueness
+// errors, and as the resource type Terraform's import command takes.
+var storeKinds = map[string]struct{ title, nameTitle, resourceType string }{
+	sahara.KindNodeGroupTemplate: {"node group template", "NodeGroup template", "saharagen_node_group_template"},
+	sahara.KindClusterTemplate:   {"cluster template", "Cluster template", "saharagen_cluster_template"},
+	sahara.KindCluster:           {"cluster record", "Cluster", "saharagen_cluster"},
 }
 
 // storeGet reads an object; found is false when it does not exist.
@@ -29,7 +30,7 @@ func storeGet(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 	if err != nil {
 		diags.AddError("Template Store Error",
 			fmt.Sprintf("Reading %s %q from the template store failed. Check that the object-store container "+
-				"(template_store_container) exists and is readable with these credentials.\n\n%v", kindTitle[kind], id, err))
+				"(template_store_container) exists and is readable with these credentials.\n\n%v", storeKinds[kind].title, id, err))
 		return false
 	}
 	return true
@@ -40,24 +41,9 @@ func storePut(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 	if err := st.Put(ctx, kind, id, v); err != nil {
 		diags.AddError("Template Store Error",
 			fmt.Sprintf("Writing %s %q to the template store failed. Check that the object-store container "+
-				"(template_store_container) is writable with these credentials and that the object-store quota is not exhausted.\n\n%v", kindTitle[kind], id, err))
+				"(template_store_container) is writable with these credentials and that the object-store quota is not exhausted.\n\n%v", storeKinds[kind].title, id, err))
 	}
 }
-
-// nameTitle and resourceType name a store kind the way Sahara's uniqueness
-// errors and Terraform's import command do.
-var (
-	nameTitle = map[string]string{
-		sahara.KindNodeGroupTemplate: "NodeGroup template",
-		sahara.KindClusterTemplate:   "Cluster template",
-		sahara.KindCluster:           "Cluster",
-	}
-	resourceType = map[string]string{
-		sahara.KindNodeGroupTemplate: "saharagen_node_group_template",
-		sahara.KindClusterTemplate:   "saharagen_cluster_template",
-		sahara.KindCluster:           "saharagen_cluster",
-	}
-)
 
 // checkUniqueName refuses a name that another object of the kind already
 // has: names are unique within a project, as in Sahara (and a cluster's name
@@ -67,7 +53,7 @@ var (
 func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self string, diags *diagsT) {
 	ids, err := st.List(ctx, kind)
 	if err != nil {
-		diags.AddError("Template Store Error", fmt.Sprintf("Listing the %ss of the template store failed.\n\n%v", kindTitle[kind], err))
+		diags.AddError("Template Store Error", fmt.Sprintf("Listing the %ss of the template store failed.\n\n%v", storeKinds[kind].title, err))
 		return
 	}
 	for _, id := range ids {
@@ -91,10 +77,10 @@ func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self stri
 			}
 			msg := fmt.Sprintf("%s with name '%s' already exists (%s); names are unique within the project. "+
 				"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
-				nameTitle[kind], name, which, resourceType[kind], id)
+				storeKinds[kind].nameTitle, name, which, storeKinds[kind].resourceType, id)
 			if o.Status != "" && o.Status != string(sahara.StatusActive) {
 				msg += "\n\nA cluster that is not Active (for example one an interrupted apply left) can be " +
-					"imported, then rebuilt with terraform apply -replace=" + resourceType[kind] + ".<name>, " +
+					"imported, then rebuilt with terraform apply -replace=" + storeKinds[kind].resourceType + ".<name>, " +
 					"or imported and destroyed."
 			}
 			diags.AddAttributeError(path.Root("name"), "Name Already Exists", msg)

@@ -192,7 +192,7 @@ func (r *nodeGroupTemplateResource) Update(ctx context.Context, req resource.Upd
 			"The template "+state.ID.ValueString()+" was deleted from the template store during this run. Run `terraform apply` again to recreate it.")
 	}
 	t := plan.template(ctx, &resp.Diagnostics)
-	if t.Name != old.Name {
+	if !resp.Diagnostics.HasError() && t.Name != old.Name {
 		checkUniqueName(ctx, b.Store, sahara.KindNodeGroupTemplate, t.Name, state.ID.ValueString(), &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
