@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -147,6 +148,7 @@ func (p *pool) track(name string, hc *hostConn, cl *ssh.Client) error {
 	go func() {
 		_ = cl.Wait()
 		close(done)
+		p.untrack(cl)
 		hc.lock <- struct{}{}
 		if hc.client == cl {
 			hc.client = nil
@@ -154,6 +156,13 @@ func (p *pool) track(name string, hc *hostConn, cl *ssh.Client) error {
 		<-hc.lock
 	}()
 	return nil
+}
+
+// untrack forgets a dead connection, so redials do not pile up in Close's list.
+func (p *pool) untrack(cl *ssh.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clients = slices.DeleteFunc(p.clients, func(c *ssh.Client) bool { return c == cl })
 }
 
 // drop closes a connection that failed, if it is still the current one.
