@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -113,8 +112,8 @@ func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 	if d.backend != nil {
 		return d.backend, nil
 	}
-	tflog.Info(withLogMasks(ctx, d.settings.Password, d.settings.Token, d.settings.ApplicationCredentialSecret),
-		"Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer})
+	tflogInfo(ctx, "Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer},
+		d.settings.Password, d.settings.Token, d.settings.ApplicationCredentialSecret)
 	b, err := d.connect(ctx, d.settings)
 	if err != nil {
 		diags.AddError("OpenStack Connection Error",

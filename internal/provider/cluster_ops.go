@@ -17,10 +17,6 @@ import (
 
 func mapRequiresReplace() planmodifier.Map { return mapplanmodifier.RequiresReplace() }
 
-func tflogInfo(ctx context.Context, msg string, fields map[string]any) {
-	tflog.Info(withLogMasks(ctx), msg, fields)
-}
-
 // recorder is the engine's Observer: it writes the cluster record to the
 // store at each status change, so an interrupted apply leaves a record that
 // import, the next run or another runner can read.
@@ -37,7 +33,7 @@ func newRecorder(ctx context.Context, store sahara.Store) *recorder {
 // bind sets the context log lines and store writes use.
 func (r *recorder) bind(ctx context.Context) *recorder {
 	r.mu.Lock()
-	r.ctx = withLogMasks(ctx)
+	r.ctx = ctx
 	r.mu.Unlock()
 	return r
 }

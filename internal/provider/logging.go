@@ -2,15 +2,17 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// Field keys whose values are secrets; tflog masks them wherever they appear.
+// Field keys whose values are secrets: masked wherever they appear.
 var secretFieldKeys = []string{
 	"password", "token", "secret", "private_key", "management_private_key",
 	"bastion_private_key", "application_credential_secret", "key",
@@ -19,22 +21,58 @@ var secretFieldKeys = []string{
 // pemBlock matches a PEM private key inside a log message.
 var pemBlock = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`)
 
-// withLogMasks returns ctx with tflog's masks for secret fields and PEM keys.
-func withLogMasks(ctx context.Context, secrets ...string) context.Context {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, secretFieldKeys...)
-	ctx = tflog.MaskAllFieldValuesRegexes(ctx, pemBlock)
-	ctx = tflog.MaskMessageRegexes(ctx, pemBlock)
-	var s []string
-	for _, v := range secrets {
-		if v != "" {
-			s = append(s, v)
+const masked = "***"
+
+// logMask hides secrets in a log line: values of secret field keys, PEM
+// private keys and the given strings, in the message and every field. We
+// mask the line here rather than with tflog's masks: those rewrite the
+// context's shared field map in place, which crashes the provider when the
+// engine logs from several goroutines (terraform-plugin-log#246).
+type logMask struct{ secrets []string }
+
+func newLogMask(secrets ...string) logMask {
+	var m logMask
+	for _, s := range secrets {
+		if s != "" {
+			m.secrets = append(m.secrets, s)
 		}
 	}
-	if len(s) > 0 {
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, s...)
-		ctx = tflog.MaskMessageStrings(ctx, s...)
+	return m
+}
+
+func (m logMask) text(s string) string {
+	s = pemBlock.ReplaceAllString(s, masked)
+	for _, secret := range m.secrets {
+		s = strings.ReplaceAll(s, secret, masked)
 	}
-	return ctx
+	return s
+}
+
+// line returns the masked message and a masked copy of fields.
+func (m logMask) line(msg string, fields map[string]any) (string, map[string]any) {
+	out := make(map[string]any, len(fields))
+	for k, v := range fields {
+		if slices.Contains(secretFieldKeys, k[strings.LastIndexByte(k, '.')+1:]) {
+			out[k] = masked
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			v = m.text(x)
+		case error:
+			v = m.text(x.Error())
+		case fmt.Stringer:
+			v = m.text(x.String())
+		}
+		out[k] = v
+	}
+	return m.text(msg), out
+}
+
+// tflogInfo logs one masked INFO line to the tflog sink of ctx.
+func tflogInfo(ctx context.Context, msg string, fields map[string]any, secrets ...string) {
+	msg, fields = newLogMask(secrets...).line(msg, fields)
+	tflog.Info(ctx, msg, fields)
 }
 
 // tflogHandler forwards the library's slog records to tflog. tflog finds its
@@ -47,6 +85,7 @@ type tflogHandler struct {
 	current func() context.Context
 	attrs   []slog.Attr
 	groups  []string
+	mask    logMask
 }
 
 func (h *tflogHandler) context() context.Context {
@@ -64,7 +103,7 @@ type logContext struct {
 
 func (l *logContext) set(ctx context.Context) {
 	l.mu.Lock()
-	l.ctx = withLogMasks(ctx)
+	l.ctx = ctx
 	l.mu.Unlock()
 }
 
@@ -85,11 +124,12 @@ func (l *logContext) logger() *slog.Logger {
 // newTFLogger returns a slog.Logger writing to the tflog sink of ctx, with the
 // given fields (e.g. cluster_id) on every line and secrets masked.
 func newTFLogger(ctx context.Context, fields map[string]any, secrets ...string) *slog.Logger {
-	ctx = withLogMasks(ctx, secrets...)
+	mask := newLogMask(secrets...)
+	_, fields = mask.line("", fields)
 	for k, v := range fields {
 		ctx = tflog.SetField(ctx, k, v)
 	}
-	return slog.New(&tflogHandler{ctx: ctx})
+	return slog.New(&tflogHandler{ctx: ctx, mask: mask})
 }
 
 func (h *tflogHandler) Enabled(_ context.Context, l slog.Level) bool {
@@ -122,18 +162,19 @@ func (h *tflogHandler) Handle(_ context.Context, r slog.Record) error {
 		add(a)
 	}
 	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+	msg, fields := h.mask.line(r.Message, fields)
 	ctx := h.context()
 	switch {
 	case r.Level >= slog.LevelError:
-		tflog.Error(ctx, r.Message, fields)
+		tflog.Error(ctx, msg, fields)
 	case r.Level >= slog.LevelWarn:
-		tflog.Warn(ctx, r.Message, fields)
+		tflog.Warn(ctx, msg, fields)
 	case r.Level >= slog.LevelInfo:
-		tflog.Info(ctx, r.Message, fields)
+		tflog.Info(ctx, msg, fields)
 	case r.Level >= slog.LevelDebug:
-		tflog.Debug(ctx, r.Message, fields)
+		tflog.Debug(ctx, msg, fields)
 	default:
-		tflog.Trace(ctx, r.Message, fields)
+		tflog.Trace(ctx, msg, fields)
 	}
 	return nil
 }

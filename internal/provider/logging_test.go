@@ -3,7 +3,9 @@ package provider
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
@@ -100,5 +102,35 @@ func TestLogContext_LongLivedLoggerFollowsTheOperation(t *testing.T) {
 	}
 	if !strings.Contains(second.String(), "Deleted the cluster's objects") || strings.Contains(second.String(), "hunter2") {
 		t.Errorf("second operation's log (secret must be masked): %s", second.String())
+	}
+}
+
+// The engine logs from many goroutines at once. tflog's masks rewrite the
+// context's field map in place (terraform-plugin-log#246), which crashed the
+// provider with "concurrent map iteration and map write" as soon as logging
+// was on: lines are masked by the handler instead.
+func TestTFLogHandler_ConcurrentLinesDoNotRace(t *testing.T) {
+	var out bytes.Buffer // hclog serializes its writes
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	d, err := newProviderData(Settings{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.logCtx.set(ctx)
+	engine := newTFLogger(ctx, map[string]any{"cluster_id": "c1"}, "hunter2")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				engine.Info("Preparing", "instance", fmt.Sprintf("w-%d-%d", g, i), "password", "hunter2")
+				d.settings.Logger.Info("Waiting for servers", "n", i)
+				tflogInfo(ctx, "plan", map[string]any{"n": i})
+			}
+		})
+	}
+	wg.Wait()
+	if s := out.String(); strings.Contains(s, "hunter2") || strings.Count(s, `"@message":"Preparing"`) != 2000 {
+		t.Errorf("want 2000 masked Preparing lines; got %d, secret shown: %v",
+			strings.Count(s, `"@message":"Preparing"`), strings.Contains(s, "hunter2"))
 	}
 }
