@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,6 +421,73 @@ func TestFaults(t *testing.T) {
 	if c, err := f.sshTo(nctx, s.ID, fixedIP(s)); err == nil {
 		_ = c.Close()
 		t.Errorf("no_ssh server accepted SSH")
+	}
+}
+
+// TestFloatingIPWhileBuilding associates a floating IP after Nova read the
+// port's addresses and before the driver set the instance up (the engine
+// does this when Neutron is slow): the address must still reach the
+// instance, or SSH to it waits forever.
+func TestFloatingIPWhileBuilding(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := f.boot(ctx, "f-"+f.cid+"-fipbuild", "", map[string]string{"testbed_spawn_delay": "20"})
+	must(t, "boot", err)
+	for {
+		out, err := servers.ShowConsoleOutput(ctx, f.c.Compute, s.ID, servers.ShowConsoleOutputOpts{}).Extract()
+		if err == nil && strings.Contains(out, "testbed: spawn paused") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the driver never paused the spawn: %v %q", err, out)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	pl, err := ports.List(f.c.Network, ports.ListOpts{DeviceID: s.ID}).AllPages(ctx)
+	must(t, "ports", err)
+	pp, _ := ports.ExtractPorts(pl)
+	if len(pp) == 0 {
+		t.Fatal("no port for the server")
+	}
+	fip, err := floatingips.Create(ctx, f.c.Network, floatingips.CreateOpts{FloatingNetworkID: f.env.ExternalNetworkID, PortID: pp[0].ID}).Extract()
+	must(t, "floating ip", err)
+	t.Cleanup(func() { _ = floatingips.Delete(context.Background(), f.c.Network, fip.ID).ExtractErr() })
+	_, err = attributestags.ReplaceAll(ctx, f.c.Network, "floatingips", fip.ID, attributestags.ReplaceAllOpts{Tags: []string{testbed.ClusterTag + "=" + f.cid}}).Extract()
+	must(t, "tag floating ip", err)
+	active, err := f.waitActive(ctx, s.ID)
+	must(t, "active", err)
+	sctx, scancel := context.WithTimeout(ctx, time.Minute)
+	defer scancel()
+	c, err := f.sshTo(sctx, active.ID, fip.FloatingIP)
+	must(t, "ssh via the floating IP associated while building", err)
+	_ = c.Close()
+	out, err := servers.ShowConsoleOutput(ctx, f.c.Compute, s.ID, servers.ShowConsoleOutputOpts{}).Extract()
+	must(t, "console", err)
+	if !strings.Contains(out, "associated while building") {
+		t.Fatalf("the floating IP was not associated within the 20 s pause, so this run did not test the window:\n%s", out)
+	}
+}
+
+// TestAddressesStayOnTheMachine: an address of the testbed's networks with
+// no instance behind it (a floating IP not plumbed yet) is unreachable here,
+// not sent to the default gateway.
+func TestAddressesStayOnTheMachine(t *testing.T) {
+	env := requireSmoke(t)
+	for _, cidr := range []string{env.SubnetCIDR, env.ExternalCIDR} {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			t.Fatalf("testbed network %q: %v", cidr, err)
+		}
+		last := p.Masked().Addr()
+		for range 1<<(32-p.Bits()) - 2 {
+			last = last.Next()
+		}
+		out, _ := exec.Command("ip", "route", "get", last.String()).CombinedOutput()
+		if strings.Contains(string(out), " via ") {
+			t.Errorf("%s (in %s) is routed off this machine: %s", last, cidr, out)
+		}
 	}
 }
 

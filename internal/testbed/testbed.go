@@ -94,10 +94,11 @@ type Env struct {
 	RouterID            string            `json:"router_id"`
 	ExternalNetworkID   string            `json:"external_network_id"` // floating IP pool
 	ExternalNetworkName string            `json:"external_network_name"`
-	ImageUser           string            `json:"image_user"`   // ubuntu
-	DaskVersion         string            `json:"dask_version"` // distributed.__version__ of Debian's python3-distributed
-	Images              map[string]string `json:"images"`       // plugin name -> image id
-	ImageNames          map[string]string `json:"image_names"`  // plugin name -> image name
+	ExternalCIDR        string            `json:"external_cidr"` // where floating IPs come from
+	ImageUser           string            `json:"image_user"`    // ubuntu
+	DaskVersion         string            `json:"dask_version"`  // distributed.__version__ of Debian's python3-distributed
+	Images              map[string]string `json:"images"`        // plugin name -> image id
+	ImageNames          map[string]string `json:"image_names"`   // plugin name -> image name
 	ComputeHosts        int               `json:"compute_hosts"`
 
 	mu      sync.Mutex

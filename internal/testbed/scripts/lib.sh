@@ -17,6 +17,7 @@ SITE=/usr/local/lib/python3.11/dist-packages
 PY=/usr/bin/python3
 KS=http://$IP:5000
 INSTANCES_TMPFS_SIZE=${INSTANCES_TMPFS_SIZE:-4g}
+RT_PROTO=199                                         # routes testbed-up adds ("ip route flush proto 199")
 mkdir -p "$RUN" "$LOG"
 
 T0=${T0:-$EPOCHREALTIME}

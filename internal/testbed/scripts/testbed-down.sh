@@ -26,6 +26,7 @@ for l in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | c
 # loop devices over our volume files
 losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v d="$STATE/volumes/" 'index($2, d)==1{print $1}' | while read -r dev; do losetup -d "$dev"; done
 mountpoint -q "$STATE/instances" && umount -l "$STATE/instances"
+ip route flush proto $RT_PROTO 2>/dev/null
 
 # 3. OpenStack services (reverse start order), then the infrastructure
 for n in $(echo $SERVICES_OS | tr ' ' '\n' | tac); do stop "$n" & done; wait

@@ -412,4 +412,11 @@ step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"
 TESTBED_PASSWORD=$PASS NUM_COMPUTE=$NUM_COMPUTE TB_DIR=$TB_DIR CLEAN_GHOSTS=$CLEAN_GHOSTS \
   $PY "$TB_SRC/python/bootstrap.py" resources
+# Testbed addresses never leave this machine: one with no instance behind it
+# (a floating IP not plumbed yet, a fixed IP before its network's bridge
+# exists) is unreachable here instead of going to the default gateway. The
+# bridge's route and each floating IP's /32 are more specific or cheaper.
+for cidr in $($PY -c 'import json, sys; e = json.load(open(sys.argv[1])); print(e["subnet_cidr"], e["external_cidr"])' "$TB_DIR/env.json"); do
+  ip route replace unreachable "$cidr" metric 4096 proto $RT_PROTO
+done
 step "testbed up: $TB_DIR/{clouds.yaml,openrc,env.json}"

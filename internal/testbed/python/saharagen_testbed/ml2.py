@@ -29,9 +29,9 @@ def _fip_event(resource, event, trigger, payload=None):
         old_port = (old or {}).get("port_id")
         new_port = (new or {}).get("port_id")
         if old_port and old_port != new_port:
-            fip.unplumb(old_port, str(old["floating_ip_address"]))
+            fip.disassociate(old_port, str(old["floating_ip_address"]))
         if new_port and (new_port != old_port or event == events.AFTER_CREATE):
-            if fip.plumb(new_port, str(new["floating_ip_address"])):
+            if fip.associate(new_port, str(new["floating_ip_address"])):
                 LOG.info("testbed: floating ip %s -> port %s",
                          new["floating_ip_address"], new_port)
     except Exception:

@@ -24,6 +24,10 @@ Fault hooks (metadata or server name):
   testbed_fault=spawn_error  | name contains "fault-spawn"  -> ERROR
   testbed_boot_delay=N       | name contains "slowboot<N>"  -> sshd N s late
   testbed_fault=no_ssh       | name contains "fault-nossh"  -> no sshd at all
+  testbed_spawn_delay=N      | name contains "slowspawn<N>" -> the driver waits
+      N s after Nova read the port's addresses (console log line
+      "testbed: spawn paused"), before it records the port: a floating IP
+      associated meanwhile reaches the instance only through fip.adopt_wanted
 
 Enable: compute_driver = saharagen_testbed.TestbedDriver (the launcher
 aliases nova.virt.saharagen_testbed).  Instances are separate process trees:
@@ -103,23 +107,27 @@ def _userdata_scripts(ud_b64):
     return out
 
 
+def _seconds(md, key, name, word):
+    """Seconds from metadata key or from "<word>N" in the server's name."""
+    n = 0
+    try:
+        n = int(md.get(key, "0") or 0)
+    except ValueError:
+        pass
+    m = re.search(word + r"(\d+)", name)
+    return max(n, int(m.group(1))) if m else n
+
+
 def _faults(instance):
     md = dict(instance.metadata or {})
     name = (instance.display_name or "") + " " + (instance.hostname or "")
     fault = md.get("testbed_fault", "")
-    delay = 0
-    try:
-        delay = int(md.get("testbed_boot_delay", "0") or 0)
-    except ValueError:
-        pass
-    m = re.search(r"slowboot(\d+)", name)
-    if m:
-        delay = max(delay, int(m.group(1)))
     if "fault-spawn" in name:
         fault = "spawn_error"
     if "fault-nossh" in name:
         fault = "no_ssh"
-    return fault, delay
+    return (fault, _seconds(md, "testbed_boot_delay", name, "slowboot"),
+            _seconds(md, "testbed_spawn_delay", name, "slowspawn"))
 
 
 class TestbedDriver(fake.FakeDriver):
@@ -182,7 +190,7 @@ class TestbedDriver(fake.FakeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        fault, delay = _faults(instance)
+        fault, delay, pause = _faults(instance)
         if fault == "spawn_error":
             LOG.info("testbed: fault spawn_error injected for %s",
                      instance.uuid)
@@ -193,7 +201,7 @@ class TestbedDriver(fake.FakeDriver):
                       admin_password, allocations, network_info,
                       block_device_info, power_on, accel_info)
         try:
-            self._setup(instance, network_info or [], fault, delay)
+            self._setup(instance, network_info or [], fault, delay, pause)
         except Exception as e:
             LOG.exception("testbed: could not set up instance %s",
                           instance.uuid)
@@ -224,11 +232,16 @@ class TestbedDriver(fake.FakeDriver):
             gw = gw or g
         return br, gw
 
-    def _setup(self, instance, network_info, fault, delay):
+    def _setup(self, instance, network_info, fault, delay, pause=0):
         uuid = instance.uuid
         ns = ns_name(uuid)
         d = os.path.join(STATE, uuid)
         os.makedirs(d, exist_ok=True)
+        network_info = list(network_info)  # waits for Nova's allocation
+        if pause:
+            with open(os.path.join(d, "console.log"), "a") as f:
+                f.write("testbed: spawn paused for %d s\n" % pause)
+            time.sleep(pause)
         with open(os.path.join(d, "authorized_keys"), "w") as f:
             f.write((instance.key_data or "") + "\n")
         with open(os.path.join(d, "host"), "w") as f:
@@ -263,10 +276,19 @@ class TestbedDriver(fake.FakeDriver):
             self._insts[uuid]["ifaces"].append((veth, ifname, br, gw))
             self._ports[vif["id"]] = (uuid, ifname, br, gw)
             fip.record_port(vif["id"], uuid, ifname, br, gw)
+            known = set()
             for sn in subnets:
                 for ipm in sn["ips"]:
                     for f in ipm.get("floating_ips") or []:
                         fip.plumb(vif["id"], f["address"])
+                        known.add(f["address"])
+            late = [a for a in fip.adopt_wanted(vif["id"]) if a not in known]
+            if late:
+                LOG.info("testbed: floating ips %s of port %s associated "
+                         "while %s was building", late, vif["id"], uuid)
+                with open(os.path.join(d, "console.log"), "a") as f:
+                    f.write("testbed: floating ips %s associated while "
+                            "building\n" % " ".join(late))
         name = instance.hostname or ("host-" + uuid[:8])
         env = dict(os.environ, LOGIN_USER=LOGIN_USER,
                    BOOT_DELAY=str(delay), NO_SSH="1" if fault == "no_ssh" else "0")
