@@ -262,6 +262,9 @@ func (r *clusterTemplateResource) Create(ctx context.Context, req resource.Creat
 	t.ID = newID(&resp.Diagnostics)
 	t.CreatedAt = time.Now().UTC()
 	t.UpdatedAt = t.CreatedAt
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	storePut(ctx, b.Store, sahara.KindClusterTemplate, t.ID, t, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
