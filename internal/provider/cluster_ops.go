@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sort"
 	"sync"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -53,7 +53,7 @@ func (r *recorder) observe(e sahara.Event) {
 	// is persisted at each status (no instance work runs then).
 	if e.Kind == sahara.EventStatus && e.Cluster != nil {
 		if err := r.store.Put(ctx, sahara.KindCluster, e.Cluster.ID, e.Cluster); err != nil {
-			tflog.Warn(ctx, "Writing the cluster record failed; it is written again at the end of the operation",
+			tflogLine(ctx, slog.LevelWarn, logMask{}, "Writing the cluster record failed; it is written again at the end of the operation",
 				map[string]any{"cluster_id": id, "status": string(e.Status), "error": err.Error()})
 		}
 	}

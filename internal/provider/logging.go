@@ -69,10 +69,26 @@ func (m logMask) line(msg string, fields map[string]any) (string, map[string]any
 	return m.text(msg), out
 }
 
+// tflogLine logs one line, masked, at level to the tflog sink of ctx.
+func tflogLine(ctx context.Context, level slog.Level, mask logMask, msg string, fields map[string]any) {
+	msg, fields = mask.line(msg, fields)
+	switch {
+	case level >= slog.LevelError:
+		tflog.Error(ctx, msg, fields)
+	case level >= slog.LevelWarn:
+		tflog.Warn(ctx, msg, fields)
+	case level >= slog.LevelInfo:
+		tflog.Info(ctx, msg, fields)
+	case level >= slog.LevelDebug:
+		tflog.Debug(ctx, msg, fields)
+	default:
+		tflog.Trace(ctx, msg, fields)
+	}
+}
+
 // tflogInfo logs one masked INFO line to the tflog sink of ctx.
 func tflogInfo(ctx context.Context, msg string, fields map[string]any, secrets ...string) {
-	msg, fields = newLogMask(secrets...).line(msg, fields)
-	tflog.Info(ctx, msg, fields)
+	tflogLine(ctx, slog.LevelInfo, newLogMask(secrets...), msg, fields)
 }
 
 // tflogHandler forwards the library's slog records to tflog. tflog finds its
@@ -162,20 +178,7 @@ func (h *tflogHandler) Handle(_ context.Context, r slog.Record) error {
 		add(a)
 	}
 	r.Attrs(func(a slog.Attr) bool { add(a); return true })
-	msg, fields := h.mask.line(r.Message, fields)
-	ctx := h.context()
-	switch {
-	case r.Level >= slog.LevelError:
-		tflog.Error(ctx, msg, fields)
-	case r.Level >= slog.LevelWarn:
-		tflog.Warn(ctx, msg, fields)
-	case r.Level >= slog.LevelInfo:
-		tflog.Info(ctx, msg, fields)
-	case r.Level >= slog.LevelDebug:
-		tflog.Debug(ctx, msg, fields)
-	default:
-		tflog.Trace(ctx, msg, fields)
-	}
+	tflogLine(h.context(), r.Level, h.mask, r.Message, fields)
 	return nil
 }
 
