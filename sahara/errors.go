@@ -13,8 +13,26 @@ var (
 	ErrValidation = errors.New("validation failed")
 	// ErrNotFound marks a missing object (template, cluster record, instance).
 	ErrNotFound = errors.New("not found")
-	// ErrNotImplemented marks an optional plugin method the plugin lacks.
-	ErrNotImplemented = errors.New("not implemented by the plugin")
+)
+
+// Field names what a validation error is about, so that a caller can point
+// at it: an attribute of the cluster or template itself (NodeGroup empty),
+// or of one of its node groups. Attribute is the JSON name of the field in
+// the object model (node_processes, count, cluster_configs, …); it is empty
+// when the error is about the node group as a whole. The zero Field means
+// the error is about the request as a whole.
+type Field struct {
+	NodeGroup string
+	Attribute string
+}
+
+// Attribute names of Field that are not a field of NodeGroupSpec or ClusterSpec.
+const (
+	// FieldNodeGroups is the cluster's layout as a whole (counts of
+	// processes across groups, services that need each other).
+	FieldNodeGroups = "node_groups"
+	// FieldConvertFrom is the document a plugin's convert turns into a template.
+	FieldConvertFrom = "convert_from"
 )
 
 // SaharaError is an error that carries Sahara's exception class name, error
@@ -26,6 +44,11 @@ type SaharaError struct {
 	Message   string
 	// Validation marks a rejection of the request (errors.Is(err, ErrValidation)).
 	Validation bool
+	// Field is what the error is about, set where it is raised.
+	Field Field
+	// Component is the node process an InvalidComponentCount counts; the
+	// engine points such an error at the count of the one group running it.
+	Component string
 }
 
 func (e *SaharaError) Error() string { return e.Message }
@@ -42,6 +65,47 @@ func (e *SaharaError) Is(target error) bool {
 	return false
 }
 
+// At returns a copy of the error that is about f.
+func (e *SaharaError) At(f Field) *SaharaError {
+	c := *e
+	c.Field = f
+	return &c
+}
+
+// AtField points err at f when it is a SaharaError not yet about a field;
+// any other error is returned as it is.
+func AtField(err error, f Field) error {
+	var se *SaharaError
+	if errors.As(err, &se) && se.Field == (Field{}) {
+		return se.At(f)
+	}
+	return err
+}
+
+// Errors splits an error made with errors.Join (at any depth) into its parts.
+func Errors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Errors(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// FieldOf is the field err is about; the zero Field when it names none.
+func FieldOf(err error) Field {
+	var se *SaharaError
+	if errors.As(err, &se) {
+		return se.Field
+	}
+	return Field{}
+}
+
 func validationError(exception, code, msg string) *SaharaError {
 	return &SaharaError{Exception: exception, Code: code, Message: msg, Validation: true}
 }
@@ -53,7 +117,9 @@ func InvalidComponentCount(component string, expected any, count int, descriptio
 	if description != "" {
 		msg += ". " + description
 	}
-	return validationError("InvalidComponentCountException", "INVALID_COMPONENT_COUNT", msg)
+	e := validationError("InvalidComponentCountException", "INVALID_COMPONENT_COUNT", msg)
+	e.Component = component
+	return e
 }
 
 // RequiredServiceMissing is Sahara's RequiredServiceMissingException.
@@ -62,19 +128,19 @@ func RequiredServiceMissing(service, requiredBy string) *SaharaError {
 	if requiredBy != "" {
 		msg += ", required by service: " + requiredBy
 	}
-	return validationError("RequiredServiceMissingException", "MISSING_SERVICE", msg)
+	return validationError("RequiredServiceMissingException", "MISSING_SERVICE", msg).At(Field{Attribute: FieldNodeGroups})
 }
 
 // NodeGroupCannotBeScaled is Sahara's NodeGroupCannotBeScaled.
 func NodeGroupCannotBeScaled(ng, reason string) *SaharaError {
 	return validationError("NodeGroupCannotBeScaled", "NODE_GROUP_CANNOT_BE_SCALED",
-		fmt.Sprintf("Chosen node group %s cannot be scaled : %s", ng, reason))
+		fmt.Sprintf("Chosen node group %s cannot be scaled : %s", ng, reason)).At(Field{NodeGroup: ng, Attribute: "count"})
 }
 
 // ClusterCannotBeScaled is Sahara's ClusterCannotBeScaled.
 func ClusterCannotBeScaled(cluster, reason string) *SaharaError {
 	return validationError("ClusterCannotBeScaled", "CLUSTER_CANNOT_BE_SCALED",
-		fmt.Sprintf("Cluster %s cannot be scaled : %s", cluster, reason))
+		fmt.Sprintf("Cluster %s cannot be scaled : %s", cluster, reason)).At(Field{Attribute: FieldNodeGroups})
 }
 
 // InvalidReference is Sahara's InvalidReferenceException (bad references
@@ -96,21 +162,8 @@ func NotFound(msg string) *SaharaError {
 // QuotaExceeded is Sahara's QuotaException for one resource.
 func QuotaExceeded(resource string, requested, available int) *SaharaError {
 	return validationError("QuotaException", "QUOTA_ERROR",
-		fmt.Sprintf("Quota exceeded for %s: Requested %d, but available %d", resource, requested, available))
+		fmt.Sprintf("Quota exceeded for %s: Requested %d, but available %d", resource, requested, available)).At(Field{Attribute: FieldNodeGroups})
 }
-
-// ValidationError describes what is wrong with one config value (seed 003).
-type ValidationError struct {
-	Config       Config
-	ErrorMessage string
-}
-
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("config %q (%s): %s", e.Config.Name, e.Config.Target, e.ErrorMessage)
-}
-
-// Is makes a ValidationError match ErrValidation.
-func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
 
 // InstanceError is a failure on one instance; it names the instance.
 type InstanceError struct {

@@ -164,7 +164,7 @@ func (r *Registry) Get(name string) (Plugin, error) {
 	if p, ok := r.plugins[name]; ok {
 		return p, nil
 	}
-	return nil, NotFound(fmt.Sprintf("Sahara plugin %s is not loaded", name))
+	return nil, NotFound(fmt.Sprintf("Sahara plugin %s is not loaded", name)).At(Field{Attribute: "plugin_name"})
 }
 
 // Names lists the registered plugin names, sorted.
@@ -184,7 +184,7 @@ func (r *Registry) PluginVersion(name, version string) (Plugin, error) {
 		return nil, err
 	}
 	if !SupportsVersion(p, version) {
-		return nil, InvalidReference(fmt.Sprintf("Requested plugin '%s' doesn't support version '%s'", name, version))
+		return nil, InvalidReference(fmt.Sprintf("Requested plugin '%s' doesn't support version '%s'", name, version)).At(Field{Attribute: "plugin_version"})
 	}
 	return p, nil
 }

@@ -169,11 +169,7 @@ func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clus
 	if err == nil {
 		err = eng.ValidateSpec(ctx, spec)
 	}
-	for _, e := range errorMessages(err) {
-		if e != nil {
-			addAttrError(diags, clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
-		}
-	}
+	addValidationErrors(diags, "Invalid Cluster", err)
 }
 
 // planScale shows the victims of a scale-down and runs validate_scaling.
@@ -216,10 +212,7 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 		return
 	}
 	if err := eng.ValidateScaling(ctx, &c, *sr); err != nil {
-		spec := c.ClusterSpec
-		for _, e := range errorMessages(err) {
-			addAttrError(diags, clusterErrorPath(spec, e), errorTitle(e, "Invalid Scaling"), e.Error())
-		}
+		addValidationErrors(diags, "Invalid Scaling", err)
 		return
 	}
 	sp, err := eng.PlanScale(&c, *sr)

@@ -49,8 +49,9 @@ func docList(values []string) string {
 	return strings.Join(q, ", ")
 }
 
-// Sahara's name format valid_name_hostname and its 50-character limit.
-var hostnameRE = regexp.MustCompile(`^(([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z]|[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9])$`)
+// hostnameRE is Sahara's name format valid_name_hostname; names also have
+// Sahara's 50-character limit.
+var hostnameRE = sahara.HostnameRE
 
 const hostnameRule = "1 to 50 characters: dot-separated DNS labels of letters, digits and hyphens, each starting with a letter and not ending with a hyphen"
 

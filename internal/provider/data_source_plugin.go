@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -119,8 +120,9 @@ func (d *pluginDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if version == "" && len(versions) > 0 {
 		version = versions[len(versions)-1]
 	}
-	if _, perrs := pluginFor(reg, p.Name(), version); len(perrs) > 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("version"), "Unsupported Plugin Version", perrs[0].Err.Error())
+	if !sahara.SupportsVersion(p, version) {
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Unsupported Plugin Version",
+			fmt.Sprintf("Requested plugin '%s' doesn't support version '%s' (supported: %s)", p.Name(), version, strings.Join(versions, ", ")))
 		return
 	}
 	services, err := p.NodeProcesses(version)

@@ -257,14 +257,12 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	// Checks deferred by the plan (values known only now) fail before anything exists.
 	if err := eng.ValidateSpec(ctx, spec); err != nil {
-		for _, e := range errorMessages(err) {
-			addAttrError(&resp.Diagnostics, clusterErrorPath(spec, e), errorTitle(e, "Invalid Cluster"), e.Error())
-		}
+		addValidationErrors(&resp.Diagnostics, "Invalid Cluster", err)
 		return
 	}
 	c, err := eng.NewCluster(spec)
 	if err != nil {
-		addAttrError(&resp.Diagnostics, clusterErrorPath(spec, err), errorTitle(err, "Invalid Cluster"), err.Error())
+		addValidationErrors(&resp.Diagnostics, "Invalid Cluster", err)
 		return
 	}
 	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)

@@ -138,34 +138,17 @@ func (r *clusterTemplateResource) ValidateConfig(ctx context.Context, req resour
 	if err != nil {
 		return
 	}
-	p, perrs := pluginFor(reg, m.PluginName.ValueString(), m.PluginVersion.ValueString())
-	if p == nil {
-		addPathErrors(&resp.Diagnostics, "Invalid Cluster Template", perrs)
-		return
-	}
-	version := m.PluginVersion.ValueString()
-	if !m.ConvertFrom.IsNull() {
+	t := sahara.ClusterTemplate{ClusterSpec: sahara.ClusterSpec{
+		PluginName:     m.PluginName.ValueString(),
+		PluginVersion:  m.PluginVersion.ValueString(),
+		ClusterConfigs: configsFrom(ctx, m.ClusterConfigs, &resp.Diagnostics),
+		AntiAffinity:   stringList(ctx, m.AntiAffinity, &resp.Diagnostics),
+	}}
+	if p, err := reg.PluginVersion(t.PluginName, t.PluginVersion); err == nil && !m.ConvertFrom.IsNull() {
 		if _, ok := p.(sahara.Converter); !ok {
 			resp.Diagnostics.AddAttributeError(path.Root("convert_from"), "Conversion Not Supported",
 				fmt.Sprintf("Plugin %q does not implement convert, so it cannot turn a configuration document into a cluster template. "+
 					"Describe the layout with node_groups instead.", p.Name()))
-		}
-	}
-	known, err := pluginConfigs(p, version)
-	if err != nil {
-		resp.Diagnostics.AddError("Plugin Error", err.Error())
-		return
-	}
-	if !m.ClusterConfigs.IsUnknown() {
-		if err := checkConfigs(known, configsFrom(ctx, m.ClusterConfigs, &resp.Diagnostics)); err != nil {
-			perrs = append(perrs, pathError{path.Root("cluster_configs"), err})
-		}
-	}
-	if !m.AntiAffinity.IsUnknown() {
-		if aa := stringList(ctx, m.AntiAffinity, &resp.Diagnostics); len(aa) > 0 {
-			if err := checkProcesses(p, version, aa); err != nil {
-				perrs = append(perrs, pathError{path.Root("anti_affinity"), err})
-			}
 		}
 	}
 	if !m.NodeGroups.IsNull() && !m.NodeGroups.IsUnknown() {
@@ -178,19 +161,22 @@ func (r *clusterTemplateResource) ValidateConfig(ctx context.Context, req resour
 				addAttrError(&resp.Diagnostics, base.AtName("count"), "Missing Node Group Count",
 					fmt.Sprintf("Node group %q needs count.", name))
 			}
-			if g.NodeGroupTemplateID.IsNull() && (g.FlavorID.IsNull() || g.NodeProcesses.IsNull()) {
-				addAttrError(&resp.Diagnostics, base, "Incomplete Node Group",
-					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set flavor_id and node_processes.", name))
-			}
 			if g.NodeProcesses.IsUnknown() || g.NodeConfigs.IsUnknown() {
-				continue
+				continue // checked at apply, when known
 			}
 			spec, d := g.spec(ctx)
 			resp.Diagnostics.Append(d...)
-			perrs = append(perrs, checkNodeGroup(p, version, known, spec, base)...)
+			spec.Name = name
+			spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()
+			setIfUnknown(g.NodeGroupTemplateID, &spec.NodeGroupTemplateID)
+			setIfUnknown(g.FlavorID, &spec.FlavorID)
+			t.NodeGroups = append(t.NodeGroups, spec)
 		}
 	}
-	addPathErrors(&resp.Diagnostics, "Invalid Cluster Template", perrs)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	addValidationErrors(&resp.Diagnostics, "Invalid Cluster Template", sahara.ValidateClusterTemplate(reg, t))
 }
 
 // ModifyPlan keeps the resolved fields of node groups whose template

@@ -134,7 +134,7 @@ resource "saharagen_cluster_template" "ct" {
   plugin_name    = "fake"
   plugin_version = "0.1"
   node_groups = { w = { node_processes = ["datanode"], count = 1 } }
-}`), `node_groups["w"]`, `Node group "w" has no node_group_template_id, so it must set flavor_id and node_processes.`},
+}`), `node_groups["w"].flavor_id`, `'flavor_id' is a required property`},
 		"cluster config": {hcl(`
 resource "saharagen_cluster_template" "ct" {
   name           = "ct"
@@ -142,7 +142,7 @@ resource "saharagen_cluster_template" "ct" {
   plugin_version = "0.1"
   cluster_configs = { general = { "Enable XFS" = "maybe" } }
   node_groups = { w = { flavor_id = "f", node_processes = ["datanode"], count = 1 } }
-}`), "cluster_configs", `Config 'Enable XFS' of applicable target 'general' must be of type bool`},
+}`), "cluster_configs", `Config 'Enable XFS' of applicable target 'general' has an invalid value: "maybe" is not a boolean`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

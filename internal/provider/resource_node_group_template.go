@@ -114,22 +114,13 @@ func (r *nodeGroupTemplateResource) ValidateConfig(ctx context.Context, req reso
 		m.NodeProcesses.IsUnknown() || m.NodeConfigs.IsUnknown() {
 		return
 	}
-	spec, diags := m.spec(ctx)
-	resp.Diagnostics.Append(diags...)
+	t := m.template(ctx, &resp.Diagnostics)
+	setIfUnknown(m.FlavorID, &t.FlavorID)
 	reg, err := staticRegistry()
-	if err != nil {
+	if err != nil || resp.Diagnostics.HasError() {
 		return
 	}
-	p, perrs := pluginFor(reg, m.PluginName.ValueString(), m.PluginVersion.ValueString())
-	if p != nil {
-		known, err := pluginConfigs(p, m.PluginVersion.ValueString())
-		if err != nil {
-			resp.Diagnostics.AddError("Plugin Error", err.Error())
-			return
-		}
-		perrs = append(perrs, checkNodeGroup(p, m.PluginVersion.ValueString(), known, spec, path.Empty())...)
-	}
-	addPathErrors(&resp.Diagnostics, "Invalid Node Group Template", perrs)
+	addValidationErrors(&resp.Diagnostics, "Invalid Node Group Template", sahara.ValidateNodeGroupTemplate(reg, *t))
 }
 
 func (r *nodeGroupTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -99,7 +99,7 @@ func TestNodeGroupTemplate_PlanRejectsConfigs(t *testing.T) {
 	cases := map[string]struct{ configs, want string }{
 		"unknown target": {`{ MapReduce = { "x" = "1" } }`, `Plugin doesn't contain applicable target 'MapReduce'`},
 		"unknown name":   {`{ HDFS = { "dfs.blocksize" = "1" } }`, `Plugin's applicable target 'HDFS' doesn't contain config with name 'dfs.blocksize'`},
-		"wrong type":     {`{ HDFS = { "dfs.replication" = "two" } }`, `Config 'dfs.replication' of applicable target 'HDFS' must be of type int`},
+		"wrong type":     {`{ HDFS = { "dfs.replication" = "two" } }`, `Config 'dfs.replication' of applicable target 'HDFS' has an invalid value: "two" is not an integer`},
 		"enum value":     {`{ YARN = { "yarn.resourcemanager.scheduler" = "lottery" } }`, `"lottery" is not one of fifo, capacity, fair`},
 	}
 	for name, tc := range cases {

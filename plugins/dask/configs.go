@@ -95,12 +95,13 @@ func invalidConfig(name, format string, args ...any) error {
 	return sahara.InvalidData(fmt.Sprintf("Dask config %q ", name) + fmt.Sprintf(format, args...))
 }
 
-// inNodeGroup names the node group in a config error.
-func inNodeGroup(err error, ng string) error {
+// inNodeGroup names the node group in an error about its config name, and
+// points it at where the group's value was set.
+func inNodeGroup(err error, ng *sahara.NodeGroup, name string) error {
 	if se, ok := err.(*sahara.SaharaError); ok {
-		cp := *se
-		cp.Message = strings.Replace(cp.Message, "Dask config ", fmt.Sprintf("Node group %q: Dask config ", ng), 1)
-		return &cp
+		cp := se.At(sahara.ConfigField(ng, Service, name))
+		cp.Message = strings.Replace(cp.Message, "Dask config ", fmt.Sprintf("Node group %q: Dask config ", ng.Name), 1)
+		return cp
 	}
 	return err
 }
@@ -215,15 +216,15 @@ func nodeSettingsOf(ng *sahara.NodeGroup) (nodeSettings, error) {
 	var s nodeSettings
 	var err error
 	if s.threads, err = intValue(cs, CfgWorkerThreads, 0, 4096); err != nil {
-		return s, inNodeGroup(err, ng.Name)
+		return s, inNodeGroup(err, ng, CfgWorkerThreads)
 	}
 	v, err := value(cs, CfgWorkerMemory)
 	if err != nil {
-		return s, inNodeGroup(err, ng.Name)
+		return s, inNodeGroup(err, ng, CfgWorkerMemory)
 	}
 	s.memory = strings.TrimSpace(v.(string))
 	if !memoryLimit.MatchString(s.memory) {
-		return s, inNodeGroup(invalidConfig(CfgWorkerMemory, `must be "auto", a size such as "4GiB" or "512MB", a byte count or a fraction such as "0.5", got %q`, s.memory), ng.Name)
+		return s, inNodeGroup(invalidConfig(CfgWorkerMemory, `must be "auto", a size such as "4GiB" or "512MB", a byte count or a fraction such as "0.5", got %q`, s.memory), ng, CfgWorkerMemory)
 	}
 	return s, nil
 }

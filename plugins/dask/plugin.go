@@ -106,7 +106,7 @@ func (p *Plugin) NodeProcesses(version string) ([]sahara.Service, error) {
 
 func checkVersion(version string) error {
 	if version != Version {
-		return sahara.InvalidReference("Requested plugin 'dask' doesn't support version '" + version + "'")
+		return sahara.InvalidReference("Requested plugin 'dask' doesn't support version '" + version + "'").At(sahara.Field{Attribute: "plugin_version"})
 	}
 	return nil
 }

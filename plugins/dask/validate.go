@@ -22,11 +22,12 @@ func (p *Plugin) Validate(_ context.Context, c *sahara.Cluster) error {
 	}
 	for _, ng := range c.NodeGroups {
 		if ng.HasProcess(ProcDashboard) && !ng.HasProcess(ProcScheduler) {
-			return sahara.InvalidData(fmt.Sprintf("Node group %q runs the Dask dashboard without the scheduler: the dashboard is served by the scheduler, so put both processes in the same node group", ng.Name))
+			return sahara.InvalidData(fmt.Sprintf("Node group %q runs the Dask dashboard without the scheduler: the dashboard is served by the scheduler, so put both processes in the same node group", ng.Name)).
+				At(sahara.Field{NodeGroup: ng.Name, Attribute: "node_processes"})
 		}
 	}
 	if _, err := p.clusterSettings(c); err != nil {
-		return err
+		return sahara.AtField(err, sahara.Field{Attribute: "cluster_configs"})
 	}
 	for _, ng := range c.NodeGroups {
 		if _, err := nodeSettingsOf(ng); err != nil {

@@ -118,7 +118,7 @@ func (p *Plugin) Versions() []string { return []string{Version} }
 
 func checkVersion(v string) error {
 	if v != Version {
-		return sahara.InvalidReference(fmt.Sprintf("Requested plugin 'fake' doesn't support version '%s'", v))
+		return sahara.InvalidReference(fmt.Sprintf("Requested plugin 'fake' doesn't support version '%s'", v)).At(sahara.Field{Attribute: "plugin_version"})
 	}
 	return nil
 }
@@ -167,22 +167,25 @@ func (p *Plugin) RequiredImageTags(version string) []string { return []string{"f
 
 // configValue is vanilla's get_config_value: the first node group whose
 // configuration sets the value wins, else the default.
-func configValue(c *sahara.Cluster, target, name string, def any) any {
+// configValue is the first node group's value of a config, else the
+// default; the field is where that value was set.
+func configValue(c *sahara.Cluster, target, name string, def any) (any, sahara.Field) {
 	for _, ng := range c.NodeGroups {
 		if v, ok := ng.Configuration().Get(target, name); ok {
-			return v
+			return v, sahara.ConfigField(ng, target, name)
 		}
 	}
 	if v, ok := c.ClusterConfigs.Get(target, name); ok {
-		return v
+		return v, sahara.ConfigField(nil, target, name)
 	}
-	return def
+	return def, sahara.Field{}
 }
 
 func replication(c *sahara.Cluster) (int, error) {
-	n, err := sahara.AsInt(configValue(c, "HDFS", ConfReplication, defaultReplicas))
+	v, at := configValue(c, "HDFS", ConfReplication, defaultReplicas)
+	n, err := sahara.AsInt(v)
 	if err != nil {
-		return 0, sahara.InvalidData(fmt.Sprintf("Config '%s' of target 'HDFS': %v", ConfReplication, err))
+		return 0, sahara.InvalidData(fmt.Sprintf("Config '%s' of target 'HDFS': %v", ConfReplication, err)).At(at)
 	}
 	return n, nil
 }
@@ -224,7 +227,7 @@ func (p *Plugin) ValidateScaling(ctx context.Context, c *sahara.Cluster, existin
 	check := func(name string) error {
 		ng := c.NodeGroup(name)
 		if ng == nil {
-			return sahara.NotFound(fmt.Sprintf("Node group %s not found", name))
+			return sahara.NotFound(fmt.Sprintf("Node group %s not found", name)).At(sahara.Field{NodeGroup: name})
 		}
 		for _, proc := range ng.NodeProcesses {
 			if !scalable[proc] {
@@ -289,7 +292,8 @@ func (p *Plugin) ConfigureCluster(ctx context.Context, c *sahara.Cluster, r saha
 }
 
 func writeOps(ctx context.Context, c *sahara.Cluster, rm sahara.Remote, in *sahara.Instance) error {
-	greeting := sahara.AsString(configValue(c, sahara.TargetGeneral, ConfGreeting, defaultGreeting))
+	v, _ := configValue(c, sahara.TargetGeneral, ConfGreeting, defaultGreeting)
+	greeting := sahara.AsString(v)
 	cmd, err := sahara.ShellJoin("echo", greeting)
 	if err != nil {
 		return err
@@ -474,10 +478,11 @@ func (p *Plugin) Convert(ctx context.Context, document []byte, version, template
 	dec := json.NewDecoder(bytes.NewReader(document))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, sahara.InvalidData(fmt.Sprintf("Fake plugin cannot convert the document: %v (expected JSON with description, cluster_configs and node_groups)", err))
+		return nil, sahara.InvalidData(fmt.Sprintf("Fake plugin cannot convert the document: %v (expected JSON with description, cluster_configs and node_groups)", err)).
+			At(sahara.Field{Attribute: sahara.FieldConvertFrom})
 	}
 	if len(doc.NodeGroups) == 0 {
-		return nil, sahara.InvalidData("Fake plugin cannot convert the document: it has no node_groups")
+		return nil, sahara.InvalidData("Fake plugin cannot convert the document: it has no node_groups").At(sahara.Field{Attribute: sahara.FieldConvertFrom})
 	}
 	return &sahara.ClusterTemplate{ClusterSpec: sahara.ClusterSpec{
 		Name: templateName, Description: doc.Description, PluginName: p.Name(), PluginVersion: version,

@@ -312,7 +312,7 @@ func configValue(c *sahara.Cluster, target, name string) (any, error) {
 			}
 			pv, err := cfg.Parse(v)
 			if err != nil {
-				return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: %v", ng.Name, err))
+				return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: %v", ng.Name, err)).At(sahara.ConfigField(ng, target, name))
 			}
 			return pv, nil
 		}
@@ -353,7 +353,7 @@ func clusterOption(c *sahara.Cluster, name string) (int, error) {
 	}
 	n, err := sahara.AsInt(v)
 	if err != nil {
-		return 0, sahara.InvalidData(fmt.Sprintf("cluster config %q: %v", name, err))
+		return 0, sahara.InvalidData(fmt.Sprintf("cluster config %q: %v", name, err)).At(sahara.ConfigField(nil, sahara.TargetGeneral, name))
 	}
 	return n, nil
 }

@@ -16,7 +16,8 @@ func checkProvisionable(c *sahara.Cluster) error {
 	for _, ng := range c.NodeGroups {
 		for _, proc := range notProvisioned {
 			if ng.HasProcess(proc) {
-				return sahara.InvalidData(fmt.Sprintf("Node group %s: the vanilla plugin of saharagen cannot provision %q yet; supported processes are namenode, secondarynamenode, datanode, resourcemanager, nodemanager, historyserver and zookeeper", ng.Name, proc))
+				return sahara.InvalidData(fmt.Sprintf("Node group %s: the vanilla plugin of saharagen cannot provision %q yet; supported processes are namenode, secondarynamenode, datanode, resourcemanager, nodemanager, historyserver and zookeeper", ng.Name, proc)).
+					At(sahara.Field{NodeGroup: ng.Name, Attribute: "node_processes"})
 			}
 		}
 	}

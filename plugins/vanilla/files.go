@@ -214,7 +214,7 @@ func heapSizes(ng *sahara.NodeGroup) (map[string]int, error) {
 		if v, ok := env.Get(e.target, e.name); ok {
 			n, err := sahara.AsInt(v)
 			if err != nil {
-				return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: config %q (%s): %v", ng.Name, e.name, e.target, err))
+				return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: config %q (%s): %v", ng.Name, e.name, e.target, err)).At(sahara.ConfigField(ng, e.target, e.name))
 			}
 			out[e.name] = n
 		}

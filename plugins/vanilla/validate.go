@@ -14,8 +14,8 @@ var scalable = setOf(ProcDataNode, ProcNodeManager, ProcZooKeeper)
 // Validate implements sahara.Validator: Sahara's validate_cluster_creating,
 // rule by rule and in its order. Counts are the requested node counts.
 func (p *Plugin) Validate(ctx context.Context, c *sahara.Cluster) error {
-	if _, err := lineOf(c.PluginVersion); err != nil {
-		return sahara.InvalidReference(err.Error())
+	if err := checkLine(c); err != nil {
+		return err
 	}
 	count := c.ProcessCount
 	if n := count(ProcNameNode); n != 1 {
@@ -65,7 +65,8 @@ func (p *Plugin) Validate(ctx context.Context, c *sahara.Cluster) error {
 	// in scripts and sed expressions on the instances.
 	for _, ng := range c.NodeGroups {
 		if ng.VolumesPerNode > 0 && !plainPath(ng.MountPrefix()) {
-			return sahara.InvalidData(fmt.Sprintf("Node group %s: volume_mount_prefix %q must be an absolute path of letters, digits and \"/._-\"", ng.Name, ng.MountPrefix()))
+			return sahara.InvalidData(fmt.Sprintf("Node group %s: volume_mount_prefix %q must be an absolute path of letters, digits and \"/._-\"", ng.Name, ng.MountPrefix())).
+				At(sahara.Field{NodeGroup: ng.Name, Attribute: "volume_mount_prefix"})
 		}
 	}
 	return nil
@@ -77,8 +78,8 @@ func (p *Plugin) Validate(ctx context.Context, c *sahara.Cluster) error {
 // ZooKeeper on a cluster with ZooKeeper, and new ZooKeeper nodes counted as
 // requested rather than as 0.
 func (p *Plugin) ValidateScaling(ctx context.Context, c *sahara.Cluster, existing, additional map[string]int) error {
-	if _, err := lineOf(c.PluginVersion); err != nil {
-		return sahara.InvalidReference(err.Error())
+	if err := checkLine(c); err != nil {
+		return err
 	}
 	hasRM := len(c.InstancesWithProcess(ProcResourceManager)) > 0
 	for _, ng := range c.NodeGroups {
@@ -130,6 +131,14 @@ func (p *Plugin) ValidateScaling(ctx context.Context, c *sahara.Cluster, existin
 	}
 	if hasZK && zk%2 != 1 {
 		return sahara.ClusterCannotBeScaled(c.Name, "Vanilla plugin cannot scale cluster because it must keep zookeeper service in odd.")
+	}
+	return nil
+}
+
+// checkLine refuses a Hadoop version the plugin has no line for.
+func checkLine(c *sahara.Cluster) error {
+	if _, err := lineOf(c.PluginVersion); err != nil {
+		return sahara.InvalidReference(err.Error()).At(sahara.Field{Attribute: "plugin_version"})
 	}
 	return nil
 }

@@ -12,12 +12,13 @@ import (
 // the default. Values go into zoo.cfg, so they must be integers.
 func zkValue(c *sahara.Cluster, name string) (int, error) {
 	var v any
+	at := sahara.ConfigField(nil, SvcZooKeeper, name)
 	if x, ok := c.ClusterConfigs.Get(SvcZooKeeper, name); ok {
 		v = x
 	} else {
 		for _, ng := range c.NodeGroups {
 			if x, ok := ng.Configuration().Get(SvcZooKeeper, name); ok && sahara.AsString(x) != "" {
-				v = x
+				v, at = x, sahara.ConfigField(ng, SvcZooKeeper, name)
 				break
 			}
 		}
@@ -28,7 +29,7 @@ func zkValue(c *sahara.Cluster, name string) (int, error) {
 	}
 	n, err := sahara.AsInt(v)
 	if err != nil {
-		return 0, sahara.InvalidData(fmt.Sprintf("ZooKeeper config %q: %v", name, err))
+		return 0, sahara.InvalidData(fmt.Sprintf("ZooKeeper config %q: %v", name, err)).At(at)
 	}
 	return n, nil
 }

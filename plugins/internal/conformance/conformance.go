@@ -195,11 +195,18 @@ func RunCases(t *testing.T, dir, plugin, method string, fn ValidateFunc) (identi
 	}
 	for _, tc := range f.Cases {
 		c := BuildCluster(plugin, tc.Input)
-		if diff := Compare(fn(c, tc.Input), tc.Outcome); diff != "" {
+		err := fn(c, tc.Input)
+		if diff := Compare(err, tc.Outcome); diff != "" {
 			t.Errorf("conformance %s %s: case %s (%s): %s", plugin, method, tc.ID, tc.Description, diff)
 			continue
 		}
 		identical++
+		// Where the error is reported comes from its field, never its text.
+		for _, e := range sahara.Errors(sahara.Locate(c, err)) {
+			if f := sahara.FieldOf(e); !f.Names(c) {
+				t.Errorf("conformance %s %s: case %s: error %q names no attribute of the request (field %+v)", plugin, method, tc.ID, e, f)
+			}
+		}
 	}
 	Report(t, plugin, method, identical, len(f.Cases))
 	return identical, len(f.Cases)
