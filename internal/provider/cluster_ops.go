@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
@@ -50,18 +52,63 @@ func (r *recorder) observe(e sahara.Event) {
 		id = e.Cluster.ID
 	}
 	// The engine logs statuses and per-step counts itself; here the record
-	// is persisted at each status (no instance work runs then).
+	// is persisted at each status (no instance work runs then), also after a
+	// cancel: the rollback that follows changes the status too.
 	if e.Kind == sahara.EventStatus && e.Cluster != nil {
-		if err := r.store.Put(ctx, sahara.KindCluster, e.Cluster.ID, e.Cluster); err != nil {
+		wctx, cancel := detached(ctx)
+		err := r.store.Put(wctx, sahara.KindCluster, e.Cluster.ID, e.Cluster)
+		cancel()
+		if err != nil {
 			tflogLine(ctx, slog.LevelWarn, logMask{}, "Writing the cluster record failed; it is written again at the end of the operation",
 				map[string]any{"cluster_id": id, "status": string(e.Status), "error": err.Error()})
 		}
 	}
 }
 
-// flush writes the final record after an operation.
-func (r *recorder) flush(ctx context.Context, c *sahara.Cluster, diags *diagsT) {
-	storePut(ctx, r.store, sahara.KindCluster, c.ID, c, diags)
+// Writes that record what an operation did run on a context of their own:
+// a cancelled request (Ctrl-C) must still leave a record that says what
+// exists. Each write is bounded; the final one is tried a few times, since a
+// passing object-store fault must not turn a finished operation into an
+// error (which would taint an Active cluster).
+const (
+	recordWriteTimeout = 30 * time.Second
+	finalWriteAttempts = 4
+)
+
+// finalWriteBackoff is the pause before the second attempt; it doubles.
+var finalWriteBackoff = time.Second
+
+// detached is ctx without its cancellation, bounded by recordWriteTimeout;
+// its values (log sinks) are kept.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordWriteTimeout)
+}
+
+// flush writes the final record after an operation, retrying a failed write.
+func (r *recorder) flush(ctx context.Context, c *sahara.Cluster) error {
+	var err error
+	pause := finalWriteBackoff
+	for attempt := 1; ; attempt++ {
+		wctx, cancel := detached(ctx)
+		err = r.store.Put(wctx, sahara.KindCluster, c.ID, c)
+		cancel()
+		if err == nil || attempt == finalWriteAttempts {
+			return err
+		}
+		tflogLine(ctx, slog.LevelWarn, logMask{}, "Writing the cluster record failed; retrying",
+			map[string]any{"cluster_id": c.ID, "attempt": attempt, "error": err.Error()})
+		time.Sleep(pause)
+		pause *= 2
+	}
+}
+
+// recordNotSaved is the warning for a final write that failed: Terraform's
+// state is right, the shared record is behind.
+func recordNotSaved(diags *diagsT, c *sahara.Cluster, err error) {
+	diags.AddWarning("Cluster Record Not Saved",
+		fmt.Sprintf("Cluster %q (%s) is %s and Terraform's state says so, but writing its record to the template store failed %d times. "+
+			"Other runs and imports read an older record until the next operation on the cluster writes it again; check that the "+
+			"object-store container (template_store_container) is writable.\n\n%v", c.Name, c.ID, c.Status, finalWriteAttempts, err))
 }
 
 // victimNames converts a scale plan's victims to instance names per group.

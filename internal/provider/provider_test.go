@@ -33,6 +33,8 @@ type testCloud struct {
 	store   *sfake.Store
 	images  *memImages
 	connect int
+	// wrapStore, when set, puts a store in front of store (to inject faults).
+	wrapStore func(sahara.Store) sahara.Store
 }
 
 func newTestCloud(t testing.TB) *testCloud {
@@ -49,7 +51,11 @@ func newTestCloud(t testing.TB) *testCloud {
 func (c *testCloud) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	connect := func(ctx context.Context, s Settings) (*Backend, error) {
 		c.connect++
-		return &Backend{Infra: c.infra, Remotes: c.remotes, Store: c.store, Images: c.images}, nil
+		var st sahara.Store = c.store
+		if c.wrapStore != nil {
+			st = c.wrapStore(st)
+		}
+		return &Backend{Infra: c.infra, Remotes: c.remotes, Store: st, Images: c.images}, nil
 	}
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"saharagen": providerserver.NewProtocol6WithError(newWithConnector("test", connect)()),

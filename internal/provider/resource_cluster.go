@@ -280,7 +280,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	defer cancel()
 	tflogInfo(ctx, "Creating cluster", map[string]any{"cluster_id": c.ID, "instances": countInstances(spec)})
 	createErr := eng.Create(opCtx, c)
-	rec.flush(ctx, c, &resp.Diagnostics)
+	if err := rec.flush(ctx, c); err != nil {
+		recordNotSaved(&resp.Diagnostics, c, err)
+	}
 
 	state := clusterModelFrom(ctx, c, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
@@ -379,7 +381,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			err = eng.Scale(opCtx, &c, *scale)
 		}
 		scaleErr = err
-		rec.flush(ctx, &c, &resp.Diagnostics)
+		if err := rec.flush(ctx, &c); err != nil {
+			recordNotSaved(&resp.Diagnostics, &c, err)
+		}
 	} else {
 		c.UpdatedAt = time.Now().UTC()
 		storePut(ctx, b.Store, sahara.KindCluster, c.ID, &c, &resp.Diagnostics)
@@ -431,13 +435,17 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		err = eng.Delete(opCtx, &c)
 	}
 	if err != nil {
-		rec.flush(ctx, &c, &resp.Diagnostics)
+		if err := rec.flush(ctx, &c); err != nil {
+			recordNotSaved(&resp.Diagnostics, &c, err)
+		}
 		resp.Diagnostics.AddError("Cluster Deletion Error",
 			fmt.Sprintf("Deleting cluster %q (%s) failed; it stays in state. Deletion is resumable: run `terraform destroy` again. "+
 				"Objects left in the cloud carry %s=%s.\n\n%v", c.Name, c.ID, sahara.TagCluster, c.ID, err))
 		return
 	}
-	if err := b.Store.Delete(ctx, sahara.KindCluster, c.ID); err != nil {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := b.Store.Delete(wctx, sahara.KindCluster, c.ID); err != nil {
 		resp.Diagnostics.AddError("Template Store Error",
 			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
 	}
