@@ -170,6 +170,31 @@ func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clus
 		err = eng.ValidateSpec(ctx, spec)
 	}
 	addValidationErrors(diags, "Invalid Cluster", err)
+	if err == nil {
+		r.warnInterruptedCreate(ctx, spec.Name, diags)
+	}
+}
+
+// warnInterruptedCreate says at plan what the apply will do about a cluster
+// of this name that an interrupted create left. It needs the store; without
+// a connection the apply finds it all the same.
+func (r *clusterResource) warnInterruptedCreate(ctx context.Context, name string, diags *diagsT) {
+	b, d := r.data.Backend(ctx)
+	if d.HasError() {
+		tflog.Debug(ctx, "No check for a cluster an interrupted run left: the cloud is not reachable at plan")
+		return
+	}
+	var sd diagsT
+	found := findByName(ctx, b.Store, sahara.KindCluster, name, "", &sd)
+	var old sahara.Cluster
+	if found == nil || !storeGet(ctx, b.Store, sahara.KindCluster, found.ID, &old, &sd) || !old.LeftByInterruptedCreate() {
+		return
+	}
+	old.Link()
+	diags.AddAttributeWarning(path.Root("name"), "Cluster Left By An Interrupted Run", fmt.Sprintf(
+		"Cluster %q (%s) was left in %s with %d instance(s) by a run that was stopped. This apply deletes what that run "+
+			"created (every object tagged %s=%s) and creates the cluster again.", old.Name, old.ID, old.Status, len(old.Instances()),
+		sahara.TagCluster, old.ID))
 }
 
 // planScale shows the victims of a scale-down and runs validate_scaling.

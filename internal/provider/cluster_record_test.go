@@ -27,7 +27,7 @@ type faultyStore struct {
 	failed   int
 }
 
-var errStore503 = errors.New("Expected HTTP response code [201] when accessing [PUT /v1/AUTH_x/saharagen/clusters/x], but got 503 instead")
+var errStore503 = errors.New("object store: PUT clusters/x: 503 Service Unavailable")
 
 func (s *faultyStore) Put(ctx context.Context, kind, id string, v any) error {
 	if err := ctx.Err(); err != nil {
@@ -101,5 +101,130 @@ func TestCluster_FinalRecordWriteFaultDoesNotTaint(t *testing.T) {
 	})
 	if st.failed != 1 {
 		t.Errorf("the store refused %d writes of the Active record, want 1 (the fault was not reached)", st.failed)
+	}
+}
+
+// leaveInterruptedCreate puts in the cloud what a create killed while
+// Configuring leaves (SIGKILL: no rollback, no state): the record at that
+// status and its servers, and returns the cluster's ID.
+func leaveInterruptedCreate(t *testing.T, cloud *testCloud, name string, workers int) string {
+	t.Helper()
+	ctx := context.Background()
+	reg, err := staticRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := sahara.New(sahara.Options{Plugins: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := eng.NewCluster(sahara.ClusterSpec{Name: name, PluginName: "fake", PluginVersion: "0.1", DefaultImageID: testImageID,
+		NeutronManagementNetwork: testNetworkID, NodeGroups: []sahara.NodeGroupSpec{
+			{Name: "master", FlavorID: testFlavorID, Count: 1, NodeProcesses: []string{"namenode", "resourcemanager"}},
+			{Name: "worker", FlavorID: testFlavorID, Count: workers, NodeProcesses: []string{"datanode", "nodemanager"}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []*sahara.Instance
+	for _, ng := range c.NodeGroups {
+		for _, i := range ng.FreeIndexes(ng.Count) {
+			in := ng.NewInstance(i)
+			ng.AddInstance(in)
+			ins = append(ins, in)
+		}
+	}
+	if err := cloud.infra.PrepareCluster(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := cloud.infra.SpawnInstances(ctx, c, ins, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Status = sahara.StatusConfiguring
+	if err := cloud.store.Put(ctx, sahara.KindCluster, c.ID, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(cloud.infra.Leftovers(c.ID)) == 0 {
+		t.Fatal("the interrupted create left nothing in the cloud")
+	}
+	return c.ID
+}
+
+// A create killed mid-way: the next apply with the same configuration
+// converges: no import, no -replace, nothing of the old attempt left, one
+// cluster of the name.
+func TestCluster_ApplyAfterAnInterruptedCreateConverges(t *testing.T) {
+	cloud := newTestCloud(t)
+	oldID := leaveInterruptedCreate(t, cloud, "demo", 2)
+	cfg := clusterConfig(1, 2, "", "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("Active")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				},
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+	if left := cloud.infra.Leftovers(oldID); len(left) != 0 {
+		t.Errorf("objects of the interrupted attempt left: %v", left)
+	}
+	if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+		t.Errorf("cluster records after destroy: %v", ids)
+	}
+	if ids := cloud.ids(t, sahara.KindLease); len(ids) != 0 {
+		t.Errorf("leases left: %v", ids)
+	}
+}
+
+// A cluster of the name that is not a leftover of a create stays untouched.
+func TestCluster_ActiveClusterOfTheNameIsNeverRemoved(t *testing.T) {
+	cloud := newTestCloud(t)
+	id := leaveInterruptedCreate(t, cloud, "demo", 2)
+	var c sahara.Cluster
+	if err := cloud.store.Get(context.Background(), sahara.KindCluster, id, &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Status = sahara.StatusActive
+	if err := cloud.store.Put(context.Background(), sahara.KindCluster, id, &c); err != nil {
+		t.Fatal(err)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{{
+			Config:      clusterConfig(1, 2, "", ""),
+			ExpectError: regexpMust(`(?s)Cluster with name 'demo' already exists \(id\s+` + id + `, status Active\)`),
+		}},
+	})
+	if len(cloud.infra.Leftovers(id)) == 0 {
+		t.Error("the Active cluster of the name was deleted")
+	}
+}
+
+// A run that another run's lease keeps out is refused at once, with the
+// holder named; nothing is created.
+func TestCluster_ApplyRefusedWhileAnotherRunHoldsTheCluster(t *testing.T) {
+	cloud := newTestCloud(t)
+	other := sahara.Lease{Holder: "ci-runner-7 (pid 4242)", Operation: "scale", Since: time.Now().Add(-time.Minute),
+		Expires: time.Now().Add(time.Hour), Token: "other"}
+	if err := cloud.store.Put(context.Background(), sahara.KindLease, sahara.LeaseKey(sahara.KindCluster, "demo"), other); err != nil {
+		t.Fatal(err)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{{
+			Config:      clusterConfig(1, 2, "", ""),
+			ExpectError: regexpMust(`(?s)Cluster Busy.*cluster "demo" is being changed by another run: ci-runner-7 \(pid 4242\)\s+holds\s+it\s+for\s+a\s+scale`),
+		}},
+	})
+	if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+		t.Errorf("records created while another run held the name: %v", ids)
+	}
+	if n := cloud.infra.Calls("SpawnInstances"); n != 0 {
+		t.Errorf("servers spawned while another run held the name: %d calls", n)
 	}
 }

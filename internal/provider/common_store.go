@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hashicorp/go-uuid"
@@ -13,12 +14,13 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// storeKinds names each store kind: in diagnostics, in Sahara's uniqueness
-// errors, and as the resource type Terraform's import command takes.
-var storeKinds = map[string]struct{ title, nameTitle, resourceType string }{
-	sahara.KindNodeGroupTemplate: {"node group template", "NodeGroup template", "saharagen_node_group_template"},
-	sahara.KindClusterTemplate:   {"cluster template", "Cluster template", "saharagen_cluster_template"},
-	sahara.KindCluster:           {"cluster record", "Cluster", "saharagen_cluster"},
+// storeKinds names each store kind: in diagnostics (text and titles), in
+// Sahara's uniqueness errors, and as the resource type Terraform's import
+// command takes.
+var storeKinds = map[string]struct{ title, diagTitle, nameTitle, resourceType string }{
+	sahara.KindNodeGroupTemplate: {"node group template", "Node Group Template", "NodeGroup template", "saharagen_node_group_template"},
+	sahara.KindClusterTemplate:   {"cluster template", "Cluster Template", "Cluster template", "saharagen_cluster_template"},
+	sahara.KindCluster:           {"cluster record", "Cluster", "Cluster", "saharagen_cluster"},
 }
 
 // storeGet reads an object; found is false when it does not exist.
@@ -51,42 +53,96 @@ func storePut(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 // found here too, and the message says how to adopt it. It reads every
 // object of the kind; a project holds tens of them, not thousands.
 func checkUniqueName(ctx context.Context, st sahara.Store, kind, name, self string, diags *diagsT) {
+	if o := findByName(ctx, st, kind, name, self, diags); o != nil {
+		nameTaken(diags, kind, name, o.ID, o.Status)
+	}
+}
+
+// namedObject is a stored object found by its name.
+type namedObject struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"` // clusters only
+}
+
+// findByName returns the object of the kind called name, other than self;
+// nil when there is none or the store failed (then diags say so).
+func findByName(ctx context.Context, st sahara.Store, kind, name, self string, diags *diagsT) *namedObject {
 	ids, err := st.List(ctx, kind)
 	if err != nil {
 		diags.AddError("Template Store Error", fmt.Sprintf("Listing the %ss of the template store failed.\n\n%v", storeKinds[kind].title, err))
-		return
+		return nil
 	}
 	for _, id := range ids {
 		if id == self {
 			continue
 		}
-		var o struct {
-			Name   string `json:"name"`
-			Status string `json:"status"` // clusters only
-		}
+		var o namedObject
 		if !storeGet(ctx, st, kind, id, &o, diags) {
 			if diags.HasError() {
-				return
+				return nil
 			}
 			continue // deleted meanwhile
 		}
 		if o.Name == name {
-			which := "id " + id
-			if o.Status != "" {
-				which += ", status " + o.Status
-			}
-			msg := fmt.Sprintf("%s with name '%s' already exists (%s); names are unique within the project. "+
-				"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
-				storeKinds[kind].nameTitle, name, which, storeKinds[kind].resourceType, id)
-			if o.Status != "" && o.Status != string(sahara.StatusActive) {
-				msg += "\n\nA cluster that is not Active (for example one an interrupted apply left) can be " +
-					"imported, then rebuilt with terraform apply -replace=" + storeKinds[kind].resourceType + ".<name>, " +
-					"or imported and destroyed."
-			}
-			diags.AddAttributeError(path.Root("name"), "Name Already Exists", msg)
-			return
+			o.ID = id
+			return &o
 		}
 	}
+	return nil
+}
+
+// nameTaken reports a name another object already has.
+func nameTaken(diags *diagsT, kind, name, id, status string) {
+	which := "id " + id
+	if status != "" {
+		which += ", status " + status
+	}
+	diags.AddAttributeError(path.Root("name"), "Name Already Exists", fmt.Sprintf(
+		"%s with name '%s' already exists (%s); names are unique within the project. "+
+			"Choose another name, or adopt the existing one: terraform import %s.<name> %s",
+		storeKinds[kind].nameTitle, name, which, storeKinds[kind].resourceType, id))
+}
+
+// leaseOptions tune the provider's leases (the unit tests shorten the pause).
+var leaseOptions = sahara.LeaseOptions{}
+
+// takeLeases takes the leases on objects of a kind by name (one name, or an
+// object's old and new name on a rename) for an operation, so that no other
+// run changes them or takes the names meanwhile. It returns the release, or
+// nil when another run holds one (diags name the holder) or the store
+// failed. The release works after a cancel too; a lease it cannot remove
+// lapses by itself.
+func takeLeases(ctx context.Context, st sahara.Store, kind, operation string, diags *diagsT, names ...string) (release func()) {
+	var held []*sahara.HeldLease
+	release = func() {
+		wctx, cancel := detached(ctx)
+		defer cancel()
+		for _, h := range held {
+			if err := h.Release(wctx); err != nil {
+				tflogLine(ctx, slog.LevelWarn, logMask{}, "Releasing a lease failed; it lapses by itself", map[string]any{"error": err.Error()})
+			}
+		}
+	}
+	for i, name := range names {
+		if i > 0 && name == names[0] {
+			continue
+		}
+		h, err := sahara.AcquireLease(ctx, st, kind, name, operation, leaseOptions)
+		var busy *sahara.LeaseError
+		switch {
+		case errors.As(err, &busy):
+			diags.AddError(storeKinds[kind].diagTitle+" Busy", err.Error())
+		case err != nil:
+			diags.AddError("Template Store Error", fmt.Sprintf("Taking the lease on %s %q in the template store failed.\n\n%v", storeKinds[kind].title, name, err))
+		}
+		if err != nil {
+			release()
+			return nil
+		}
+		held = append(held, h)
+	}
+	return release
 }
 
 func newID(diags *diagsT) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -156,3 +157,7 @@ func pathMsgRE(msg, attrPath string) *regexp.Regexp {
 	re := msgRE("", msg).String()
 	return regexp.MustCompile(re + `.*Attribute:\s+` + regexp.QuoteMeta(attrPath))
 }
+
+// The unit tests' store is memory: a read after a write sees it at once, so
+// a lease needs no real pause to settle.
+func init() { leaseOptions.Settle = 5 * time.Millisecond }

@@ -218,16 +218,6 @@ func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.Valid
 			addAttrError(&resp.Diagnostics, p.AtName("count"), "Missing Node Group Count",
 				fmt.Sprintf("Node group %q needs count (the number of instances, 0 or more).", name))
 		}
-		if g.NodeGroupTemplateID.IsNull() {
-			if g.FlavorID.IsNull() {
-				addAttrError(&resp.Diagnostics, p.AtName("flavor_id"), "Missing Flavor",
-					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set flavor_id.", name))
-			}
-			if g.NodeProcesses.IsNull() {
-				addAttrError(&resp.Diagnostics, p.AtName("node_processes"), "Missing Node Processes",
-					fmt.Sprintf("Node group %q has no node_group_template_id, so it must set node_processes.", name))
-			}
-		}
 	}
 }
 
@@ -266,7 +256,16 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)
-	checkUniqueName(ctx, b.Store, sahara.KindCluster, c.Name, "", &resp.Diagnostics)
+	// Under the lease no other run creates this name or works on a cluster
+	// of this name, so what the name check finds is settled.
+	release := takeLeases(ctx, b.Store, sahara.KindCluster, "create", &resp.Diagnostics, c.Name)
+	if release == nil {
+		return
+	}
+	defer release()
+	if old := findByName(ctx, b.Store, sahara.KindCluster, c.Name, "", &resp.Diagnostics); old != nil {
+		r.removeInterruptedCreate(ctx, b, old, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -341,6 +340,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindCluster, "update", &resp.Diagnostics, state.Name.ValueString())
+	if release == nil {
+		return
+	}
+	defer release()
 	var c sahara.Cluster
 	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
 		if !resp.Diagnostics.HasError() {
@@ -411,6 +415,11 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindCluster, "delete", &resp.Diagnostics, state.Name.ValueString())
+	if release == nil {
+		return
+	}
+	defer release()
 	var c sahara.Cluster
 	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
 		if resp.Diagnostics.HasError() {
@@ -448,6 +457,41 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if err := b.Store.Delete(wctx, sahara.KindCluster, c.ID); err != nil {
 		resp.Diagnostics.AddError("Template Store Error",
 			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
+	}
+}
+
+// removeInterruptedCreate deletes what a create left when its run was
+// stopped (found by the cluster's name under the lease, so no run is working
+// on it), so that this create converges with no import, -replace or
+// duplicate; any other cluster of that name is refused as taken.
+func (r *clusterResource) removeInterruptedCreate(ctx context.Context, b *Backend, found *namedObject, diags *diagsT) {
+	var old sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, found.ID, &old, diags) {
+		return // gone meanwhile, or the store failed (diags say so)
+	}
+	old.Link()
+	if !old.LeftByInterruptedCreate() {
+		nameTaken(diags, sahara.KindCluster, old.Name, old.ID, string(old.Status))
+		return
+	}
+	tflogInfo(ctx, fmt.Sprintf("Cluster %s was left in %s by an interrupted run: deleting what that run created, then creating the cluster again", old.Name, old.Status),
+		map[string]any{"cluster_id": old.ID, "instances": len(old.Instances())})
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": old.ID}, rec.observe)
+	if err == nil {
+		opCtx, cancel := context.WithTimeout(ctx, defaultDeleteTimeout)
+		defer cancel()
+		err = eng.Delete(opCtx, &old)
+	}
+	if err == nil {
+		wctx, cancel := detached(ctx)
+		defer cancel()
+		err = b.Store.Delete(wctx, sahara.KindCluster, old.ID)
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("name"), "Interrupted Cluster Not Removed", fmt.Sprintf(
+			"Cluster %q (%s) was left in %s by an interrupted run, and deleting what it created failed; nothing new was created. "+
+				"Run terraform apply again to retry. Its objects carry %s=%s.\n\n%v", old.Name, old.ID, old.Status, sahara.TagCluster, old.ID, err))
 	}
 }
 

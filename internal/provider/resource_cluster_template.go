@@ -244,6 +244,11 @@ func (r *clusterTemplateResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindClusterTemplate, "create", &resp.Diagnostics, t.Name)
+	if release == nil {
+		return
+	}
+	defer release()
 	checkUniqueName(ctx, b.Store, sahara.KindClusterTemplate, t.Name, "", &resp.Diagnostics)
 	t.ID = newID(&resp.Diagnostics)
 	t.CreatedAt = time.Now().UTC()
@@ -301,6 +306,11 @@ func (r *clusterTemplateResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindClusterTemplate, "update", &resp.Diagnostics, old.Name, t.Name)
+	if release == nil {
+		return
+	}
+	defer release()
 	if t.Name != old.Name {
 		checkUniqueName(ctx, b.Store, sahara.KindClusterTemplate, t.Name, old.ID, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
@@ -327,6 +337,11 @@ func (r *clusterTemplateResource) Delete(ctx context.Context, req resource.Delet
 		resp.Diagnostics.AddError("Protected Cluster Template", protectedError("Cluster template", state.ID.ValueString(), "deleted"))
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindClusterTemplate, "delete", &resp.Diagnostics, state.Name.ValueString())
+	if release == nil {
+		return
+	}
+	defer release()
 	if err := b.Store.Delete(ctx, sahara.KindClusterTemplate, state.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Template Store Error", "Deleting cluster template "+state.ID.ValueString()+" from the template store failed; it is kept in state, retry the destroy.\n\n"+err.Error())
 	}

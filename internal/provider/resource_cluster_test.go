@@ -210,7 +210,7 @@ func TestCluster_PlanRejectsInvalidLayout(t *testing.T) {
 			`Node group "worker" needs count`, `node_groups["worker"].count`},
 		"inline without flavor": {strings.Replace(clusterConfig(1, 2, "", ""), `flavor_id      = "m1.small"
       node_processes = ["datanode", "nodemanager"]`, `node_processes = ["datanode", "nodemanager"]`, 1),
-			`Node group "worker" has no node_group_template_id, so it must set flavor_id.`, `node_groups["worker"].flavor_id`},
+			`'flavor_id' is a required property`, `node_groups["worker"].flavor_id`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

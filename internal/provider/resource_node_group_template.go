@@ -132,6 +132,11 @@ func (r *nodeGroupTemplateResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	t := m.template(ctx, &resp.Diagnostics)
+	release := takeLeases(ctx, b.Store, sahara.KindNodeGroupTemplate, "create", &resp.Diagnostics, t.Name)
+	if release == nil {
+		return
+	}
+	defer release()
 	checkUniqueName(ctx, b.Store, sahara.KindNodeGroupTemplate, t.Name, "", &resp.Diagnostics)
 	t.ID = newID(&resp.Diagnostics)
 	t.CreatedAt = time.Now().UTC()
@@ -183,7 +188,15 @@ func (r *nodeGroupTemplateResource) Update(ctx context.Context, req resource.Upd
 			"The template "+state.ID.ValueString()+" was deleted from the template store during this run. Run `terraform apply` again to recreate it.")
 	}
 	t := plan.template(ctx, &resp.Diagnostics)
-	if !resp.Diagnostics.HasError() && t.Name != old.Name {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	release := takeLeases(ctx, b.Store, sahara.KindNodeGroupTemplate, "update", &resp.Diagnostics, old.Name, t.Name)
+	if release == nil {
+		return
+	}
+	defer release()
+	if t.Name != old.Name {
 		checkUniqueName(ctx, b.Store, sahara.KindNodeGroupTemplate, t.Name, state.ID.ValueString(), &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
@@ -209,6 +222,11 @@ func (r *nodeGroupTemplateResource) Delete(ctx context.Context, req resource.Del
 		resp.Diagnostics.AddError("Protected Node Group Template", protectedError("NodeGroup template", m.ID.ValueString(), "deleted"))
 		return
 	}
+	release := takeLeases(ctx, b.Store, sahara.KindNodeGroupTemplate, "delete", &resp.Diagnostics, m.Name.ValueString())
+	if release == nil {
+		return
+	}
+	defer release()
 	if err := b.Store.Delete(ctx, sahara.KindNodeGroupTemplate, m.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Template Store Error", "Deleting node group template "+m.ID.ValueString()+" from the template store failed; the template is kept in state, retry the destroy.\n\n"+err.Error())
 	}

@@ -31,7 +31,9 @@ func TestNames_UniqueInTheProject(t *testing.T) {
 	ct := &sahara.ClusterTemplate{ID: "ct-left"}
 	ct.Name, ct.PluginName, ct.PluginVersion = "taken", "fake", "0.1"
 	cloud.put(t, sahara.KindClusterTemplate, ct.ID, ct)
-	cl := &sahara.Cluster{ID: "cluster-left", Status: sahara.StatusSpawning}
+	// A cluster in Error is another workspace's failed create; one an
+	// interrupted create left is replaced (TestCluster_ApplyAfterAnInterruptedCreateConverges).
+	cl := &sahara.Cluster{ID: "cluster-left", Status: sahara.StatusError}
 	cl.Name = "demo"
 	cloud.put(t, sahara.KindCluster, cl.ID, cl)
 
@@ -72,8 +74,8 @@ resource "saharagen_cluster_template" "ct" {
 			},
 			{
 				Config: clusterConfig(1, 1, "", ""),
-				ExpectError: re("Cluster with name 'demo' already exists (id cluster-left, status Spawning)",
-					"terraform import saharagen_cluster.<name> cluster-left", "terraform apply -replace=saharagen_cluster.<name>"),
+				ExpectError: re("Cluster with name 'demo' already exists (id cluster-left, status Error)",
+					"terraform import saharagen_cluster.<name> cluster-left"),
 			},
 		},
 	})

@@ -52,7 +52,7 @@ func (c *Cloud) Store(ctx context.Context, container string) (*Store, error) {
 
 func objectName(kind, id string) (string, error) {
 	switch kind {
-	case sahara.KindNodeGroupTemplate, sahara.KindClusterTemplate, sahara.KindCluster:
+	case sahara.KindNodeGroupTemplate, sahara.KindClusterTemplate, sahara.KindCluster, sahara.KindLease:
 	default:
 		return "", fmt.Errorf("unknown store kind %q", kind)
 	}
