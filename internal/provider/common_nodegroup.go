@@ -44,14 +44,6 @@ type nodeGroupFields struct {
 	UseAutoconfig              types.Bool   `tfsdk:"use_autoconfig"`
 }
 
-// nodeGroupFieldNames lists the tfsdk names of nodeGroupFields.
-var nodeGroupFieldNames = []string{
-	"flavor_id", "image_id", "node_processes", "node_configs", "volumes_per_node", "volumes_size", "volume_type",
-	"volumes_availability_zone", "volume_mount_prefix", "volume_local_to_instance", "boot_from_volume",
-	"boot_volume_type", "boot_volume_availability_zone", "boot_volume_local_to_instance", "floating_ip_pool",
-	"security_groups", "auto_security_group", "availability_zone", "is_proxy_gateway", "use_autoconfig",
-}
-
 // configsType is the Terraform type of node_configs and cluster_configs:
 // applicable target → config name → value.
 var configsType = types.MapType{ElemType: types.MapType{ElemType: types.StringType}}
