@@ -17,27 +17,19 @@ import (
 
 type diagsT = diag.Diagnostics
 
-// Settings is the provider configuration in library terms. Empty strings
-// mean "not set" (the OpenStack adapter then reads OS_* / clouds.yaml).
+// Settings is the provider configuration in library terms.
 type Settings struct {
-	Cloud, AuthURL, UserName, UserID, Password     string
-	TenantName, TenantID                           string
-	UserDomainName, UserDomainID                   string
-	ProjectDomainName, ProjectDomainID, DomainName string
-	ApplicationCredentialID                        string
-	ApplicationCredentialName                      string
-	ApplicationCredentialSecret                    string
-	Token, Region                                  string
-	Insecure                                       *bool
-	CACertFile, Cert, Key                          string
-	EndpointOverrides                              map[string]string
-	MaxRetries                                     int
-	BastionHost, BastionUser, BastionPrivateKey    string
-	BastionHostKey                                 string
-	UseAgent                                       bool
-	SSHConnectionTimeout                           time.Duration
-	TemplateStoreContainer                         string
-	Parallelism                                    int
+	// OpenStack holds the auth and transport options (auth_url … max_retries)
+	// as the cloud adapter declares them; empty fields mean "not set" (the
+	// adapter then reads OS_* / clouds.yaml).
+	OpenStack CloudConfig
+
+	BastionHost, BastionUser, BastionPrivateKey string
+	BastionHostKey                              string
+	UseAgent                                    bool
+	SSHConnectionTimeout                        time.Duration
+	TemplateStoreContainer                      string
+	Parallelism                                 int
 	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).
 	Logger *slog.Logger
 }
@@ -113,7 +105,7 @@ func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 		return d.backend, nil
 	}
 	tflogInfo(ctx, "Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer},
-		d.settings.Password, d.settings.Token, d.settings.ApplicationCredentialSecret)
+		d.settings.OpenStack.Secrets()...)
 	b, err := d.connect(ctx, d.settings)
 	if err != nil {
 		diags.AddError("OpenStack Connection Error",

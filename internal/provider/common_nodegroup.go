@@ -44,14 +44,6 @@ type nodeGroupFields struct {
 	UseAutoconfig              types.Bool   `tfsdk:"use_autoconfig"`
 }
 
-// nodeGroupFieldNames lists the tfsdk names of nodeGroupFields.
-var nodeGroupFieldNames = []string{
-	"flavor_id", "image_id", "node_processes", "node_configs", "volumes_per_node", "volumes_size", "volume_type",
-	"volumes_availability_zone", "volume_mount_prefix", "volume_local_to_instance", "boot_from_volume",
-	"boot_volume_type", "boot_volume_availability_zone", "boot_volume_local_to_instance", "floating_ip_pool",
-	"security_groups", "auto_security_group", "availability_zone", "is_proxy_gateway", "use_autoconfig",
-}
-
 // configsType is the Terraform type of node_configs and cluster_configs:
 // applicable target → config name → value.
 var configsType = types.MapType{ElemType: types.MapType{ElemType: types.StringType}}
@@ -120,10 +112,10 @@ func nodeGroupFieldAttributes(mode ngMode, note string) map[string]schema.Attrib
 		"volumes_availability_zone":     optStr("Cinder availability zone of the volumes."),
 		"volume_mount_prefix":           mountPrefix,
 		"volume_local_to_instance":      optBool("Create the volumes on the instance's host (Cinder's InstanceLocalityFilter).", false),
-		"boot_from_volume":              optBool("Boot the instances from a Cinder volume.", false),
-		"boot_volume_type":              optStr("Volume type of the boot volume."),
-		"boot_volume_availability_zone": optStr("Availability zone of the boot volume."),
-		"boot_volume_local_to_instance": optBool("Create the boot volume on the instance's host.", false),
+		"boot_from_volume":              optBool("Boot the instances from a Cinder volume created from the image, of the flavor's disk size and deleted with the instance.", false),
+		"boot_volume_type":              optStr("Cinder volume type of the boot volume."),
+		"boot_volume_availability_zone": optStr("Cinder availability zone of the boot volume."),
+		"boot_volume_local_to_instance": optBool("Accepted as in Sahara, without effect: the boot volume is created before its instance, so Cinder's `local_to_instance` hint has no instance to name.", false),
 		"floating_ip_pool":              optStr("External network to allocate a floating IP from for each instance; the floating IP becomes the management IP."),
 		"security_groups": schema.ListAttribute{Optional: true, Computed: !tmpl, ElementType: types.StringType,
 			Validators: []validator.List{listvalidator.SizeAtLeast(1)}, MarkdownDescription: d("Security groups (names or IDs) of the instances.")},

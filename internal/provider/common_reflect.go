@@ -13,6 +13,18 @@ import (
 // else the prior state's, else unknown), so they are walked by reflection
 // instead of twenty copies of the same three lines.
 
+// nodeGroupFieldNames lists the tfsdk names of nodeGroupFields in field
+// order, read from the struct tags once.
+var nodeGroupFieldNames = tfsdkNames(reflect.TypeFor[nodeGroupFields]())
+
+func tfsdkNames(t reflect.Type) []string {
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = t.Field(i).Tag.Get("tfsdk")
+	}
+	return names
+}
+
 // fieldValues returns the tfsdk name → value of a nodeGroupFields.
 func fieldValues(f *nodeGroupFields) map[string]attr.Value {
 	out := map[string]attr.Value{}

@@ -173,34 +173,36 @@ func (p *saharagenProvider) Configure(ctx context.Context, req provider.Configur
 func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 	var diags diagsT
 	s := Settings{
-		Cloud:                       m.Cloud.ValueString(),
-		AuthURL:                     m.AuthURL.ValueString(),
-		UserName:                    m.UserName.ValueString(),
-		UserID:                      m.UserID.ValueString(),
-		Password:                    m.Password.ValueString(),
-		TenantName:                  m.TenantName.ValueString(),
-		TenantID:                    m.TenantID.ValueString(),
-		UserDomainName:              m.UserDomainName.ValueString(),
-		UserDomainID:                m.UserDomainID.ValueString(),
-		ProjectDomainName:           m.ProjectDomainName.ValueString(),
-		ProjectDomainID:             m.ProjectDomainID.ValueString(),
-		DomainName:                  m.DomainName.ValueString(),
-		ApplicationCredentialID:     m.ApplicationCredentialID.ValueString(),
-		ApplicationCredentialName:   m.ApplicationCredentialName.ValueString(),
-		ApplicationCredentialSecret: m.ApplicationCredentialSecret.ValueString(),
-		Token:                       m.Token.ValueString(),
-		Region:                      m.Region.ValueString(),
-		Insecure:                    m.Insecure.ValueBoolPointer(),
-		CACertFile:                  m.CACertFile.ValueString(),
-		Cert:                        m.Cert.ValueString(),
-		Key:                         m.Key.ValueString(),
-		MaxRetries:                  int(m.MaxRetries.ValueInt64()),
-		TemplateStoreContainer:      m.TemplateStoreContainer.ValueString(),
-		Parallelism:                 int(m.Parallelism.ValueInt64()),
-		SSHConnectionTimeout:        30 * time.Second,
+		OpenStack: CloudConfig{
+			Cloud:                       m.Cloud.ValueString(),
+			AuthURL:                     m.AuthURL.ValueString(),
+			UserName:                    m.UserName.ValueString(),
+			UserID:                      m.UserID.ValueString(),
+			Password:                    m.Password.ValueString(),
+			TenantName:                  m.TenantName.ValueString(),
+			TenantID:                    m.TenantID.ValueString(),
+			UserDomainName:              m.UserDomainName.ValueString(),
+			UserDomainID:                m.UserDomainID.ValueString(),
+			ProjectDomainName:           m.ProjectDomainName.ValueString(),
+			ProjectDomainID:             m.ProjectDomainID.ValueString(),
+			DomainName:                  m.DomainName.ValueString(),
+			ApplicationCredentialID:     m.ApplicationCredentialID.ValueString(),
+			ApplicationCredentialName:   m.ApplicationCredentialName.ValueString(),
+			ApplicationCredentialSecret: m.ApplicationCredentialSecret.ValueString(),
+			Token:                       m.Token.ValueString(),
+			Region:                      m.Region.ValueString(),
+			Insecure:                    m.Insecure.ValueBoolPointer(),
+			CACertFile:                  m.CACertFile.ValueString(),
+			ClientCertFile:              m.Cert.ValueString(),
+			ClientKeyFile:               m.Key.ValueString(),
+			MaxRetries:                  int(m.MaxRetries.ValueInt64()),
+		},
+		TemplateStoreContainer: m.TemplateStoreContainer.ValueString(),
+		Parallelism:            int(m.Parallelism.ValueInt64()),
+		SSHConnectionTimeout:   30 * time.Second,
 	}
 	if !m.EndpointOverrides.IsNull() && !m.EndpointOverrides.IsUnknown() {
-		diags.Append(m.EndpointOverrides.ElementsAs(ctx, &s.EndpointOverrides, false)...)
+		diags.Append(m.EndpointOverrides.ElementsAs(ctx, &s.OpenStack.EndpointOverrides, false)...)
 	}
 	if m.SSH != nil {
 		s.BastionHost = m.SSH.BastionHost.ValueString()

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
@@ -161,3 +164,85 @@ func pathMsgRE(msg, attrPath string) *regexp.Regexp {
 // The unit tests' store is memory: a read after a write sees it at once, so
 // a lease needs no real pause to settle.
 func init() { leaseOptions.Settle = 5 * time.Millisecond }
+// nonAuthAttributes are the provider attributes that are not options of the
+// cloud adapter's configuration.
+var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "parallelism": true}
+
+// cloudConfigNotInSchema are options of the cloud adapter the provider block
+// does not offer (they still come from clouds.yaml or OS_*).
+var cloudConfigNotInSchema = map[string]bool{"DomainID": true, "DefaultDomain": true, "EndpointType": true}
+
+// setAttribute sets one field of providerModel to a non-null value unique to name.
+func setAttribute(t *testing.T, f reflect.Value, name string) {
+	t.Helper()
+	switch f.Interface().(type) {
+	case types.String:
+		f.Set(reflect.ValueOf(types.StringValue("value-of-" + name)))
+	case types.Bool:
+		f.Set(reflect.ValueOf(types.BoolValue(true)))
+	case types.Int64:
+		f.Set(reflect.ValueOf(types.Int64Value(int64(len(name)))))
+	case types.Map:
+		f.Set(reflect.ValueOf(types.MapValueMust(types.StringType, map[string]attr.Value{"compute": types.StringValue("value-of-" + name)})))
+	default:
+		t.Fatalf("attribute %s: no test value for %s", name, f.Type())
+	}
+}
+
+// TestProviderModel_EveryAuthAttributeReachesCloudConfig: each auth or
+// transport attribute of the provider block, set alone, changes the cloud
+// adapter's configuration; set together, they fill every option the schema
+// offers. A new attribute or Config field the conversion forgets fails here.
+func TestProviderModel_EveryAuthAttributeReachesCloudConfig(t *testing.T) {
+	ctx := context.Background()
+	schemaAttrs := providerSchema().Attributes
+	empty, diags := providerModel{}.settings(ctx)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	var all providerModel
+	mt := reflect.TypeFor[providerModel]()
+	for i := 0; i < mt.NumField(); i++ {
+		name := mt.Field(i).Tag.Get("tfsdk")
+		if _, ok := schemaAttrs[name]; !ok {
+			t.Errorf("providerModel field %s: %q is not a schema attribute", mt.Field(i).Name, name)
+		}
+		if nonAuthAttributes[name] {
+			continue
+		}
+		var one providerModel
+		setAttribute(t, reflect.ValueOf(&one).Elem().Field(i), name)
+		setAttribute(t, reflect.ValueOf(&all).Elem().Field(i), name)
+		s, diags := one.settings(ctx)
+		if diags.HasError() {
+			t.Fatal(diags)
+		}
+		if reflect.DeepEqual(s.OpenStack, empty.OpenStack) {
+			t.Errorf("attribute %s does not reach the cloud configuration", name)
+		}
+		s.OpenStack = empty.OpenStack
+		if !reflect.DeepEqual(s, empty) {
+			t.Errorf("attribute %s changes Settings outside the cloud configuration: %+v", name, s)
+		}
+	}
+	s, diags := all.settings(ctx)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	cfg := reflect.ValueOf(s.OpenStack)
+	for i := 0; i < cfg.NumField(); i++ {
+		name := cfg.Type().Field(i).Name
+		switch set := !cfg.Field(i).IsZero(); {
+		case set && cloudConfigNotInSchema[name]:
+			t.Errorf("cloud configuration field %s is set by the provider block but listed in cloudConfigNotInSchema", name)
+		case !set && !cloudConfigNotInSchema[name]:
+			t.Errorf("cloud configuration field %s is set by no provider attribute: add one, or list it in cloudConfigNotInSchema", name)
+		}
+	}
+	if *s.OpenStack.Insecure != true || s.OpenStack.ClientCertFile != "value-of-cert" || s.OpenStack.EndpointOverrides["compute"] != "value-of-endpoint_overrides" {
+		t.Errorf("cloud configuration %+v", s.OpenStack)
+	}
+	if secrets := strings.Join(s.OpenStack.Secrets(), " "); secrets != "value-of-password value-of-token value-of-application_credential_secret" {
+		t.Errorf("secrets masked in logs: %q", secrets)
+	}
+}

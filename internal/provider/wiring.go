@@ -17,6 +17,10 @@ import (
 // This file is the one place that names the concrete library packages: the
 // OpenStack adapter, the SSH remote and the plugins.
 
+// CloudConfig is the cloud adapter's configuration; Settings carries it as
+// is, so each auth or transport option is declared once, in the adapter.
+type CloudConfig = openstack.Config
+
 // registeredPlugins lists the plugins the provider offers.
 func registeredPlugins() []sahara.Plugin {
 	return []sahara.Plugin{
@@ -30,32 +34,7 @@ func registeredPlugins() []sahara.Plugin {
 // the Infrastructure (and the image registry when it offers one), its object
 // storage the template store.
 func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
-	cfg := openstack.Config{
-		Cloud:                       s.Cloud,
-		AuthURL:                     s.AuthURL,
-		UserName:                    s.UserName,
-		UserID:                      s.UserID,
-		Password:                    s.Password,
-		TenantName:                  s.TenantName,
-		TenantID:                    s.TenantID,
-		UserDomainName:              s.UserDomainName,
-		UserDomainID:                s.UserDomainID,
-		ProjectDomainName:           s.ProjectDomainName,
-		ProjectDomainID:             s.ProjectDomainID,
-		DomainName:                  s.DomainName,
-		ApplicationCredentialID:     s.ApplicationCredentialID,
-		ApplicationCredentialName:   s.ApplicationCredentialName,
-		ApplicationCredentialSecret: s.ApplicationCredentialSecret,
-		Token:                       s.Token,
-		Region:                      s.Region,
-		Insecure:                    s.Insecure,
-		CACertFile:                  s.CACertFile,
-		ClientCertFile:              s.Cert,
-		ClientKeyFile:               s.Key,
-		EndpointOverrides:           s.EndpointOverrides,
-		MaxRetries:                  s.MaxRetries,
-	}
-	cloud, err := openstack.New(ctx, cfg, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger))
+	cloud, err := openstack.New(ctx, s.OpenStack, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("authenticating to OpenStack: %w", err)
 	}

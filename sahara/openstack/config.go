@@ -63,6 +63,12 @@ type Config struct {
 	MaxRetries int
 }
 
+// Secrets are the values of the secret fields (password, token,
+// application credential secret), for a caller that masks them in logs.
+func (cfg Config) Secrets() []string {
+	return []string{cfg.Password, cfg.Token, cfg.ApplicationCredentialSecret}
+}
+
 // Option customises New.
 type Option func(*options)
 

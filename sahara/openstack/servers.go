@@ -171,11 +171,17 @@ func (c *Cloud) waitVolumes(ctx context.Context, p *spawnPlan, instances []*saha
 			owner[v.ID] = in
 		}
 	}
+	return c.waitVolumeStatus(ctx, p, owner, "volumes", want, fail)
+}
+
+// waitVolumeStatus polls until each volume of owner (volume ID → its
+// instance) has the wanted status; what names them in messages.
+func (c *Cloud) waitVolumeStatus(ctx context.Context, p *spawnPlan, owner map[string]*sahara.Instance, what, want string, fail func(*sahara.Instance, error)) error {
 	total := len(owner)
 	for polls, failures := 0, 0; len(owner) > 0; polls++ {
 		if polls > 0 {
 			if err := c.sleep(ctx); err != nil {
-				return fmt.Errorf("waiting for %d volumes to become %s: %w", len(owner), want, err)
+				return fmt.Errorf("waiting for %d %s to become %s: %w", len(owner), what, want, err)
 			}
 		}
 		vols, err := c.listClusterVolumes(ctx, p.vc, p.cl.ID)
@@ -206,7 +212,7 @@ func (c *Cloud) waitVolumes(ctx context.Context, p *spawnPlan, instances []*saha
 			}
 		}
 		if total > 1 {
-			c.log.Info(fmt.Sprintf("Waiting for volumes to become %s: %d/%d ready", want, total-len(owner), total), "cluster_id", p.cl.ID)
+			c.log.Info(fmt.Sprintf("Waiting for %s to become %s: %d/%d ready", what, want, total-len(owner), total), "cluster_id", p.cl.ID)
 		}
 	}
 	return nil

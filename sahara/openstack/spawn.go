@@ -21,8 +21,12 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// Metadata key naming the instance of a volume.
-const tagInstance = "saharagen_instance"
+// Metadata keys of volumes: the instance a volume belongs to, and "true"
+// on an instance's boot volume (which is never attached as a data volume).
+const (
+	tagInstance   = "saharagen_instance"
+	tagBootVolume = "saharagen_boot_volume"
+)
 
 // spawnPlan holds what every instance of one spawn step shares, resolved
 // once (network, security groups, pools, keys) so each boot costs a
@@ -40,6 +44,7 @@ type spawnPlan struct {
 	spawned   atomic.Int32
 	portFixed sync.Map // instance name → fixed IP of its port
 	floating  sync.Map // instance name → floating IP address allocated
+	bootVols  sync.Map // instance name → ID of its boot volume
 
 	// What an interrupted earlier attempt left, found by identity once per
 	// step, so a retry adopts it instead of creating duplicates.
@@ -47,6 +52,7 @@ type spawnPlan struct {
 	oldPorts   map[string]ports.Port             // by name
 	oldFIPs    map[string]floatingips.FloatingIP // by port ID
 	oldVolumes map[string][]volumes.Volume       // by instance name, sorted by name
+	oldBoot    map[string]volumes.Volume         // boot volumes not in use, by instance name
 }
 
 // SpawnInstances boots the new instances in parallel and waits until they
@@ -64,7 +70,10 @@ func (c *Cloud) SpawnInstances(ctx context.Context, cl *sahara.Cluster, instance
 	}
 	c.log.Info(fmt.Sprintf("Booting %d servers", len(instances)), "cluster_id", cl.ID)
 	tr := &spawnTracker{failed: map[*sahara.Instance]error{}, reported: map[*sahara.Instance]bool{}, progress: progress}
-	_ = sahara.ParallelEach(ctx, c.opts.parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
+	if err := c.prepareBootVolumes(ctx, p, instances, tr); err != nil {
+		return tr.finish(instances, err)
+	}
+	_ = sahara.ParallelEach(ctx, c.opts.parallelism, tr.live(instances), func(ctx context.Context, in *sahara.Instance) error {
 		if err := c.boot(ctx, p, in); err != nil {
 			tr.fail(in, err)
 		}
@@ -166,6 +175,7 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 	}
 	var sgRefs []string
 	needVolumes := false
+	warned := map[*sahara.NodeGroup]bool{}
 	for _, in := range instances {
 		ng := in.NodeGroup()
 		if ng == nil {
@@ -187,6 +197,12 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 			needVolumes = true
 		}
 		if ng.BootFromVolume {
+			needVolumes = true
+			if ng.BootVolumeLocalToInstance && !warned[ng] {
+				warned[ng] = true
+				c.log.Warn("boot_volume_local_to_instance has no effect: the boot volume is created before its instance",
+					"cluster_id", cl.ID, "node_group", ng.Name)
+			}
 			if _, ok := p.flavorGB[ng.FlavorID]; !ok {
 				f, err := flavors.Get(ctx, p.cc, ng.FlavorID).Extract()
 				if err != nil {
@@ -229,6 +245,7 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 func (c *Cloud) findLeftovers(ctx context.Context, p *spawnPlan, instances []*sahara.Instance) error {
 	p.oldServers, p.oldPorts = map[string]servers.Server{}, map[string]ports.Port{}
 	p.oldFIPs, p.oldVolumes = map[string]floatingips.FloatingIP{}, map[string][]volumes.Volume{}
+	p.oldBoot = map[string]volumes.Volume{}
 	srvs, err := c.listClusterServers(ctx, p.cc, p.cl)
 	if err != nil {
 		return err
@@ -269,8 +286,13 @@ func (c *Cloud) findLeftovers(ctx context.Context, p *spawnPlan, instances []*sa
 		}
 		sort.Slice(vl, func(i, j int) bool { return vl[i].Name < vl[j].Name })
 		for _, v := range vl {
-			if v.Status == "available" || v.Status == "creating" {
-				n := v.Metadata[tagInstance]
+			n := v.Metadata[tagInstance]
+			switch {
+			case v.Metadata[tagBootVolume] != "":
+				if v.Status == "available" || v.Status == "creating" || v.Status == "downloading" {
+					p.oldBoot[n] = v
+				}
+			case v.Status == "available" || v.Status == "creating":
 				p.oldVolumes[n] = append(p.oldVolumes[n], v)
 			}
 		}
@@ -336,10 +358,14 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 			opts.Tags = []string{clusterTag(cl.ID)}
 		}
 		if ng.BootFromVolume {
+			volID, ok := p.bootVols.Load(in.InstanceName)
+			if !ok {
+				return fmt.Errorf("instance %s has no boot volume", in.InstanceName)
+			}
 			opts.ImageRef = ""
 			opts.BlockDevice = []servers.BlockDevice{{
-				SourceType: servers.SourceImage, UUID: ng.ImageIDOrDefault(), DestinationType: servers.DestinationVolume,
-				VolumeSize: p.flavorGB[ng.FlavorID], BootIndex: 0, DeleteOnTermination: true,
+				SourceType: servers.SourceVolume, UUID: volID.(string), DestinationType: servers.DestinationVolume,
+				BootIndex: 0, DeleteOnTermination: true,
 			}}
 		}
 		var hints servers.SchedulerHintOptsBuilder
@@ -397,6 +423,58 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 		}
 		in.Volumes = append(in.Volumes, sahara.Volume{ID: v.ID, SizeGB: v.Size})
 	}
+	return nil
+}
+
+// prepareBootVolumes creates the boot volume of each new instance of a
+// boot_from_volume node group, as Sahara's Heat template does (digest §4.4):
+// a Cinder volume of the flavor's disk size from the image, with
+// boot_volume_type and boot_volume_availability_zone, tagged like the
+// cluster's other volumes; then waits until they are available, since Nova
+// boots only from an available volume. A boot volume an interrupted
+// attempt left is reused. Instances that fail here are reported to tr.
+func (c *Cloud) prepareBootVolumes(ctx context.Context, p *spawnPlan, instances []*sahara.Instance, tr *spawnTracker) error {
+	var need []*sahara.Instance
+	for _, in := range instances {
+		if _, adopt := p.oldServers[in.InstanceName]; in.NodeGroup().BootFromVolume && in.InstanceID == "" && !adopt {
+			need = append(need, in)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	_ = sahara.ParallelEach(ctx, c.opts.parallelism, need, func(ctx context.Context, in *sahara.Instance) error {
+		if err := c.ensureBootVolume(ctx, p, in); err != nil {
+			tr.fail(in, err)
+		}
+		return nil
+	})
+	owner := map[string]*sahara.Instance{}
+	for _, in := range tr.live(need) {
+		if id, ok := p.bootVols.Load(in.InstanceName); ok {
+			owner[id.(string)] = in
+		}
+	}
+	return c.waitVolumeStatus(ctx, p, owner, "boot volumes", "available", tr.fail)
+}
+
+func (c *Cloud) ensureBootVolume(ctx context.Context, p *spawnPlan, in *sahara.Instance) error {
+	cl, ng := p.cl, in.NodeGroup()
+	if v, ok := p.oldBoot[in.InstanceName]; ok {
+		c.log.Info("Adopting the boot volume of an earlier attempt", "cluster_id", cl.ID, "instance", in.InstanceName, "volume_id", v.ID)
+		p.bootVols.Store(in.InstanceName, v.ID)
+		return nil
+	}
+	v, err := volumes.Create(ctx, p.vc, volumes.CreateOpts{
+		Name: in.InstanceName + "-boot", Size: p.flavorGB[ng.FlavorID], ImageID: ng.ImageIDOrDefault(),
+		VolumeType: ng.BootVolumeType, AvailabilityZone: ng.BootVolumeAvailabilityZone,
+		Metadata: map[string]string{sahara.TagCluster: cl.ID, sahara.TagNodeGroup: ng.Name, tagInstance: in.InstanceName,
+			tagBootVolume: "true"},
+	}, nil).Extract()
+	if err != nil {
+		return fmt.Errorf("creating the boot volume: %w", err)
+	}
+	p.bootVols.Store(in.InstanceName, v.ID)
 	return nil
 }
 
