@@ -164,6 +164,7 @@ func pathMsgRE(msg, attrPath string) *regexp.Regexp {
 // The unit tests' store is memory: a read after a write sees it at once, so
 // a lease needs no real pause to settle.
 func init() { leaseOptions.Settle = 5 * time.Millisecond }
+
 // nonAuthAttributes are the provider attributes that are not options of the
 // cloud adapter's configuration.
 var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "parallelism": true}
