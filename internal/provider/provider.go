@@ -35,7 +35,7 @@ func newWithConnector(version string, connect Connector) func() provider.Provide
 
 type saharagenProvider struct {
 	version string
-	connect Connector // nil: OpenStack (wiring.go)
+	connect Connector // nil: OpenStack (backend_openstack.go)
 }
 
 type providerModel struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -520,3 +521,5 @@ func countInstances(spec sahara.ClusterSpec) int {
 
 // isNotFound reports a missing object.
 func isNotFound(err error) bool { return errors.Is(err, sahara.ErrNotFound) }
+
+func mapRequiresReplace() planmodifier.Map { return mapplanmodifier.RequiresReplace() }

@@ -1,14 +1,20 @@
 package provider
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// One list feeds both the validators and the documentation.
+// Allowed values and patterns of attributes: one list feeds both the schema's
+// validators and the documentation.
 
 // pluginNames lists the plugins this build registers, sorted.
 func pluginNames() []string {
@@ -63,3 +69,22 @@ var keypairNameRE = regexp.MustCompile(`^[a-zA-Z0-9\-_ ]+$`)
 
 // tagRE is what a Glance property suffix _sahara_tag_<tag> can hold.
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// durationValidator accepts Go durations ("30s", "2m").
+type durationValidator struct{}
+
+func (durationValidator) Description(context.Context) string {
+	return "value must be a Go duration such as 30s or 2m"
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			fmt.Sprintf("%q is not a positive Go duration; use a value such as \"30s\" or \"2m\".", req.ConfigValue.ValueString()))
+	}
+}

@@ -6,29 +6,17 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
-	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
-	"github.com/saharagen/terraform-provider-saharagen/plugins/vanilla"
-	"github.com/saharagen/terraform-provider-saharagen/sahara"
 	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
 	"github.com/saharagen/terraform-provider-saharagen/sahara/sshremote"
 )
 
-// This file is the one place that names the concrete library packages: the
-// OpenStack adapter, the SSH remote and the plugins.
+// The backend on a real cloud: the OpenStack adapter and the SSH remote.
+// This file and plugins.go are the only ones that name concrete library
+// packages.
 
 // CloudConfig is the cloud adapter's configuration; Settings carries it as
 // is, so each auth or transport option is declared once, in the adapter.
 type CloudConfig = openstack.Config
-
-// registeredPlugins lists the plugins the provider offers.
-func registeredPlugins() []sahara.Plugin {
-	return []sahara.Plugin{
-		fake.New(),
-		vanilla.New(vanilla.Options{}),
-		dask.New(dask.Options{}),
-	}
-}
 
 // openStackConnector builds the Backend on OpenStack: the cloud adapter is
 // the Infrastructure (and the image registry when it offers one), its object

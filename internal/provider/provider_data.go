@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -149,23 +148,6 @@ func providerDataFrom(v any, diags *diagsT) *providerData {
 		return nil
 	}
 	return d
-}
-
-// durationValidator accepts Go durations ("30s", "2m").
-type durationValidator struct{}
-
-func (durationValidator) Description(context.Context) string {
-	return "value must be a Go duration such as 30s or 2m"
-}
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
-			fmt.Sprintf("%q is not a positive Go duration; use a value such as \"30s\" or \"2m\".", req.ConfigValue.ValueString()))
-	}
 }
 
 var errNoImageRegistry = errors.New("the cloud adapter has no image registry")
