@@ -33,6 +33,8 @@ const (
 	FieldNodeGroups = "node_groups"
 	// FieldConvertFrom is the document a plugin's convert turns into a template.
 	FieldConvertFrom = "convert_from"
+	// FieldInstancesToRemove names the instances a scale-down removes first.
+	FieldInstancesToRemove = "instances_to_remove"
 )
 
 // SaharaError is an error that carries Sahara's exception class name, error

@@ -151,9 +151,9 @@ func Locate(c *Cluster, err error) error {
 }
 
 // fieldAttributes are the names a Field's Attribute may hold: the JSON names
-// of ClusterSpec's and NodeGroupSpec's fields, node_groups and convert_from.
+// of ClusterSpec's and NodeGroupSpec's fields, and the Field* constants.
 var fieldAttributes = sync.OnceValue(func() map[string]bool {
-	out := map[string]bool{FieldNodeGroups: true, FieldConvertFrom: true}
+	out := map[string]bool{FieldNodeGroups: true, FieldConvertFrom: true, FieldInstancesToRemove: true}
 	for _, t := range []reflect.Type{reflect.TypeFor[ClusterSpec](), reflect.TypeFor[NodeGroupSpec]()} {
 		for i := 0; i < t.NumField(); i++ {
 			if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {

@@ -18,20 +18,22 @@ import (
 // Ties are broken by name, so the choice is deterministic.
 func Victims(ng *NodeGroup, n int, named []string) ([]*Instance, error) {
 	if n < 0 || n > len(ng.Instances) {
-		return nil, InvalidData(fmt.Sprintf("Node group %s has %d instances; cannot remove %d", ng.Name, len(ng.Instances), n))
+		return nil, InvalidData(fmt.Sprintf("Node group %s has %d instances; cannot remove %d", ng.Name, len(ng.Instances), n)).
+			At(Field{NodeGroup: ng.Name, Attribute: "count"})
 	}
 	if len(named) > n {
-		return nil, InvalidData(fmt.Sprintf("Number of specific instances (%d) to delete can not be greater than the count difference (%d during scaling)", len(named), n))
+		return nil, InvalidData(fmt.Sprintf("Number of specific instances (%d) to delete can not be greater than the count difference (%d during scaling)", len(named), n)).
+			At(Field{NodeGroup: ng.Name, Attribute: FieldInstancesToRemove})
 	}
 	chosen := map[*Instance]bool{}
 	out := make([]*Instance, 0, n)
 	for _, ref := range named {
 		in := findInstance(ng, ref)
 		if in == nil {
-			return nil, NotFound(fmt.Sprintf("Instance %s not found", ref))
+			return nil, NotFound(fmt.Sprintf("Instance %s not found", ref)).At(Field{NodeGroup: ng.Name, Attribute: FieldInstancesToRemove})
 		}
 		if chosen[in] {
-			return nil, InvalidData(fmt.Sprintf("Duplicates in instances to delete are detected: %s", ref))
+			return nil, InvalidData(fmt.Sprintf("Duplicates in instances to delete are detected: %s", ref)).At(Field{NodeGroup: ng.Name, Attribute: FieldInstancesToRemove})
 		}
 		chosen[in] = true
 		out = append(out, in)

@@ -61,6 +61,10 @@ func TestFieldPath_EveryLibraryFieldIsAnAttribute(t *testing.T) {
 			if !has("saharagen_cluster", sahara.Field{Attribute: a}) {
 				t.Errorf("saharagen_cluster: field %q has no attribute", a)
 			}
+		case a == sahara.FieldInstancesToRemove:
+			if !has("saharagen_cluster", sahara.Field{NodeGroup: "w", Attribute: a}) {
+				t.Errorf("saharagen_cluster: node group field %q has no attribute", a)
+			}
 		default: // the layout, or a template's document
 			if !has("saharagen_cluster_template", sahara.Field{Attribute: a}) {
 				t.Errorf("saharagen_cluster_template: field %q has no attribute", a)

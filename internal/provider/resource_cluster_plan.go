@@ -234,7 +234,7 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 	}
 	sp, err := eng.PlanScale(&c, *sr)
 	if err != nil {
-		diags.AddAttributeError(path.Root("node_groups"), errorTitle(err, "Invalid Scaling"), err.Error())
+		addValidationErrors(diags, "Invalid Scaling", err)
 		return
 	}
 	victims := victimNames(sp)

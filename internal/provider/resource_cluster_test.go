@@ -151,7 +151,7 @@ func TestCluster_CreateImportScaleInPlace(t *testing.T) {
 				// A name that is not (and was not) an instance of the group fails the plan.
 				Config:      clusterConfig(1, 0, `instances_to_remove = ["demo-worker-0", "demo-worker-9"]`, ""),
 				PlanOnly:    true,
-				ExpectError: msgRE("", "Instance demo-worker-9 not found"),
+				ExpectError: pathMsgRE("Instance demo-worker-9 not found", `node_groups["worker"].instances_to_remove`),
 			},
 			{
 				// A new node group is added in place.
