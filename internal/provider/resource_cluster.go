@@ -80,6 +80,17 @@ type clusterNodeGroupModel struct {
 	InstancesToBeRemoved types.List `tfsdk:"instances_to_be_removed"`
 }
 
+// instanceModel is one element of a node group's instances.
+type instanceModel struct {
+	Name         string   `tfsdk:"name"`
+	ID           string   `tfsdk:"id"`
+	InternalIP   string   `tfsdk:"internal_ip"`
+	ManagementIP string   `tfsdk:"management_ip"`
+	Volumes      []string `tfsdk:"volumes"`
+	HostKey      string   `tfsdk:"host_key"`
+	Status       string   `tfsdk:"status"`
+}
+
 var instanceType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"name": types.StringType, "id": types.StringType, "internal_ip": types.StringType, "management_ip": types.StringType,
 	"volumes": types.ListType{ElemType: types.StringType}, "host_key": types.StringType, "status": types.StringType,
@@ -309,8 +320,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	var c sahara.Cluster
 	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
 		if !resp.Diagnostics.HasError() {
-			tflogInfo(ctx, "Cluster record not found: removing the cluster from state", map[string]any{"cluster_id": state.ID.ValueString()})
-			resp.State.RemoveResource(ctx)
+			r.recordMissing(ctx, b, &state, resp)
 		}
 		return
 	}
@@ -459,6 +469,57 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		resp.Diagnostics.AddError("Template Store Error",
 			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
 	}
+}
+
+// recordMissing decides what a refresh does when the cluster's record is not
+// in the store: a cluster whose servers are all gone was deleted outside
+// Terraform and leaves the state; one whose servers still run is never
+// dropped (the next apply would build a second cluster beside it), so the
+// refresh fails and says how to recover.
+func (r *clusterResource) recordMissing(ctx context.Context, b *Backend, state *clusterModel, resp *resource.ReadResponse) {
+	c := &sahara.Cluster{ID: state.ID.ValueString()}
+	c.Name = state.Name.ValueString()
+	groups := map[string]clusterNodeGroupModel{}
+	if !state.NodeGroups.IsNull() && !state.NodeGroups.IsUnknown() {
+		resp.Diagnostics.Append(state.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	}
+	for _, name := range sortedNames(groups) {
+		ng := c.AddNodeGroup(sahara.NodeGroupSpec{Name: name})
+		var ins []instanceModel
+		if l := groups[name].Instances; !l.IsNull() && !l.IsUnknown() {
+			resp.Diagnostics.Append(l.ElementsAs(ctx, &ins, true)...)
+		}
+		for _, in := range ins {
+			ng.AddInstance(&sahara.Instance{InstanceName: in.Name, InstanceID: in.ID})
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := b.Infra.RefreshInstances(ctx, c); err != nil {
+		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
+			"The record of cluster %q (%s) is not in the template store, and listing its servers failed, so the refresh cannot tell "+
+				"whether it still exists; retry.\n\n%v", c.Name, c.ID, err))
+		return
+	}
+	var alive []string
+	for _, in := range c.Instances() {
+		if in.CloudStatus != sahara.CloudStatusMissing {
+			alive = append(alive, in.InstanceName)
+		}
+	}
+	if len(alive) == 0 {
+		tflogInfo(ctx, "Cluster record and servers are gone: removing the cluster from state", map[string]any{"cluster_id": c.ID})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
+		"The record of cluster %q (%s) is not in the template store (container %q), but %d of its servers still run: %s. "+
+			"The provider keeps the cluster rather than plan a second one beside it.\n\n"+
+			"If the record is in another container, region or project, point the provider there (template_store_container, region, "+
+			"the credentials' project). If the record is lost, `terraform destroy -refresh=false` deletes every object tagged %s=%s, "+
+			"and `terraform state rm` lets go of the cluster without deleting it.",
+		c.Name, c.ID, r.data.settings.TemplateStoreContainer, len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
 }
 
 // removeInterruptedCreate deletes what a create left when its run was

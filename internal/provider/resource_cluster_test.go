@@ -387,11 +387,13 @@ resource "saharagen_cluster" "c" {
 	})
 }
 
-// Read marks servers deleted outside Terraform as MISSING and removes the
-// cluster from state when its record is gone.
+// Read marks servers deleted outside Terraform as MISSING; a cluster whose
+// record is gone while its servers run is never dropped from state (a second
+// cluster would be planned beside it); one whose servers are gone too is.
 func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 	cloud := newTestCloud(t)
 	cfg := clusterConfig(1, 2, "", "")
+	var saved sahara.Cluster
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: cloud.factories(),
 		Steps: []resource.TestStep{
@@ -408,10 +410,24 @@ func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					for _, id := range cloud.ids(t, sahara.KindCluster) {
-						if err := cloud.store.Delete(context.Background(), sahara.KindCluster, id); err != nil {
-							t.Fatal(err)
-						}
+					ids := cloud.ids(t, sahara.KindCluster)
+					if len(ids) != 1 {
+						t.Fatalf("cluster records: %v", ids)
+					}
+					if err := cloud.store.Get(context.Background(), sahara.KindCluster, ids[0], &saved); err != nil {
+						t.Fatal(err)
+					}
+					if err := cloud.store.Delete(context.Background(), sahara.KindCluster, ids[0]); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      cfg,
+				ExpectError: regexpMust(`(?s)Cluster Record Missing.*2 of its servers still run:\s+demo-master-0,\s+demo-worker-0`),
+			},
+			{
+				PreConfig: func() {
+					for _, s := range cloud.infra.Servers(saved.ID) {
+						cloud.infra.RemoveServer(s.Name)
 					}
 				},
 				Config: cfg,
