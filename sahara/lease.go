@@ -27,11 +27,22 @@ type Lease struct {
 	Since     time.Time `json:"since"`
 	Expires   time.Time `json:"expires"`
 	Token     string    `json:"token"` // tells one holding from another
+	// Host and PID are the holding process, so that a run on the same host
+	// can tell a holder that was killed from one that is working.
+	Host string `json:"host,omitempty"`
+	PID  int    `json:"pid,omitempty"`
+}
+
+// dead reports whether the lease's holder is a process of this host that
+// no longer exists: its lease need not be waited out.
+func (l *Lease) dead() bool {
+	host, _ := os.Hostname()
+	return l.Host != "" && l.Host == host && l.PID > 0 && l.PID != os.Getpid() && !processAlive(l.PID)
 }
 
 // LeaseOptions tune leases; the zero value gives the defaults.
 type LeaseOptions struct {
-	// TTL is how long a lease lasts without renewal (default 2 min); it is
+	// TTL is how long a lease lasts without renewal (default 1 min); it is
 	// renewed every TTL/4.
 	TTL time.Duration
 	// Settle is the pause between writing a lease and reading it back. The
@@ -48,7 +59,7 @@ type LeaseOptions struct {
 
 func (o LeaseOptions) withDefaults() LeaseOptions {
 	if o.TTL <= 0 {
-		o.TTL = 2 * time.Minute
+		o.TTL = time.Minute
 	}
 	if o.Settle <= 0 {
 		o.Settle = time.Second
@@ -107,7 +118,7 @@ func AcquireLease(ctx context.Context, st Store, kind, name, operation string, o
 	object := fmt.Sprintf("%s %q", kindNoun(kind), name)
 	if held, err := readLease(ctx, st, key); err != nil {
 		return nil, err
-	} else if held != nil && o.Now().Before(held.Expires) {
+	} else if held != nil && o.Now().Before(held.Expires) && !held.dead() {
 		return nil, &LeaseError{Object: object, Held: *held}
 	}
 	tok := make([]byte, 16)
@@ -115,7 +126,9 @@ func AcquireLease(ctx context.Context, st Store, kind, name, operation string, o
 		return nil, err
 	}
 	now := o.Now()
-	l := Lease{Holder: o.Holder, Operation: operation, Since: now, Expires: now.Add(o.TTL), Token: hex.EncodeToString(tok)}
+	host, _ := os.Hostname()
+	l := Lease{Holder: o.Holder, Operation: operation, Since: now, Expires: now.Add(o.TTL), Token: hex.EncodeToString(tok),
+		Host: host, PID: os.Getpid()}
 	if err := st.Put(ctx, KindLease, key, l); err != nil {
 		return nil, fmt.Errorf("writing the lease on %s: %w", object, err)
 	}

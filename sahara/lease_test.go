@@ -3,6 +3,8 @@ package sahara_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -91,5 +93,37 @@ func TestLease_OneOfTwoConcurrentRunsWins(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("round %d: %d runs hold the lease, want 1", round, won)
 		}
+	}
+}
+
+// A holder on this host whose process is gone (kill -9) is not waited out.
+func TestLease_KilledHolderOnThisHostIsNotWaitedOut(t *testing.T) {
+	ctx := context.Background()
+	st := sfake.NewStore()
+	host, _ := os.Hostname()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gone := sahara.Lease{Holder: "killed", Operation: "create", Since: time.Now(), Expires: time.Now().Add(time.Hour), Token: "x",
+		Host: host, PID: cmd.Process.Pid}
+	key := sahara.LeaseKey(sahara.KindCluster, "demo")
+	if err := st.Put(ctx, sahara.KindLease, key, gone); err != nil {
+		t.Fatal(err)
+	}
+	h, err := sahara.AcquireLease(ctx, st, sahara.KindCluster, "demo", "create", quickLease("next"))
+	if err != nil {
+		t.Fatalf("acquire over a killed holder's lease: %v", err)
+	}
+	_ = h.Release(ctx)
+
+	// The same lease held by a live process (this test's parent) is respected.
+	alive := gone
+	alive.PID = os.Getppid()
+	if err := st.Put(ctx, sahara.KindLease, key, alive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sahara.AcquireLease(ctx, st, sahara.KindCluster, "demo", "create", quickLease("next")); !errors.Is(err, sahara.ErrLeased) {
+		t.Fatalf("acquire over a live holder's lease: %v, want ErrLeased", err)
 	}
 }
