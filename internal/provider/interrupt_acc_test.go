@@ -258,7 +258,8 @@ resource "saharagen_cluster" "c" {
 				t.Fatal(err)
 			}
 			select {
-			case <-done:
+			case err := <-done:
+				t.Logf("the stopped apply ended: %v", err)
 			case <-time.After(20 * time.Minute):
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				t.Fatal("terraform did not stop in 20 minutes after the signal")
