@@ -126,8 +126,10 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Inject adds fault rules; a request is caught by the first rule, in the
-// order added, that matches it and is not spent.
+// Inject adds fault rules. A request is caught by the first rule, in the
+// order added, that matches it and has let its Skip requests through; it
+// counts towards the Skip of every matching rule still skipping, whichever
+// rule catches it.
 func (p *FaultProxy) Inject(faults ...Fault) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -148,27 +150,32 @@ func (p *FaultProxy) Inject(faults ...Fault) error {
 	return nil
 }
 
-// catch returns the rule that catches the request, if any.
+// catch returns the rule that catches the request, if any, and counts the
+// request in the rules still skipping.
 func (p *FaultProxy) catch(service string, r *http.Request) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests[service]++
+	var caught *Fault
 	for _, f := range p.faults {
 		if f.spent() || f.Service != service || f.Method != "" && f.Method != r.Method || !f.path.MatchString(r.URL.Path) {
 			continue
 		}
-		f.seen++
-		if f.seen <= f.Skip {
-			return nil
+		if f.seen < f.Skip {
+			f.seen++
+		} else if caught == nil {
+			f.seen++
+			caught = f
 		}
-		status := f.Status
-		if f.Drop {
+	}
+	if caught != nil {
+		status := caught.Status
+		if caught.Drop {
 			status = 0
 		}
 		p.injections = append(p.injections, Injection{Service: service, Method: r.Method, Path: r.URL.Path, Status: status})
-		return f
 	}
-	return nil
+	return caught
 }
 
 func (p *FaultProxy) serve(service string, upstream *url.URL, rp *httputil.ReverseProxy, w http.ResponseWriter, r *http.Request) {

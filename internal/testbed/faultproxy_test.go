@@ -122,3 +122,28 @@ func TestFaultProxy_RefusesWhatItCannotDo(t *testing.T) {
 		t.Error("a bad path expression")
 	}
 }
+
+// TestFaultProxy_SkipCountsRequestsOtherRulesCatch: a rule's Skip counts
+// every matching request, also those an earlier rule answered.
+func TestFaultProxy_SkipCountsRequestsOtherRulesCatch(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer upstream.Close()
+	p := NewFaultProxy()
+	defer p.Close()
+	front, err := p.Front("network", upstream.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Inject(Fault{Service: "network", Method: "POST", Status: 503},
+		Fault{Service: "network", Method: "POST", Skip: 2, Status: 500})
+	for i, want := range []int{503, 200, 500, 200} {
+		resp, err := http.Post(front+"v2.0/ports", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("POST %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+}
