@@ -122,7 +122,7 @@ func providerSchema() schema.Schema {
 			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Endpoint URLs by service type (`compute`, `network`, `volumev3`, `image`, `object-store`, …) used instead of the catalog."},
 			"max_retries": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
-				MarkdownDescription: "How many times a request is retried after HTTP 409, 429 or 5xx or a reset connection. Default 0."},
+				MarkdownDescription: "How many times a request to OpenStack is retried after a transient fault, waiting up to 1 s, then 2 s, 4 s … with jitter (at most 30 s, or as long as a `Retry-After` answer asks). GET, PUT and DELETE are retried after HTTP 429, 502, 503 or 504 or a connection lost before the answer; POST only after 429 or 503 or a connection that could not be opened, never when the cloud may have acted on it. Default 5 (as Sahara's `[retries] retries_number`); `0` disables retries."},
 			"ssh": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "How the provider reaches instances over SSH. Without it, instances are reached directly on their management IP. Host keys are always verified: each instance's key is pinned in state on first contact.",
 				Attributes: map[string]schema.Attribute{
@@ -169,6 +169,14 @@ func (p *saharagenProvider) Configure(ctx context.Context, req provider.Configur
 	resp.DataSourceData = data
 }
 
+// maxRetries is nil when max_retries is unset: the adapter's default applies.
+func maxRetries(v types.Int64) *int {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	return new(int(v.ValueInt64()))
+}
+
 // settings converts the provider block into Settings; the cloud is not contacted.
 func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 	var diags diagsT
@@ -195,7 +203,7 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 			CACertFile:                  m.CACertFile.ValueString(),
 			ClientCertFile:              m.Cert.ValueString(),
 			ClientKeyFile:               m.Key.ValueString(),
-			MaxRetries:                  int(m.MaxRetries.ValueInt64()),
+			MaxRetries:                  maxRetries(m.MaxRetries),
 		},
 		TemplateStoreContainer: m.TemplateStoreContainer.ValueString(),
 		Parallelism:            int(m.Parallelism.ValueInt64()),

@@ -19,6 +19,7 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 	sfake "github.com/saharagen/terraform-provider-saharagen/sahara/fake"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
 )
 
 // Unit tests drive the real Terraform CLI (resource.UnitTest) against a
@@ -245,5 +246,32 @@ func TestProviderModel_EveryAuthAttributeReachesCloudConfig(t *testing.T) {
 	}
 	if secrets := strings.Join(s.OpenStack.Secrets(), " "); secrets != "value-of-password value-of-token value-of-application_credential_secret" {
 		t.Errorf("secrets masked in logs: %q", secrets)
+	}
+}
+
+// TestProviderModel_MaxRetriesDefaultsWhenUnset: an unset max_retries leaves
+// the adapter's default (retries on); 0 is kept and turns retries off; the
+// description states the adapter's default.
+func TestProviderModel_MaxRetriesDefaultsWhenUnset(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		in   types.Int64
+		want *int
+	}{
+		{types.Int64Null(), nil},
+		{types.Int64Value(0), new(0)},
+		{types.Int64Value(2), new(2)},
+	} {
+		s, diags := providerModel{MaxRetries: tc.in}.settings(ctx)
+		if diags.HasError() {
+			t.Fatal(diags)
+		}
+		if !reflect.DeepEqual(s.OpenStack.MaxRetries, tc.want) {
+			t.Errorf("max_retries %s: MaxRetries %v, want %v", tc.in, s.OpenStack.MaxRetries, tc.want)
+		}
+	}
+	desc := providerSchema().Attributes["max_retries"].GetMarkdownDescription()
+	if want := fmt.Sprintf("Default %d ", openstack.DefaultMaxRetries); !strings.Contains(desc, want) {
+		t.Errorf("max_retries description does not say %q: %s", want, desc)
 	}
 }

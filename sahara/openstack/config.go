@@ -58,9 +58,17 @@ type Config struct {
 	// "volumev3", "object-store", "image") to a full endpoint URL.
 	EndpointOverrides map[string]string
 
-	// MaxRetries is how often a request is retried after 409/429/5xx or a
-	// connection reset (default 0: no retries).
-	MaxRetries int
+	// MaxRetries is how often a request is retried after a transient fault
+	// (429, 502, 503, 504, a lost connection; see retryTransport). Nil means
+	// DefaultMaxRetries; 0 means no retries.
+	MaxRetries *int
+}
+
+func (cfg Config) maxRetries() int {
+	if cfg.MaxRetries == nil {
+		return DefaultMaxRetries
+	}
+	return max(*cfg.MaxRetries, 0)
 }
 
 // Secrets are the values of the secret fields (password, token,
@@ -267,7 +275,7 @@ func (cfg Config) providerClient(ctx context.Context, o *options) (*gophercloud.
 		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
 	}
 	pc.HTTPClient = http.Client{Transport: &retryTransport{
-		next: base, maxRetries: cfg.MaxRetries, logger: o.logger,
+		next: base, maxRetries: cfg.maxRetries(), logger: o.logger,
 	}}
 	if err := gcos.Authenticate(ctx, pc, *ao); err != nil {
 		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("authenticating to %s: %w", ao.IdentityEndpoint, err)

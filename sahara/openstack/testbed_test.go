@@ -29,7 +29,7 @@ func testbedCloud(t *testing.T, env *testbed.Env) (*Cloud, *countingTransport) {
 	ctr := newCounter(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := New(ctx, Config{Cloud: env.Cloud, MaxRetries: 3}, WithTransport(ctr), WithLogger(testLogger(t)), WithPollInterval(time.Second))
+	c, err := New(ctx, Config{Cloud: env.Cloud, MaxRetries: new(3)}, WithTransport(ctr), WithLogger(testLogger(t)), WithPollInterval(time.Second))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
