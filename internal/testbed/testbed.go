@@ -607,7 +607,7 @@ func (e *Env) SetQuota(ctx context.Context, q map[string]int) (func(), error) {
 			continue
 		}
 		var cur map[string]map[string]any
-		if _, err := s.client.Get(ctx, s.url, &cur, nil); err != nil {
+		if _, err := s.client.Get(ctx, s.url, &cur, nil); err != nil { //nolint:bodyclose // gophercloud reads and closes the body
 			restore()
 			return nil, fmt.Errorf("testbed: reading quotas: %w", err)
 		}
@@ -623,7 +623,7 @@ func (e *Env) SetQuota(ctx context.Context, q map[string]int) (func(), error) {
 			want["force"] = true // allowed below current usage
 		}
 		body := map[string]any{s.wrapper: want}
-		if _, err := s.client.Put(ctx, s.url, body, nil, &gophercloud.RequestOpts{OkCodes: []int{200, 202}}); err != nil {
+		if _, err := s.client.Put(ctx, s.url, body, nil, &gophercloud.RequestOpts{OkCodes: []int{200, 202}}); err != nil { //nolint:bodyclose // gophercloud reads and closes the body
 			restore()
 			return nil, fmt.Errorf("testbed: setting quotas %v: %w", s.want, err)
 		}
@@ -634,7 +634,7 @@ func (e *Env) SetQuota(ctx context.Context, q map[string]int) (func(), error) {
 			if s == compute {
 				old["force"] = true
 			}
-			_, _ = s.client.Put(ctx, s.url, map[string]any{s.wrapper: old}, nil, &gophercloud.RequestOpts{OkCodes: []int{200, 202}})
+			_, _ = s.client.Put(ctx, s.url, map[string]any{s.wrapper: old}, nil, &gophercloud.RequestOpts{OkCodes: []int{200, 202}}) //nolint:bodyclose // gophercloud reads and closes the body
 		})
 	}
 	return restore, nil
