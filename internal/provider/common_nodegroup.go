@@ -18,8 +18,8 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// nodeGroupFields are the fields of a Sahara node group template (digest
-// §6.1) shared by saharagen_node_group_template and the node groups of
+// nodeGroupFields are the fields of a Sahara node group template (its REST
+// schema, v2 API) shared by saharagen_node_group_template and the node groups of
 // cluster templates and clusters.
 type nodeGroupFields struct {
 	FlavorID                   types.String `tfsdk:"flavor_id"`
