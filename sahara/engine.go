@@ -23,6 +23,21 @@ type Options struct {
 	Parallelism int
 	// NodeDomain is the FQDN suffix of instances (default "novalocal").
 	NodeDomain string
+	// AccessibleTimeout bounds the wait for one instance to accept SSH once
+	// its server is up (default DefaultAccessibleTimeout; Sahara's
+	// wait_until_accessible), so that a wrong login user or a closed port 22
+	// fails in minutes, not at the operation's deadline.
+	AccessibleTimeout time.Duration
+}
+
+// DefaultAccessibleTimeout is Options.AccessibleTimeout's default.
+const DefaultAccessibleTimeout = 10 * time.Minute
+
+func (e *Engine) accessibleTimeout() time.Duration {
+	if e.opts.AccessibleTimeout > 0 {
+		return e.opts.AccessibleTimeout
+	}
+	return DefaultAccessibleTimeout
 }
 
 // DefaultParallelism is the bound on concurrent work over instances.

@@ -291,7 +291,13 @@ func (op *operation) waitAccessible(ctx context.Context, instances []*Instance) 
 			in.HostKey = strings.Join(keys, "\n")
 			op.mu.Unlock()
 		}
-		key, err := pool.WaitAccessible(ctx, in)
+		wctx, cancel := context.WithTimeout(ctx, op.e.accessibleTimeout())
+		key, err := pool.WaitAccessible(wctx, in)
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+			err = fmt.Errorf("%w (waited the accessible timeout, %s: check the image's login user, the instance's address "+
+				"and that its security groups open port 22 to where the engine runs)", err, op.e.accessibleTimeout())
+		}
+		cancel()
 		if err == nil {
 			op.mu.Lock()
 			in.HostKey = key

@@ -74,6 +74,7 @@ type sshModel struct {
 	BastionHostKey    types.String `tfsdk:"bastion_host_key"`
 	UseAgent          types.Bool   `tfsdk:"use_agent"`
 	ConnectionTimeout types.String `tfsdk:"connection_timeout"`
+	AccessibleTimeout types.String `tfsdk:"accessible_timeout"`
 }
 
 func (p *saharagenProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -134,6 +135,10 @@ func providerSchema() schema.Schema {
 						MarkdownDescription: "Also use the keys of the SSH agent at `SSH_AUTH_SOCK`: for the bastion, and for instances besides the cluster's management key."},
 					"connection_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
 						MarkdownDescription: "Timeout of one SSH connection attempt, a Go duration such as `30s` or `2m`. Default `30s`."},
+					"accessible_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
+						MarkdownDescription: "How long a new instance may take to accept SSH once its server is up (Sahara's `wait_until_accessible`), " +
+							"a Go duration. Past it the operation fails, naming the instance, its address, the login user and the last SSH error, " +
+							"instead of waiting until the operation's timeout. Default `10m`."},
 				},
 			},
 			"template_store_container": schema.StringAttribute{Optional: true,
@@ -225,6 +230,14 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 					"connection_timeout must be a Go duration such as \"30s\" or \"2m\".\n\n"+err.Error())
 			}
 			s.SSHConnectionTimeout = d
+		}
+		if v := m.SSH.AccessibleTimeout.ValueString(); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				diags.AddAttributeError(path.Root("ssh").AtName("accessible_timeout"), "Invalid SSH Accessible Timeout",
+					"accessible_timeout must be a Go duration such as \"5m\".\n\n"+err.Error())
+			}
+			s.AccessibleTimeout = d
 		}
 	}
 	s.applyDefaults()

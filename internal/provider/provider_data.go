@@ -27,8 +27,10 @@ type Settings struct {
 	BastionHostKey                              string
 	UseAgent                                    bool
 	SSHConnectionTimeout                        time.Duration
-	TemplateStoreContainer                      string
-	Parallelism                                 int
+	// AccessibleTimeout bounds the wait for an instance to accept SSH (0: the engine's default).
+	AccessibleTimeout      time.Duration
+	TemplateStoreContainer string
+	Parallelism            int
 	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).
 	Logger *slog.Logger
 }
@@ -124,6 +126,8 @@ func (d *providerData) Engine(ctx context.Context, b *Backend, fields map[string
 		Logger:      newTFLogger(ctx, fields),
 		Observer:    observer,
 		Parallelism: d.settings.Parallelism,
+
+		AccessibleTimeout: d.settings.AccessibleTimeout,
 	}
 	if b != nil {
 		opts.Infra, opts.Remotes = b.Infra, b.Remotes

@@ -275,3 +275,30 @@ func TestProviderModel_MaxRetriesDefaultsWhenUnset(t *testing.T) {
 		t.Errorf("max_retries description does not say %q: %s", want, desc)
 	}
 }
+
+// ssh.accessible_timeout is parsed into the settings the engine is built
+// with; unset leaves the engine's default, which the docs state.
+func TestProviderModel_AccessibleTimeout(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		in   *sshModel
+		want time.Duration
+	}{
+		{nil, 0},
+		{&sshModel{AccessibleTimeout: types.StringValue("90s")}, 90 * time.Second},
+	} {
+		s, diags := providerModel{SSH: tc.in}.settings(ctx)
+		if diags.HasError() {
+			t.Fatal(diags)
+		}
+		if s.AccessibleTimeout != tc.want {
+			t.Errorf("accessible_timeout %v: %s, want %s", tc.in, s.AccessibleTimeout, tc.want)
+		}
+	}
+	if _, diags := (providerModel{SSH: &sshModel{AccessibleTimeout: types.StringValue("ten minutes")}}).settings(ctx); !diags.HasError() {
+		t.Error(`accessible_timeout "ten minutes" was accepted`)
+	}
+	if sahara.DefaultAccessibleTimeout != 10*time.Minute {
+		t.Errorf("the engine's default accessible timeout is %s; the docs say 10m", sahara.DefaultAccessibleTimeout)
+	}
+}

@@ -337,8 +337,8 @@ func (p *pool) WaitAccessible(ctx context.Context, in *sahara.Instance) (string,
 		}
 		notAccessible := func() error {
 			addr, _ := p.address(in)
-			return fmt.Errorf("instance %s (%s) not accessible over SSH after %d attempts in %s: last failure: %v: %w",
-				in.InstanceName, addr, attempt, time.Since(start).Round(time.Millisecond), lastErr, ctx.Err())
+			return fmt.Errorf("instance %s (%s, user %q) not accessible over SSH after %d attempts in %s: last failure: %v: %w",
+				in.InstanceName, addr, in.Username(), attempt, time.Since(start).Round(time.Millisecond), lastErr, ctx.Err())
 		}
 		if ctx.Err() != nil {
 			return "", notAccessible()
