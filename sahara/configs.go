@@ -27,7 +27,8 @@ const (
 // TargetGeneral is the applicable_target of configs that belong to no service.
 const TargetGeneral = "general"
 
-// Config describes one configuration entry a plugin accepts (seed 003).
+// Config describes one configuration entry a plugin accepts (Sahara's
+// plugins.provisioning.Config).
 type Config struct {
 	Name        string     `json:"name"`
 	Description string     `json:"description,omitempty"`
@@ -42,12 +43,6 @@ type Config struct {
 	IsOptional bool   `json:"is_optional"`
 	// Priority is 1 (always shown) or 2 (advanced).
 	Priority int `json:"priority"`
-}
-
-// UserInput is a value the user gave for a config.
-type UserInput struct {
-	Config Config `json:"config"`
-	Value  any    `json:"value"`
 }
 
 // Configs holds config values by applicable target, then config name. Values

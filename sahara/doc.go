@@ -16,7 +16,7 @@
 //
 // # Differences from Sahara Zed
 //
-// Seed 004 (the cluster status lifecycle) is the specification where Sahara
-// Zed's code differs from it; the engine's package documentation in engine.go
-// lists each difference.
+// Sahara's documented cluster lifecycle is the specification where Sahara
+// Zed's code differs from it; the Engine's documentation in engine.go lists
+// each difference.
 package sahara

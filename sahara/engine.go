@@ -50,7 +50,7 @@ const rollbackTimeout = 15 * time.Minute
 // Engine drives Sahara's provisioning state machine. Each operation is a
 // list of phases built in one constructor (createPhases, scalePhases); a
 // phase's title is the status written when it starts, so the lists read as
-// seed 004's status sequences. When a phase fails, the phases that ran are
+// Sahara's status sequences. When a phase fails, the phases that ran are
 // rolled back in reverse order, back to the last phase that commits.
 //
 // Observer and Logger are called from the engine's goroutines, one call at a
@@ -60,8 +60,9 @@ const rollbackTimeout = 15 * time.Minute
 //
 // # Differences from Sahara Zed
 //
-// Seed 004 is the specification; where Sahara Zed's code (digest §2.3–2.5)
-// does otherwise, the engine follows the seed:
+// Sahara's documented lifecycle (its cluster status specification) is the
+// specification; where Sahara Zed's code (service/ops.py and the heat engine)
+// does otherwise, the engine follows the documented lifecycle:
 //   - Scale runs Validating → Scaling → Adding Instances → Configuring →
 //     Decommissioning → Active. Zed decommissions first and then uses
 //     "Scaling: Spawning/Waiting/Preparing"; saharagen adds and configures

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
-// createPhases is the create operation: seed 004's statuses in order; the
+// createPhases is the create operation: Sahara's create statuses in order; the
 // cluster ends Active.
 func createPhases() []phase {
 	return []phase{
@@ -233,7 +234,19 @@ func (op *operation) spawn(ctx context.Context, instances []*Instance) error {
 			op.log.Info(fmt.Sprintf("Spawning %d/%d instances", n, total), "instance", in.InstanceName)
 		}
 	}
-	err := op.e.opts.Infra.SpawnInstances(ctx, op.c, instances, progress)
+	// Sahara bounded the boot by its Heat wait condition; the common config
+	// of that name bounds it here, whatever builds the servers.
+	timeoutS, cerr := AsInt(clusterConfig(op.c, "Heat Wait Condition timeout", 3600))
+	if cerr != nil || timeoutS <= 0 {
+		timeoutS = 3600
+	}
+	bootTimeout := time.Duration(timeoutS) * time.Second
+	sctx, cancel := context.WithTimeout(ctx, bootTimeout)
+	err := op.e.opts.Infra.SpawnInstances(sctx, op.c, instances, progress)
+	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+		err = fmt.Errorf("servers did not boot within the cluster's \"Heat Wait Condition timeout\" (%s): %w", bootTimeout, err)
+	}
+	cancel()
 	op.endStep(step, err)
 	if err != nil {
 		return fmt.Errorf("spawning instances: %w", err)

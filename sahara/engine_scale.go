@@ -7,7 +7,7 @@ import (
 	"sort"
 )
 
-// scalePhases is the scale operation, seed 004's statuses in order; the
+// scalePhases is the scale operation, Sahara's scale statuses in order; the
 // cluster ends Active (Error only when a rollback fails).
 func scalePhases() []phase {
 	return []phase{

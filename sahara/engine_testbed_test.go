@@ -39,7 +39,7 @@ func (l *lockedBuffer) String() string {
 // TestEngine_TestbedLifecycle drives the engine with the fake plugin on the
 // testbed's OpenStack over real SSH: create (a volume per worker, an auto
 // security group), scale up, scale down naming the victim, delete; the
-// statuses are seed 004's and nothing of the cluster is left.
+// statuses are Sahara's lifecycle and nothing of the cluster is left.
 func TestEngine_TestbedLifecycle(t *testing.T) {
 	env := testbed.Require(t)
 	t.Setenv("OS_CLIENT_CONFIG_FILE", env.CloudsYAML)

@@ -63,3 +63,27 @@ func TestEngineCreate_UnreachableInstanceFailsWithinTheAccessibleTimeout(t *test
 		t.Errorf("status %s, leftovers %v: want Error after a rollback that removed everything", c.Status, infra.Leftovers(c.ID))
 	}
 }
+
+// Servers that do not boot within the cluster's "Heat Wait Condition
+// timeout" fail the create then, with the config named, and roll back.
+func TestEngineCreate_BootBoundByHeatWaitConditionTimeout(t *testing.T) {
+	h := newHarness(t, 0)
+	h.infra.BootLatency = time.Minute
+	spec := demoSpec(1)
+	spec.ClusterConfigs = sahara.Configs{"general": {"Heat Wait Condition timeout": "1"}}
+	c, err := h.eng.NewCluster(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = h.eng.Create(context.Background(), c)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("create took %s with a 1 s boot bound and 1 min boots", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), `did not boot within the cluster's "Heat Wait Condition timeout" (1s)`) {
+		t.Fatalf("err = %v", err)
+	}
+	if c.Status != sahara.StatusError || len(h.infra.Leftovers(c.ID)) != 0 {
+		t.Errorf("status %s, leftovers %v", c.Status, h.infra.Leftovers(c.ID))
+	}
+}

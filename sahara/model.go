@@ -61,7 +61,7 @@ func (s *NodeGroupSpec) HasProcess(p string) bool {
 }
 
 // ClusterSpec is what the user asked for in a cluster, after the cluster
-// template and the request were merged (MergeClusterSpec).
+// template and the request were merged (ResolveClusterSpec).
 type ClusterSpec struct {
 	Name                     string          `json:"name"`
 	Description              string          `json:"description,omitempty"`

@@ -5,21 +5,20 @@ type ClusterStatus string
 
 // Sahara's cluster statuses (sahara/utils/cluster.py).
 const (
-	StatusUndefined        ClusterStatus = "undefined"
-	StatusValidating       ClusterStatus = "Validating"
-	StatusInfraUpdating    ClusterStatus = "InfraUpdating"
-	StatusSpawning         ClusterStatus = "Spawning"
-	StatusWaiting          ClusterStatus = "Waiting"
-	StatusPreparing        ClusterStatus = "Preparing"
-	StatusConfiguring      ClusterStatus = "Configuring"
-	StatusStarting         ClusterStatus = "Starting"
-	StatusActive           ClusterStatus = "Active"
-	StatusScaling          ClusterStatus = "Scaling"
-	StatusAddingInstances  ClusterStatus = "Adding Instances"
-	StatusDecommissioning  ClusterStatus = "Decommissioning"
-	StatusDeletingInstance ClusterStatus = "Deleting Instances"
-	StatusDeleting         ClusterStatus = "Deleting"
-	StatusError            ClusterStatus = "Error"
+	StatusUndefined       ClusterStatus = "undefined"
+	StatusValidating      ClusterStatus = "Validating"
+	StatusInfraUpdating   ClusterStatus = "InfraUpdating"
+	StatusSpawning        ClusterStatus = "Spawning"
+	StatusWaiting         ClusterStatus = "Waiting"
+	StatusPreparing       ClusterStatus = "Preparing"
+	StatusConfiguring     ClusterStatus = "Configuring"
+	StatusStarting        ClusterStatus = "Starting"
+	StatusActive          ClusterStatus = "Active"
+	StatusScaling         ClusterStatus = "Scaling"
+	StatusAddingInstances ClusterStatus = "Adding Instances"
+	StatusDecommissioning ClusterStatus = "Decommissioning"
+	StatusDeleting        ClusterStatus = "Deleting"
+	StatusError           ClusterStatus = "Error"
 )
 
 // AllStatuses lists every status the engine may write, in lifecycle order.
@@ -28,11 +27,6 @@ func AllStatuses() []ClusterStatus {
 		StatusUndefined, StatusValidating, StatusInfraUpdating, StatusSpawning,
 		StatusWaiting, StatusPreparing, StatusConfiguring, StatusStarting,
 		StatusActive, StatusScaling, StatusAddingInstances, StatusDecommissioning,
-		StatusDeletingInstance, StatusDeleting, StatusError,
+		StatusDeleting, StatusError,
 	}
-}
-
-// IsFinal reports whether no operation is running in this status.
-func (s ClusterStatus) IsFinal() bool {
-	return s == StatusActive || s == StatusError || s == StatusUndefined
 }

@@ -164,7 +164,7 @@ func (r SecurityRule) key() string {
 }
 
 // AutoSecurityGroupRules are the ingress rules Sahara gives an auto security
-// group (digest §4.5): each open port and SSH over TCP from anywhere (IPv4
+// group: each open port and SSH over TCP from anywhere (IPv4
 // and IPv6), and all TCP, UDP and ICMP from each CIDR of the cluster network.
 func AutoSecurityGroupRules(openPorts []int, cidrs []string) []SecurityRule {
 	var out []SecurityRule

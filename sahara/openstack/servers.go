@@ -106,7 +106,7 @@ func (c *Cloud) faultOf(ctx context.Context, cc *gophercloud.ServiceClient, s se
 	return s.Fault.Message
 }
 
-// applyAddresses sets InternalIP and ManagementIP (digest §4.1): the
+// applyAddresses sets InternalIP and ManagementIP as Sahara does: the
 // floating IP when there is one, except behind a proxy gateway.
 func (c *Cloud) applyAddresses(cl *sahara.Cluster, in *sahara.Instance, s servers.Server, p *spawnPlan) {
 	fixed, floating := serverAddresses(s)

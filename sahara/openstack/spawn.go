@@ -427,7 +427,7 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 }
 
 // prepareBootVolumes creates the boot volume of each new instance of a
-// boot_from_volume node group, as Sahara's Heat template does (digest §4.4):
+// boot_from_volume node group, as Sahara's Heat template does:
 // a Cinder volume of the flavor's disk size from the image, with
 // boot_volume_type and boot_volume_availability_zone, tagged like the
 // cluster's other volumes; then waits until they are available, since Nova

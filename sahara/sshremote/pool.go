@@ -194,7 +194,7 @@ func (p *pool) address(in *sahara.Instance) (string, error) {
 }
 
 // gatewayFor returns the proxy gateway to go through, or nil: instances of
-// non-gateway groups go through the cluster's gateway (digest §4.6).
+// non-gateway groups go through the cluster's gateway, as in Sahara.
 func (p *pool) gatewayFor(in *sahara.Instance) *sahara.Instance {
 	gw := p.cluster.ProxyGateway()
 	if gw == nil || gw == in || gw.InstanceName == in.InstanceName {
