@@ -175,21 +175,29 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// phase is one step of an operation; its Title is the status written when
-// it starts.
-type phase interface {
+// phase is one step of an operation whose state is O (*createOp,
+// *scaleOp); its Title is the status written when it starts. Each
+// operation's state type holds what its phases pass on, so a phase's
+// inputs and outputs are the fields of that type.
+type phase[O any] interface {
 	Title() ClusterStatus
-	Run(ctx context.Context, op *operation) error
+	Run(ctx context.Context, op O) error
 }
 
 // rollbacker is a phase that can undo what it did.
-type rollbacker interface {
-	Rollback(ctx context.Context, op *operation) error
+type rollbacker[O any] interface {
+	Rollback(ctx context.Context, op O) error
 }
 
 // skipper is a phase that may have nothing to do.
-type skipper interface {
-	Skip(op *operation) bool
+type skipper[O any] interface {
+	Skip(op O) bool
+}
+
+// operationState is the state of one operation: the shared core plus what
+// that operation's phases pass on.
+type operationState interface {
+	core() *operation
 }
 
 // committer is a phase after whose success earlier phases are no longer
@@ -201,7 +209,9 @@ type committer interface {
 // errClusterDeleting stops an operation whose cluster is being deleted.
 var errClusterDeleting = errors.New("the cluster is being deleted")
 
-// operation is the state of one create, scale or delete run.
+// operation is what every create, scale and delete run shares: the cluster,
+// the plugin, the log, the remote pool and per-run caches. What one kind of
+// operation's phases pass on lives in its own type (createOp, scaleOp).
 type operation struct {
 	e      *Engine
 	c      *Cluster
@@ -213,18 +223,14 @@ type operation struct {
 	mu   sync.Mutex // guards c.Progress, c.Status and instance facts during parallel work
 	pool RemotePool
 
-	// newInstances are the instances this operation adds.
-	newInstances []*Instance
-	// scale state
-	req         ScaleRequest
-	plan        ScalePlan
-	addedGroups []*NodeGroup
-	oldCounts   map[*NodeGroup]int
+	// Caches of the run: images by ID (checkImages), and the service hosts'
+	// /etc/hosts lines (etcHosts).
 	images      map[string]Image
-	victims     []*Instance
 	hostsExtra  []string
 	hostsLoaded bool
 }
+
+func (op *operation) core() *operation { return op }
 
 func (e *Engine) newOperation(c *Cluster, stepType string) *operation {
 	c.Link()
@@ -261,24 +267,24 @@ func (op *operation) close() {
 // run runs phases in order. On a failure it rolls back, in reverse order,
 // the phases that ran since the last commit (the failed one included) and
 // returns the failed phase, its error and the rollback's error.
-func (op *operation) run(ctx context.Context, phases []phase) (failed phase, err, rbErr error) {
-	var ran []phase
+func run[O operationState](ctx context.Context, op O, phases []phase[O]) (failed phase[O], err, rbErr error) {
+	var ran []phase[O]
 	// Like Sahara's ops error handler, an operation starts with no description.
 	desc := new(string)
 	for _, ph := range phases {
-		if s, ok := ph.(skipper); ok && s.Skip(op) {
-			op.log.Debug("phase skipped", "phase", string(ph.Title()))
+		if s, ok := ph.(skipper[O]); ok && s.Skip(op) {
+			op.core().log.Debug("phase skipped", "phase", string(ph.Title()))
 			continue
 		}
-		err := op.setStatus(ph.Title(), desc)
+		err := op.core().setStatus(ph.Title(), desc)
 		desc = nil
 		if err != nil {
 			return ph, err, nil
 		}
 		ran = append(ran, ph)
 		if err := ph.Run(ctx, op); err != nil {
-			op.log.Info("phase failed", "phase", string(ph.Title()), "error", err)
-			return ph, err, op.rollback(ctx, ran)
+			op.core().log.Info("phase failed", "phase", string(ph.Title()), "error", err)
+			return ph, err, rollback(ctx, op, ran)
 		}
 		if cm, ok := ph.(committer); ok && cm.Commits() {
 			ran = nil
@@ -287,17 +293,17 @@ func (op *operation) run(ctx context.Context, phases []phase) (failed phase, err
 	return nil, nil, nil
 }
 
-func (op *operation) rollback(ctx context.Context, ran []phase) error {
+func rollback[O operationState](ctx context.Context, op O, ran []phase[O]) error {
 	var errs []error
 	rolled := false
 	for i := len(ran) - 1; i >= 0; i-- {
-		rb, ok := ran[i].(rollbacker)
+		rb, ok := ran[i].(rollbacker[O])
 		if !ok {
 			continue
 		}
 		if !rolled {
 			rolled = true
-			op.log.Info("rolling back", "phases", len(ran))
+			op.core().log.Info("rolling back", "phases", len(ran))
 		}
 		// A cancelled ctx must not stop the cleanup of what was created, but
 		// the cleanup itself is bounded: what it leaves stays tagged.

@@ -11,8 +11,8 @@ import (
 
 // createPhases is the create operation: Sahara's create statuses in order; the
 // cluster ends Active.
-func createPhases() []phase {
-	return []phase{
+func createPhases() []phase[*createOp] {
+	return []phase[*createOp]{
 		validatingPhase{},    // Validating: spec, plugin recommend_configs and validate, images, quotas
 		infraUpdatingPhase{}, // InfraUpdating: plugin update_infra, per-cluster cloud objects
 		spawningPhase{},      // Spawning: servers, volumes, floating IPs
@@ -43,11 +43,11 @@ func (e *Engine) Create(ctx context.Context, c *Cluster) error {
 	if c.NodeDomain == "" {
 		c.NodeDomain = e.nodeDomain()
 	}
-	op := e.newOperation(c, StepTypeEngineCreate)
+	op := &createOp{operation: e.newOperation(c, StepTypeEngineCreate)}
 	defer op.close()
 	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
 	op.log.Info("creating cluster", "node_groups", len(c.NodeGroups), "plugin", c.PluginName, "version", c.PluginVersion)
-	failed, err, rbErr := op.run(ctx, createPhases())
+	failed, err, rbErr := run(ctx, op, createPhases())
 	switch {
 	case err == nil:
 		op.finish(StatusActive, "")
@@ -67,6 +67,13 @@ func (e *Engine) Create(ctx context.Context, c *Cluster) error {
 		}
 		return err
 	}
+}
+
+// createOp is a create's state: the instances it adds, planned in
+// Validating and then spawned, waited for and prepared.
+type createOp struct {
+	*operation
+	newInstances []*Instance
 }
 
 // plannedInstances builds (without adding) the instances each group lacks
@@ -97,7 +104,7 @@ type validatingPhase struct{}
 
 func (validatingPhase) Title() ClusterStatus { return StatusValidating }
 
-func (validatingPhase) Run(ctx context.Context, op *operation) error {
+func (validatingPhase) Run(ctx context.Context, op *createOp) error {
 	c := op.c
 	p, err := op.e.checkSpec(clusterSpecOf(c))
 	if err != nil {
@@ -181,7 +188,7 @@ type infraUpdatingPhase struct{}
 
 func (infraUpdatingPhase) Title() ClusterStatus { return StatusInfraUpdating }
 
-func (infraUpdatingPhase) Run(ctx context.Context, op *operation) error {
+func (infraUpdatingPhase) Run(ctx context.Context, op *createOp) error {
 	if u, ok := op.plugin.(InfraUpdater); ok {
 		if err := u.UpdateInfra(ctx, op.c); err != nil {
 			return fmt.Errorf("plugin update_infra: %w", err)
@@ -194,7 +201,7 @@ func (infraUpdatingPhase) Run(ctx context.Context, op *operation) error {
 }
 
 // Rollback removes every cloud object of the cluster.
-func (infraUpdatingPhase) Rollback(ctx context.Context, op *operation) error {
+func (infraUpdatingPhase) Rollback(ctx context.Context, op *createOp) error {
 	op.log.Info("deleting every cloud object of the cluster")
 	return op.e.opts.Infra.DeleteCluster(ctx, op.c)
 }
@@ -203,11 +210,11 @@ type spawningPhase struct{}
 
 func (spawningPhase) Title() ClusterStatus { return StatusSpawning }
 
-func (spawningPhase) Run(ctx context.Context, op *operation) error {
+func (spawningPhase) Run(ctx context.Context, op *createOp) error {
 	return op.spawn(ctx, op.newInstances)
 }
 
-func (spawningPhase) Rollback(ctx context.Context, op *operation) error {
+func (spawningPhase) Rollback(ctx context.Context, op *createOp) error {
 	return op.removeInstances(ctx, op.newInstances)
 }
 
@@ -278,7 +285,7 @@ type waitingPhase struct{}
 
 func (waitingPhase) Title() ClusterStatus { return StatusWaiting }
 
-func (waitingPhase) Run(ctx context.Context, op *operation) error {
+func (waitingPhase) Run(ctx context.Context, op *createOp) error {
 	return op.waitAccessible(ctx, op.newInstances)
 }
 
@@ -333,7 +340,7 @@ type preparingPhase struct{}
 
 func (preparingPhase) Title() ClusterStatus { return StatusPreparing }
 
-func (preparingPhase) Run(ctx context.Context, op *operation) error {
+func (preparingPhase) Run(ctx context.Context, op *createOp) error {
 	return op.prepare(ctx, op.newInstances, op.c.Instances())
 }
 
@@ -345,7 +352,7 @@ type configuringPhase struct{}
 
 func (configuringPhase) Title() ClusterStatus { return StatusConfiguring }
 
-func (configuringPhase) Run(ctx context.Context, op *operation) error {
+func (configuringPhase) Run(ctx context.Context, op *createOp) error {
 	pool, err := op.remotes(ctx)
 	if err != nil {
 		return err
@@ -359,7 +366,7 @@ type startingPhase struct{}
 
 func (startingPhase) Title() ClusterStatus { return StatusStarting }
 
-func (startingPhase) Run(ctx context.Context, op *operation) error {
+func (startingPhase) Run(ctx context.Context, op *createOp) error {
 	pool, err := op.remotes(ctx)
 	if err != nil {
 		return err

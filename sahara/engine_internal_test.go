@@ -74,7 +74,7 @@ func (p recPhase) Skip(op *operation) bool { return p.skip }
 func TestOperationRun_RollsBackInReverseSinceLastCommit(t *testing.T) {
 	var log []string
 	op, c := testOperation(t, StatusUndefined)
-	failed, err, rbErr := op.run(context.Background(), []phase{
+	failed, err, rbErr := run(context.Background(), op, []phase[*operation]{
 		recPhase{status: StatusValidating, log: &log},
 		recPhase{status: StatusInfraUpdating, commits: true, log: &log},
 		recPhase{status: StatusSpawning, log: &log},

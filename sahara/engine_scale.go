@@ -9,8 +9,8 @@ import (
 
 // scalePhases is the scale operation, Sahara's scale statuses in order; the
 // cluster ends Active (Error only when a rollback fails).
-func scalePhases() []phase {
-	return []phase{
+func scalePhases() []phase[*scaleOp] {
+	return []phase[*scaleOp]{
 		scaleValidatingPhase{},  // Validating: request, plugin recommend_configs and validate_scaling, images, quotas
 		scalingPhase{},          // Scaling: apply the plan to the record (counts, new groups)
 		addingInstancesPhase{},  // Adding Instances: spawn, wait, prepare new; /etc/hosts on all
@@ -90,28 +90,36 @@ func (e *Engine) ValidateScaling(ctx context.Context, c *Cluster, req ScaleReque
 	if err := notActive(c); err != nil {
 		return err
 	}
-	_, _, _, err := e.validateScaling(ctx, c, req, nil)
-	return err
+	p, _, err := e.checkScaleRequest(c, req)
+	if err != nil {
+		return err
+	}
+	v, ok := p.(ScalingValidator)
+	if !ok {
+		return nil
+	}
+	existing, additional := scaleCounts(req)
+	return withAddedGroups(c, req.Add, func([]*NodeGroup) error {
+		return Locate(c, v.ValidateScaling(ctx, c, existing, additional))
+	})
 }
 
-// validateScaling checks a request against the cluster and the plugin; new
-// node groups are added with their requested count for the plugin's check
-// and removed again. With an operation (op != nil) the plugin's
-// recommend_configs(scaling=true) runs first, as in Sahara: it may change
-// the existing groups and cluster configs in c, and the new groups' specs
-// with its recommendations are returned.
-func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleRequest, op *operation) (Plugin, ScalePlan, []NodeGroupSpec, error) {
+// checkScaleRequest checks a request against the cluster (the plugin can
+// scale, the plan holds, the resulting layout passes the checks of
+// ValidateSpec) and returns the plugin and the plan. It does not call the
+// plugin's validate_scaling.
+func (e *Engine) checkScaleRequest(c *Cluster, req ScaleRequest) (Plugin, ScalePlan, error) {
 	c.Link()
 	p, err := e.opts.Plugins.PluginVersion(c.PluginName, c.PluginVersion)
 	if err != nil {
-		return nil, ScalePlan{}, nil, err
+		return nil, ScalePlan{}, err
 	}
 	if _, scalable := p.(Scaler); !scalable {
-		return nil, ScalePlan{}, nil, ClusterCannotBeScaled(c.Name, fmt.Sprintf("Requested plugin '%s' doesn't support cluster scaling feature", c.PluginName))
+		return nil, ScalePlan{}, ClusterCannotBeScaled(c.Name, fmt.Sprintf("Requested plugin '%s' doesn't support cluster scaling feature", c.PluginName))
 	}
 	plan, err := e.PlanScale(c, req)
 	if err != nil {
-		return nil, plan, nil, err
+		return nil, plan, err
 	}
 	spec := clusterSpecOf(c)
 	for i := range spec.NodeGroups {
@@ -121,38 +129,49 @@ func (e *Engine) validateScaling(ctx context.Context, c *Cluster, req ScaleReque
 	}
 	spec.NodeGroups = append(spec.NodeGroups, req.Add...)
 	if _, err := e.checkSpec(spec); err != nil {
-		return nil, plan, nil, err
+		return nil, plan, err
 	}
-	v, validates := p.(ScalingValidator)
-	if !validates && op == nil {
-		return p, plan, nil, nil
-	}
-	existing := map[string]int{}
+	return p, plan, nil
+}
+
+// scaleCounts are validate_scaling's arguments: the new counts of resized
+// groups (existing) and the counts of added groups (additional).
+func scaleCounts(req ScaleRequest) (existing, additional map[string]int) {
+	existing, additional = map[string]int{}, map[string]int{}
 	for k, n := range req.Resize {
 		existing[k] = n
 	}
-	additional := map[string]int{}
-	orig := c.NodeGroups
-	added := make([]*NodeGroup, 0, len(req.Add))
 	for _, ng := range req.Add {
-		added = append(added, c.AddNodeGroup(cloneNodeGroupSpec(ng)))
 		additional[ng.Name] = ng.Count
 	}
-	if op != nil {
-		err = op.recommendConfigs(ctx, p, c, true)
+	return existing, additional
+}
+
+// withAddedGroups runs fn while c holds the request's new node groups with
+// their requested counts (and no instances), as Sahara's API adds them
+// before validate_scaling and recommend_configs; they leave c again when fn
+// returns. fn gets the added groups.
+func withAddedGroups(c *Cluster, specs []NodeGroupSpec, fn func(added []*NodeGroup) error) error {
+	orig := c.NodeGroups
+	defer func() { c.NodeGroups = orig }()
+	added := make([]*NodeGroup, 0, len(specs))
+	for _, ng := range specs {
+		added = append(added, c.AddNodeGroup(cloneNodeGroupSpec(ng)))
 	}
-	if err == nil && validates {
-		err = v.ValidateScaling(ctx, c, existing, additional)
-	}
-	c.NodeGroups = orig
-	if err != nil {
-		return nil, plan, nil, err
-	}
-	specs := make([]NodeGroupSpec, len(added))
-	for i, ng := range added {
-		specs[i] = ng.NodeGroupSpec
-	}
-	return p, plan, specs, nil
+	return fn(added)
+}
+
+// scaleOp is a scale's state. Validating plans it (the groups to add, the
+// instances to add and the victims); Scaling applies the plan to the record
+// (keeping the old counts for a rollback); the later phases add, configure
+// and remove instances.
+type scaleOp struct {
+	*operation
+	req          ScaleRequest
+	addedGroups  []*NodeGroup
+	oldCounts    map[*NodeGroup]int
+	newInstances []*Instance
+	victims      []*Instance
 }
 
 // Scale runs the scale operation. A request the cluster or the plugin
@@ -166,12 +185,11 @@ func (e *Engine) Scale(ctx context.Context, c *Cluster, req ScaleRequest) error 
 	if err := notActive(c); err != nil {
 		return err
 	}
-	op := e.newOperation(c, StepTypeEngineScale)
+	op := &scaleOp{operation: e.newOperation(c, StepTypeEngineScale), req: req}
 	defer op.close()
 	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
-	op.req = req
 	op.log.Info("scaling cluster", "resize", len(req.Resize), "add", len(req.Add))
-	failed, err, rbErr := op.run(ctx, scalePhases())
+	failed, err, rbErr := run(ctx, op, scalePhases())
 	switch {
 	case err == nil:
 		op.syncCounts()
@@ -216,13 +234,35 @@ type scaleValidatingPhase struct{}
 
 func (scaleValidatingPhase) Title() ClusterStatus { return StatusValidating }
 
-func (scaleValidatingPhase) Run(ctx context.Context, op *operation) error {
+func (scaleValidatingPhase) Run(ctx context.Context, op *scaleOp) error {
 	c := op.c
-	p, plan, added, err := op.e.validateScaling(ctx, c, op.req, op)
+	p, plan, err := op.e.checkScaleRequest(c, op.req)
 	if err != nil {
 		return err
 	}
-	op.plugin, op.plan = p, plan
+	op.plugin = p
+	// As in Sahara, recommend_configs(scaling=true) runs before
+	// validate_scaling; it may change the existing groups and cluster
+	// configs, and the new groups' specs, which are kept.
+	var added []NodeGroupSpec
+	err = withAddedGroups(c, op.req.Add, func(groups []*NodeGroup) error {
+		if err := op.recommendConfigs(ctx, p, c, true); err != nil {
+			return err
+		}
+		if v, ok := p.(ScalingValidator); ok {
+			existing, additional := scaleCounts(op.req)
+			if err := v.ValidateScaling(ctx, c, existing, additional); err != nil {
+				return Locate(c, err)
+			}
+		}
+		for _, ng := range groups {
+			added = append(added, ng.NodeGroupSpec)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	// New groups are built linked to the cluster but not yet in it.
 	for _, spec := range added {
 		ng := &NodeGroup{NodeGroupSpec: spec, ID: spec.Name, cluster: c}
@@ -250,7 +290,7 @@ type scalingPhase struct{}
 
 func (scalingPhase) Title() ClusterStatus { return StatusScaling }
 
-func (scalingPhase) Run(ctx context.Context, op *operation) error {
+func (scalingPhase) Run(ctx context.Context, op *scaleOp) error {
 	c := op.c
 	op.mu.Lock()
 	op.oldCounts = map[*NodeGroup]int{}
@@ -275,7 +315,7 @@ func (scalingPhase) Run(ctx context.Context, op *operation) error {
 }
 
 // Rollback restores the counts and drops the added node groups.
-func (scalingPhase) Rollback(ctx context.Context, op *operation) error {
+func (scalingPhase) Rollback(ctx context.Context, op *scaleOp) error {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	added := map[*NodeGroup]bool{}
@@ -300,9 +340,9 @@ type addingInstancesPhase struct{}
 
 func (addingInstancesPhase) Title() ClusterStatus { return StatusAddingInstances }
 
-func (addingInstancesPhase) Skip(op *operation) bool { return len(op.newInstances) == 0 }
+func (addingInstancesPhase) Skip(op *scaleOp) bool { return len(op.newInstances) == 0 }
 
-func (addingInstancesPhase) Run(ctx context.Context, op *operation) error {
+func (addingInstancesPhase) Run(ctx context.Context, op *scaleOp) error {
 	if err := op.spawn(ctx, op.newInstances); err != nil {
 		return err
 	}
@@ -313,7 +353,7 @@ func (addingInstancesPhase) Run(ctx context.Context, op *operation) error {
 }
 
 // Rollback deletes the added instances and rewrites /etc/hosts on the rest.
-func (addingInstancesPhase) Rollback(ctx context.Context, op *operation) error {
+func (addingInstancesPhase) Rollback(ctx context.Context, op *scaleOp) error {
 	prev := op.stepType
 	op.stepType = StepTypeEngineRollback
 	defer func() { op.stepType = prev }()
@@ -333,9 +373,9 @@ type scaleConfiguringPhase struct{}
 
 func (scaleConfiguringPhase) Title() ClusterStatus { return StatusConfiguring }
 
-func (scaleConfiguringPhase) Skip(op *operation) bool { return len(op.newInstances) == 0 }
+func (scaleConfiguringPhase) Skip(op *scaleOp) bool { return len(op.newInstances) == 0 }
 
-func (scaleConfiguringPhase) Run(ctx context.Context, op *operation) error {
+func (scaleConfiguringPhase) Run(ctx context.Context, op *scaleOp) error {
 	pool, err := op.remotes(ctx)
 	if err != nil {
 		return err
@@ -353,9 +393,9 @@ type decommissioningPhase struct{}
 
 func (decommissioningPhase) Title() ClusterStatus { return StatusDecommissioning }
 
-func (decommissioningPhase) Skip(op *operation) bool { return len(op.victims) == 0 }
+func (decommissioningPhase) Skip(op *scaleOp) bool { return len(op.victims) == 0 }
 
-func (decommissioningPhase) Run(ctx context.Context, op *operation) error {
+func (decommissioningPhase) Run(ctx context.Context, op *scaleOp) error {
 	pool, err := op.remotes(ctx)
 	if err != nil {
 		return err
