@@ -354,6 +354,13 @@ func (op *operation) setStatus(to ClusterStatus, desc *string) error {
 // finish writes the final status and description of an operation; a
 // cluster in Deleting keeps its status.
 func (op *operation) finish(to ClusterStatus, desc string) {
+	if to == StatusActive {
+		op.mu.Lock()
+		if op.c.ActivatedAt.IsZero() {
+			op.c.ActivatedAt = time.Now().UTC()
+		}
+		op.mu.Unlock()
+	}
 	if err := op.setStatus(to, &desc); err != nil && !errors.Is(err, errClusterDeleting) {
 		op.log.Error("cannot write final status", "error", err)
 	}

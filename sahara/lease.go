@@ -220,6 +220,9 @@ func kindNoun(kind string) string {
 // when its run was stopped: in one of create's statuses, never scaled. With
 // no run holding its lease, nothing will move it on.
 func (c *Cluster) LeftByInterruptedCreate() bool {
+	if !c.ActivatedAt.IsZero() {
+		return false
+	}
 	switch c.Status {
 	case "", StatusUndefined, StatusValidating, StatusInfraUpdating, StatusSpawning,
 		StatusWaiting, StatusPreparing, StatusConfiguring, StatusStarting:

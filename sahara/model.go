@@ -173,6 +173,9 @@ type Cluster struct {
 	Progress  []Step    `json:"provision_progress,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ActivatedAt is when the cluster first became Active: a record with it
+	// is never a leftover of a create.
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
 }
 
 // Link restores the back references from instances to node groups and from

@@ -228,3 +228,93 @@ func TestCluster_ApplyRefusedWhileAnotherRunHoldsTheCluster(t *testing.T) {
 		t.Errorf("servers spawned while another run held the name: %d calls", n)
 	}
 }
+
+// leaveInterruptedScale turns the stored record of the only cluster into
+// what a scale of the worker group by +2, killed in Adding Instances,
+// leaves: the new count, one new instance recorded but never started, and
+// one server booted under the next name that no record names.
+func leaveInterruptedScale(t *testing.T, cloud *testCloud) {
+	t.Helper()
+	ctx := context.Background()
+	ids := cloud.ids(t, sahara.KindCluster)
+	if len(ids) != 1 {
+		t.Fatalf("cluster records: %v", ids)
+	}
+	var c sahara.Cluster
+	if err := cloud.store.Get(ctx, sahara.KindCluster, ids[0], &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Link()
+	ng := c.NodeGroup("worker")
+	ng.Count += 2
+	free := ng.FreeIndexes(2)
+	recorded, unnamed := ng.NewInstance(free[0]), ng.NewInstance(free[1])
+	ng.AddInstance(recorded)
+	if err := cloud.infra.SpawnInstances(ctx, &c, []*sahara.Instance{recorded, unnamed}, nil); err != nil {
+		t.Fatal(err)
+	}
+	recorded.Phase = sahara.InstanceAccessible
+	c.Status = sahara.StatusAddingInstances
+	if err := cloud.store.Put(ctx, sahara.KindCluster, c.ID, &c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A scale killed in Adding Instances: the next plan is not empty even when
+// the configuration did not change, the state counts the running instances
+// (not the record's target), and the apply rolls the scale back and then
+// applies the configuration, with Sahara's names and nothing duplicated.
+func TestCluster_ApplyAfterAnInterruptedScaleConverges(t *testing.T) {
+	cloud := newTestCloud(t)
+	servers := func() int {
+		ids := cloud.ids(t, sahara.KindCluster)
+		if len(ids) != 1 {
+			t.Fatalf("cluster records: %v", ids)
+		}
+		return len(cloud.infra.Servers(ids[0]))
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", "")},
+			{
+				PreConfig: func() { leaveInterruptedScale(t, cloud) },
+				Config:    clusterConfig(1, 2, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("Active")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("count"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				},
+			},
+			{
+				PreConfig: func() {
+					if n := servers(); n != 3 {
+						t.Errorf("servers after the rollback: %d, want 3", n)
+					}
+					leaveInterruptedScale(t, cloud)
+				},
+				Config: clusterConfig(1, 4, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("Active")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"),
+						instanceNames("demo-worker-0", "demo-worker-1", "demo-worker-2", "demo-worker-3")),
+				},
+			},
+			{
+				PreConfig: func() {
+					if n := servers(); n != 5 {
+						t.Errorf("servers after roll back and scale to 4: %d, want 5", n)
+					}
+				},
+				Config:   clusterConfig(1, 4, "", ""),
+				PlanOnly: true,
+			},
+		},
+	})
+}

@@ -64,9 +64,13 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 	}
 	groups := map[string]attr.Value{}
 	for _, ng := range c.NodeGroups {
+		count := ng.Count
+		if c.LeftByInterruptedScale() {
+			count = ng.RunningCount() // the record claims the scale's target
+		}
 		g := clusterNodeGroupModel{
 			NodeGroupTemplateID:  strOrNull(ng.NodeGroupTemplateID),
-			Count:                types.Int64Value(int64(ng.Count)),
+			Count:                types.Int64Value(int64(count)),
 			InstancesToRemove:    types.ListNull(types.StringType),
 			nodeGroupFields:      nodeGroupFieldsFrom(ng.NodeGroupSpec),
 			Instances:            instancesValue(ng.Instances),

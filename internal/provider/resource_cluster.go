@@ -365,6 +365,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	c.Link()
+	if c.LeftByInterruptedScale() { // the lease is ours: no run is working on it
+		if !r.recoverScale(ctx, b, &c, &resp.Diagnostics) {
+			return
+		}
+	}
 	scale, d := r.scaleRequest(ctx, b.Store, &c, &plan, &state)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -469,6 +474,29 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		resp.Diagnostics.AddError("Template Store Error",
 			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
 	}
+}
+
+// recoverScale rolls back the scale a stopped run left (Engine.Recover) and
+// writes the record; false when that failed (diags say why).
+func (r *clusterResource) recoverScale(ctx context.Context, b *Backend, c *sahara.Cluster, diags *diagsT) bool {
+	tflogInfo(ctx, fmt.Sprintf("Cluster %s was left in %s by an interrupted scale: rolling it back", c.Name, c.Status), map[string]any{"cluster_id": c.ID})
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	if err == nil {
+		opCtx, cancel := context.WithTimeout(ctx, defaultDeleteTimeout)
+		defer cancel()
+		err = eng.Recover(opCtx, c)
+	}
+	if err == nil {
+		err = rec.flush(ctx, c)
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("node_groups"), "Interrupted Scale Not Rolled Back", fmt.Sprintf(
+			"Cluster %q (%s) was left in %s by a scale that was stopped, and rolling that scale back failed; nothing else was changed. "+
+				"Run terraform apply again to retry.\n\n%v", c.Name, c.ID, c.Status, err))
+		return false
+	}
+	return true
 }
 
 // recordMissing decides what a refresh does when the cluster's record is not

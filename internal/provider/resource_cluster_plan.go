@@ -114,6 +114,22 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			}
 		}
 	}
+	// A scale whose run was stopped left the cluster in one of scale's
+	// statuses (state exists only once a create finished): the apply rolls
+	// it back first, so the plan is never empty and its instances are known
+	// only then.
+	leftover := state != nil && scaleLeftover(sahara.ClusterStatus(state.Status.ValueString()))
+	if leftover {
+		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
+		for name, g := range planned {
+			g.Instances = types.ListUnknown(instanceType)
+			planned[name] = g
+		}
+		resp.Diagnostics.AddWarning("Cluster Left By An Interrupted Scale", fmt.Sprintf(
+			"Cluster %q is in %s: a scale was stopped before it finished. This apply rolls that scale back (it deletes the "+
+				"instances the scale added; the running ones stay) and then applies the configuration; the state shows the "+
+				"counts of running instances.", state.Name.ValueString(), state.Status.ValueString()))
+	}
 	if len(planned) > 0 {
 		mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
 		resp.Diagnostics.Append(d...)
@@ -126,13 +142,23 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	switch {
 	case state == nil:
 		r.validateCreate(ctx, &plan, &config, &resp.Diagnostics)
-	case len(resp.RequiresReplace) == 0 && scaling:
+	case len(resp.RequiresReplace) == 0 && scaling && !leftover:
 		r.planScale(ctx, &plan, state, planned, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// scaleLeftover reports whether a cluster in Terraform state (so one whose
+// create finished) is in a status only a running or stopped scale writes.
+func scaleLeftover(s sahara.ClusterStatus) bool {
+	switch s {
+	case sahara.StatusValidating, sahara.StatusScaling, sahara.StatusAddingInstances, sahara.StatusConfiguring, sahara.StatusDecommissioning:
+		return true
+	}
+	return false
 }
 
 // validateCreate runs the engine's ValidateSpec on the planned cluster; it

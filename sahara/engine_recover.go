@@ -1,0 +1,103 @@
+package sahara
+
+import (
+	"context"
+	"fmt"
+)
+
+// A scale whose run was stopped (kill -9, a lost runner) leaves a record in
+// one of scale's statuses that claims the new counts, and maybe servers that
+// no record names. Nothing moves such a record on, and Scale refuses a
+// cluster that is not Active. Recover rolls the interrupted scale back to
+// what surely works: the instances that were running before it.
+
+// LeftByInterruptedScale reports whether the record is one a scale left
+// when its run was stopped: a scale status, or a status create and scale
+// share on a cluster that was Active before. With no run holding its
+// lease, nothing will move it on.
+func (c *Cluster) LeftByInterruptedScale() bool {
+	switch c.Status {
+	case StatusScaling, StatusAddingInstances, StatusDecommissioning:
+		return true
+	case StatusValidating, StatusConfiguring:
+		return !c.LeftByInterruptedCreate()
+	}
+	return false
+}
+
+// Running reports whether the instance finished a create or scale (the
+// plugin started it); an interrupted scale's new instances have not.
+func (in *Instance) Running() bool { return in.Phase == InstanceStarted }
+
+// RunningCount is the number of the group's instances that run, which an
+// interrupted scale's record may count differently.
+func (ng *NodeGroup) RunningCount() int {
+	n := 0
+	for _, in := range ng.Instances {
+		if in.Running() {
+			n++
+		}
+	}
+	return n
+}
+
+// Recover rolls back the scale a stopped run left: it deletes the instances
+// that scale added (the record's instances that never started, and the
+// servers it may have booted under the names it would have given them),
+// sets every group's count to its running instances, rewrites /etc/hosts on
+// them, and leaves the cluster Active with what happened in its status
+// description. A record not left by a scale is refused. Victims of an
+// interrupted scale-down stay: the next scale-down removes them again.
+func (e *Engine) Recover(ctx context.Context, c *Cluster) error {
+	if err := e.needCloud(); err != nil {
+		return err
+	}
+	c.Link()
+	if !c.LeftByInterruptedScale() {
+		return fmt.Errorf("cluster %s is %s: only a record an interrupted scale left can be recovered", c.Name, c.Status)
+	}
+	op := e.newOperation(c, StepTypeEngineRollback)
+	defer op.close()
+	ctx = WithLogger(ctx, op.log)
+	from := c.Status
+	var added, unnamed []*Instance
+	for _, ng := range c.NodeGroups {
+		for _, in := range ng.Instances {
+			if !in.Running() {
+				added = append(added, in)
+			}
+		}
+		// Servers spawned after the record was last written carry the
+		// names the scale gave them: the lowest free indexes.
+		if missing := ng.Count - len(ng.Instances); missing > 0 {
+			for _, i := range ng.FreeIndexes(missing) {
+				unnamed = append(unnamed, ng.NewInstance(i))
+			}
+		}
+	}
+	op.log.Info(fmt.Sprintf("Recovering from a scale interrupted in %s: deleting %d instances it added", from, len(added)+len(unnamed)))
+	if err := op.e.opts.Infra.DeleteInstances(ctx, c, append(append([]*Instance(nil), added...), unnamed...)); err != nil {
+		return fmt.Errorf("deleting the instances of the interrupted scale: %w", err)
+	}
+	op.mu.Lock()
+	for _, in := range added {
+		in.NodeGroup().RemoveInstance(in)
+	}
+	for _, ng := range c.NodeGroups {
+		ng.Count = len(ng.Instances)
+	}
+	op.mu.Unlock()
+	if len(added) > 0 {
+		p, err := e.opts.Plugins.PluginVersion(c.PluginName, c.PluginVersion)
+		if err != nil {
+			return err
+		}
+		op.plugin = p
+		if err := op.prepare(ctx, nil, c.Instances()); err != nil {
+			return fmt.Errorf("rewriting /etc/hosts after the interrupted scale: %w", err)
+		}
+	}
+	op.finish(StatusActive, fmt.Sprintf("A scale was interrupted in %s; rolled back: %d instance(s) it added were deleted", from, len(added)+len(unnamed)))
+	op.log.Info("cluster recovered", "instances", len(c.Instances()))
+	return nil
+}
