@@ -101,3 +101,73 @@ func (e *Engine) Recover(ctx context.Context, c *Cluster) error {
 	op.log.Info("cluster recovered", "instances", len(c.Instances()))
 	return nil
 }
+
+// Broken lists the instances whose server the last refresh found gone or
+// in ERROR: deleted or broken outside the engine.
+func (c *Cluster) Broken() []*Instance {
+	var out []*Instance
+	for _, in := range c.Instances() {
+		if in.CloudStatus == CloudStatusMissing || in.CloudStatus == "ERROR" {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// repairRequest is the scale that gives every group with broken instances
+// its count back.
+func repairRequest(c *Cluster) ScaleRequest {
+	req := ScaleRequest{Resize: map[string]int{}}
+	for _, in := range c.Broken() {
+		ng := in.NodeGroup()
+		req.Resize[ng.Name] = ng.Count
+	}
+	return req
+}
+
+// ValidateRepair checks, offline, that the plugin can scale every group
+// with broken instances (Repair replaces them through its scale path); a
+// group it cannot scale, such as one running a master process, is refused
+// with the plugin's reason.
+func (e *Engine) ValidateRepair(ctx context.Context, c *Cluster) error {
+	c.Link()
+	if len(c.Broken()) == 0 {
+		return nil
+	}
+	return e.ValidateScaling(ctx, c, repairRequest(c))
+}
+
+// Repair replaces the broken instances (Broken) through the plugin's scale
+// path: it deletes what is left of them, sets the counts to the instances
+// that remain (so the record never claims what does not exist), then scales
+// the groups back to their counts; the new instances take the freed
+// indexes, so they get the same names. c must be freshly refreshed.
+func (e *Engine) Repair(ctx context.Context, c *Cluster) error {
+	if err := e.needCloud(); err != nil {
+		return err
+	}
+	if err := e.ValidateRepair(ctx, c); err != nil {
+		return err
+	}
+	broken := c.Broken()
+	if len(broken) == 0 {
+		return nil
+	}
+	req := repairRequest(c)
+	names := make([]string, len(broken))
+	for i, in := range broken {
+		names[i] = in.InstanceName + " (" + in.CloudStatus + ")"
+	}
+	e.log.Info(fmt.Sprintf("Repairing %d broken instances", len(broken)), "cluster_id", c.ID, "instances", names)
+	if err := e.opts.Infra.DeleteInstances(ctx, c, broken); err != nil {
+		return fmt.Errorf("deleting what is left of the broken instances: %w", err)
+	}
+	for _, in := range broken {
+		in.NodeGroup().RemoveInstance(in)
+	}
+	for name := range req.Resize {
+		ng := c.NodeGroup(name)
+		ng.Count = len(ng.Instances)
+	}
+	return e.Scale(ctx, c, req)
+}

@@ -96,3 +96,38 @@ func TestEngineRecover_RefusesOtherRecords(t *testing.T) {
 		t.Error("a cluster that was Active, now Validating, is not taken for an interrupted scale")
 	}
 }
+
+// Servers deleted or broken outside the engine are replaced through the
+// plugin's scale path under the same names; nothing else changes.
+func TestEngineRepair_ReplacesBrokenInstancesUnderTheirNames(t *testing.T) {
+	h := newHarness(t, 0)
+	c := h.create(demoSpec(3))
+	before := len(h.infra.Servers(c.ID))
+	h.infra.RemoveServer("demo-worker-1")
+	h.infra.SetServerStatus("demo-worker-2", "ERROR")
+	if err := h.eng.Refresh(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Broken()); n != 2 {
+		t.Fatalf("broken instances: %d, want 2", n)
+	}
+	if err := h.eng.Repair(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.eng.Refresh(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range c.NodeGroup("worker").Instances {
+		got = append(got, in.InstanceName+"="+in.CloudStatus)
+	}
+	if s := strings.Join(got, " "); s != "demo-worker-0=ACTIVE demo-worker-1=ACTIVE demo-worker-2=ACTIVE" || c.Status != sahara.StatusActive {
+		t.Errorf("after Repair: %s, status %s", s, c.Status)
+	}
+	if n := len(h.infra.Servers(c.ID)); n != before {
+		t.Errorf("servers %d, want %d", n, before)
+	}
+	if h.plugin.Calls("ScaleCluster") != 1 {
+		t.Errorf("scale_cluster calls %d, want 1: the repair goes through the plugin's scale path", h.plugin.Calls("ScaleCluster"))
+	}
+}

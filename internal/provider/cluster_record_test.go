@@ -318,3 +318,43 @@ func TestCluster_ApplyAfterAnInterruptedScaleConverges(t *testing.T) {
 		},
 	})
 }
+
+// A broken server of a group the plugin cannot scale (the master) is
+// refused at plan with the plugin's reason: it needs a rebuild, never a
+// silent one.
+func TestCluster_RepairOfAGroupThePluginCannotScaleIsRefusedAtPlan(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := clusterConfig(1, 2, "", "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() { cloud.infra.RemoveServer("demo-master-0") },
+				Config:    cfg,
+				PlanOnly:  true,
+				ExpectError: pathMsgRE("Chosen node group master cannot be scaled : Fake plugin cannot scale nodegroup with processes: namenode resourcemanager",
+					`node_groups["master"].count`),
+			},
+			{
+				// let the final destroy run on a cluster whose master is back
+				PreConfig: func() {
+					ids := cloud.ids(t, sahara.KindCluster)
+					var c sahara.Cluster
+					if err := cloud.store.Get(context.Background(), sahara.KindCluster, ids[0], &c); err != nil {
+						t.Fatal(err)
+					}
+					c.Link()
+					if err := cloud.infra.SpawnInstances(context.Background(), &c, c.NodeGroup("master").Instances, nil); err != nil {
+						t.Fatal(err)
+					}
+					if err := cloud.store.Put(context.Background(), sahara.KindCluster, c.ID, &c); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+		},
+	})
+}

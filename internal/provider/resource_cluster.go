@@ -370,6 +370,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if !r.repair(ctx, b, &c, timeout, &resp.Diagnostics) {
+		return
+	}
 	scale, d := r.scaleRequest(ctx, b.Store, &c, &plan, &state)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -474,6 +477,36 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		resp.Diagnostics.AddError("Template Store Error",
 			fmt.Sprintf("The cluster's cloud objects are gone, but deleting its record %s from the template store failed; run `terraform destroy` again.\n\n%v", c.ID, err))
 	}
+}
+
+// repair replaces the instances whose server is gone or in ERROR (the plan
+// said so) through the plugin's scale path; true when there was nothing to
+// repair or it worked (diags say why not).
+func (r *clusterResource) repair(ctx context.Context, b *Backend, c *sahara.Cluster, timeout time.Duration, diags *diagsT) bool {
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	if err == nil {
+		err = eng.Refresh(ctx, c)
+	}
+	if err != nil || len(c.Broken()) == 0 {
+		if err != nil {
+			diags.AddError("Cluster Refresh Error", "Reading the cluster's servers from the cloud failed; retry.\n\n"+err.Error())
+		}
+		return err == nil
+	}
+	opCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = eng.Repair(opCtx, c)
+	if werr := rec.flush(ctx, c); werr != nil {
+		recordNotSaved(diags, c, werr)
+	}
+	if err != nil {
+		addValidationErrors(diags, "Cluster Repair Error", fmt.Errorf(
+			"repairing cluster %q (%s) failed; its status is now %s and the state shows the instances it has. Run terraform apply again: %w",
+			c.Name, c.ID, c.Status, err))
+		return false
+	}
+	return true
 }
 
 // recoverScale rolls back the scale a stopped run left (Engine.Recover) and

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -130,6 +131,9 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 				"instances the scale added; the running ones stay) and then applies the configuration; the state shows the "+
 				"counts of running instances.", state.Name.ValueString(), state.Status.ValueString()))
 	}
+	if state != nil && !leftover && len(replace) == 0 {
+		r.planRepair(ctx, state, planned, &resp.Diagnostics)
+	}
 	if len(planned) > 0 {
 		mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
 		resp.Diagnostics.Append(d...)
@@ -149,6 +153,60 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planRepair plans the repair of instances whose server the refresh found
+// gone or in ERROR: their groups' instances become known only after the
+// apply, which replaces them through the plugin's scale path under the same
+// names; the plugin's validate_scaling runs now, so a group it cannot scale
+// is refused at plan with its reason.
+func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, planned map[string]clusterNodeGroupModel, diags *diagsT) {
+	stGroups := map[string]clusterNodeGroupModel{}
+	if state.NodeGroups.IsNull() || state.NodeGroups.IsUnknown() {
+		return
+	}
+	diags.Append(state.NodeGroups.ElementsAs(ctx, &stGroups, false)...)
+	var broken []string
+	for _, name := range sortedNames(stGroups) {
+		var ins []instanceModel
+		if l := stGroups[name].Instances; !l.IsNull() && !l.IsUnknown() {
+			diags.Append(l.ElementsAs(ctx, &ins, false)...)
+		}
+		hit := false
+		for _, in := range ins {
+			if in.Status == sahara.CloudStatusMissing || in.Status == "ERROR" {
+				broken = append(broken, fmt.Sprintf("%s (%s)", in.Name, in.Status))
+				hit = true
+			}
+		}
+		if g, ok := planned[name]; ok && hit {
+			g.Instances = types.ListUnknown(instanceType)
+			planned[name] = g
+		}
+	}
+	if len(broken) == 0 || diags.HasError() {
+		return
+	}
+	diags.AddAttributeWarning(path.Root("node_groups"), "Instances To Repair", fmt.Sprintf(
+		"The servers of %s were deleted or broke outside Terraform. This apply replaces them through the plugin's scale path, "+
+			"under the same names; the data they held is gone.", strings.Join(broken, ", ")))
+	b, d := r.data.Backend(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
+		return
+	}
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	if err == nil {
+		err = eng.Refresh(ctx, &c)
+	}
+	if err == nil {
+		err = eng.ValidateRepair(ctx, &c)
+	}
+	addValidationErrors(diags, "Instances Cannot Be Repaired", err)
 }
 
 // scaleLeftover reports whether a cluster in Terraform state (so one whose

@@ -387,9 +387,10 @@ resource "saharagen_cluster" "c" {
 	})
 }
 
-// Read marks servers deleted outside Terraform as MISSING; a cluster whose
-// record is gone while its servers run is never dropped from state (a second
-// cluster would be planned beside it); one whose servers are gone too is.
+// Read marks servers deleted outside Terraform as MISSING and the plan
+// repairs them under the same names; a cluster whose record is gone while
+// its servers run is never dropped from state (a second cluster would be
+// planned beside it); one whose servers are gone too is.
 func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 	cloud := newTestCloud(t)
 	cfg := clusterConfig(1, 2, "", "")
@@ -399,13 +400,22 @@ func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
-				PreConfig: func() { cloud.infra.RemoveServer("demo-worker-1") },
-				Config:    cfg,
+				PreConfig: func() {
+					cloud.infra.RemoveServer("demo-worker-1")
+					cloud.infra.SetServerStatus("demo-worker-0", "ERROR")
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(clusterAddr, workerPath("instances")),
+					plancheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("node_groups").AtMapKey("master").AtMapKey("instances").AtSliceIndex(0).AtMapKey("status"),
+						knownvalue.StringExact("ACTIVE")),
+				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances").AtSliceIndex(1), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"name": knownvalue.StringExact("demo-worker-1"), "status": knownvalue.StringExact(sahara.CloudStatusMissing),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("demo-worker-0"), "status": knownvalue.StringExact("ACTIVE")}),
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("demo-worker-1"), "status": knownvalue.StringExact("ACTIVE")}),
 					})),
-					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances").AtSliceIndex(0).AtMapKey("status"), knownvalue.StringExact("ACTIVE")),
 				},
 			},
 			{
@@ -422,7 +432,7 @@ func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 					}
 				},
 				Config:      cfg,
-				ExpectError: regexpMust(`(?s)Cluster Record Missing.*2 of its servers still run:\s+demo-master-0,\s+demo-worker-0`),
+				ExpectError: regexpMust(`(?s)Cluster Record Missing.*3 of its servers still run:\s+demo-master-0,\s+demo-worker-0,\s+demo-worker-1`),
 			},
 			{
 				PreConfig: func() {
