@@ -11,18 +11,34 @@ import (
 // cluster that is not Active. Recover rolls the interrupted scale back to
 // what surely works: the instances that were running before it.
 
-// LeftByInterruptedScale reports whether the record is one a scale left
-// when its run was stopped: a scale status, or a status create and scale
-// share on a cluster that was Active before. With no run holding its
-// lease, nothing will move it on.
-func (c *Cluster) LeftByInterruptedScale() bool {
-	switch c.Status {
-	case StatusScaling, StatusAddingInstances, StatusDecommissioning:
-		return true
-	case StatusValidating, StatusConfiguring:
-		return !c.LeftByInterruptedCreate()
+// LeftByInterruptedCreate reports whether the record is one a create left
+// when its run was stopped: in one of create's statuses, never scaled. With
+// no run holding its lease, nothing will move it on.
+func (c *Cluster) LeftByInterruptedCreate() bool {
+	if !c.ActivatedAt.IsZero() {
+		return false
 	}
-	return false
+	switch c.Status {
+	case "", StatusUndefined, StatusValidating, StatusInfraUpdating, StatusSpawning,
+		StatusWaiting, StatusPreparing, StatusConfiguring, StatusStarting:
+	default:
+		return false
+	}
+	for _, st := range c.Progress {
+		switch st.Type {
+		case StepTypeEngineScale, StepTypePluginScale, StepTypeDecommission:
+			return false
+		}
+	}
+	return true
+}
+
+// LeftByInterruptedScale reports whether the record is one a scale left
+// when its run was stopped: a status a running scale writes, on a cluster
+// that is not a create's leftover. With no run holding its lease, nothing
+// will move it on.
+func (c *Cluster) LeftByInterruptedScale() bool {
+	return c.Status.WrittenByScale() && !c.LeftByInterruptedCreate()
 }
 
 // Running reports whether the instance finished a create or scale (the

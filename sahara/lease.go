@@ -215,25 +215,3 @@ func kindNoun(kind string) string {
 	}
 	return kind
 }
-
-// LeftByInterruptedCreate reports whether the record is one a create left
-// when its run was stopped: in one of create's statuses, never scaled. With
-// no run holding its lease, nothing will move it on.
-func (c *Cluster) LeftByInterruptedCreate() bool {
-	if !c.ActivatedAt.IsZero() {
-		return false
-	}
-	switch c.Status {
-	case "", StatusUndefined, StatusValidating, StatusInfraUpdating, StatusSpawning,
-		StatusWaiting, StatusPreparing, StatusConfiguring, StatusStarting:
-	default:
-		return false
-	}
-	for _, st := range c.Progress {
-		switch st.Type {
-		case StepTypeEngineScale, StepTypePluginScale, StepTypeDecommission:
-			return false
-		}
-	}
-	return true
-}

@@ -21,6 +21,16 @@ const (
 	StatusError           ClusterStatus = "Error"
 )
 
+// WrittenByScale reports whether a running scale writes this status (some,
+// such as Validating and Configuring, a create writes too).
+func (s ClusterStatus) WrittenByScale() bool {
+	switch s {
+	case StatusValidating, StatusScaling, StatusAddingInstances, StatusConfiguring, StatusDecommissioning:
+		return true
+	}
+	return false
+}
+
 // AllStatuses lists every status the engine may write, in lifecycle order.
 func AllStatuses() []ClusterStatus {
 	return []ClusterStatus{

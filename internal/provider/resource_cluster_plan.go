@@ -119,7 +119,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	// statuses (state exists only once a create finished): the apply rolls
 	// it back first, so the plan is never empty and its instances are known
 	// only then.
-	leftover := state != nil && scaleLeftover(sahara.ClusterStatus(state.Status.ValueString()))
+	leftover := state != nil && sahara.ClusterStatus(state.Status.ValueString()).WrittenByScale()
 	if leftover {
 		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
 		for name, g := range planned {
@@ -207,16 +207,6 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 		err = eng.ValidateRepair(ctx, &c)
 	}
 	addValidationErrors(diags, "Instances Cannot Be Repaired", err)
-}
-
-// scaleLeftover reports whether a cluster in Terraform state (so one whose
-// create finished) is in a status only a running or stopped scale writes.
-func scaleLeftover(s sahara.ClusterStatus) bool {
-	switch s {
-	case sahara.StatusValidating, sahara.StatusScaling, sahara.StatusAddingInstances, sahara.StatusConfiguring, sahara.StatusDecommissioning:
-		return true
-	}
-	return false
 }
 
 // validateCreate runs the engine's ValidateSpec on the planned cluster; it
