@@ -82,16 +82,7 @@ func benchTestbedCreate(b *testing.B, env *testbed.Env, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	c, err := e.NewCluster(sahara.ClusterSpec{
-		Name: "bench" + hex.EncodeToString(suffix), PluginName: "fake", PluginVersion: pfake.Version,
-		DefaultImageID: env.Images["fake"], NeutronManagementNetwork: env.NetworkID,
-		NodeGroups: []sahara.NodeGroupSpec{
-			{Name: "master", FlavorID: env.FlavorID, Count: 1, NodeProcesses: []string{pfake.NameNode, pfake.ResourceManager}},
-			{Name: "worker", FlavorID: env.FlavorID, Count: n - 1, NodeProcesses: []string{pfake.DataNode, pfake.NodeManager}},
-		},
-	})
+	c, err := e.NewCluster(testbedFakeSpec(env, "bench", n-1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -129,4 +120,19 @@ func benchTestbedCreate(b *testing.B, env *testbed.Env, n int) {
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(float64(ct.n.Load()), "api-requests")
 	b.ReportMetric(float64(conn.Handshakes()), "ssh-handshakes")
+}
+
+// testbedFakeSpec is a fake-plugin cluster on the testbed: one master and
+// workers workers, named prefix plus a random suffix.
+func testbedFakeSpec(env *testbed.Env, prefix string, workers int) sahara.ClusterSpec {
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	return sahara.ClusterSpec{
+		Name: prefix + hex.EncodeToString(suffix), PluginName: "fake", PluginVersion: pfake.Version,
+		DefaultImageID: env.Images["fake"], NeutronManagementNetwork: env.NetworkID,
+		NodeGroups: []sahara.NodeGroupSpec{
+			{Name: "master", FlavorID: env.FlavorID, Count: 1, NodeProcesses: []string{pfake.NameNode, pfake.ResourceManager}},
+			{Name: "worker", FlavorID: env.FlavorID, Count: workers, NodeProcesses: []string{pfake.DataNode, pfake.NodeManager}},
+		},
+	}
 }

@@ -2,8 +2,6 @@ package sahara_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -71,16 +69,7 @@ func TestEngine_TestbedSurvivesTransientFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	c, err := e.NewCluster(sahara.ClusterSpec{
-		Name: "tf" + hex.EncodeToString(suffix), PluginName: "fake", PluginVersion: pfake.Version,
-		DefaultImageID: env.Images["fake"], NeutronManagementNetwork: env.NetworkID,
-		NodeGroups: []sahara.NodeGroupSpec{
-			{Name: "master", FlavorID: env.FlavorID, Count: 1, NodeProcesses: []string{pfake.NameNode, pfake.ResourceManager}},
-			{Name: "worker", FlavorID: env.FlavorID, Count: 1, NodeProcesses: []string{pfake.DataNode, pfake.NodeManager}},
-		},
-	})
+	c, err := e.NewCluster(testbedFakeSpec(env, "tf", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
