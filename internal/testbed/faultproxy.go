@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,12 @@ type Fault struct {
 	// answering; with Forward the request first reaches the service (the
 	// cloud acts, its answer is lost).
 	Drop, Forward bool
+	// Hold lets the request reach the service and keeps its answer until
+	// Release (or the client goes): the service did the work, the client
+	// waits. A point to stop a run at, e.g. just after a record was written.
+	Hold bool
+	// Body is a string the request body must contain ("" any).
+	Body string
 
 	path *regexp.Regexp
 	seen int // matching requests so far
@@ -53,12 +60,16 @@ func (f *Fault) spent() bool { return f.seen >= f.Skip+f.Count }
 // Injection is a fault the proxy injected.
 type Injection struct {
 	Service, Method, Path string
-	Status                int // 0 when the connection was dropped
+	Status                int  // 0 when the connection was dropped or the answer held
+	Held                  bool // the answer was held (Fault.Hold)
 }
 
 func (i Injection) String() string {
 	what := strconv.Itoa(i.Status)
-	if i.Status == 0 {
+	switch {
+	case i.Held:
+		what = "held"
+	case i.Status == 0:
 		what = "dropped"
 	}
 	return i.Service + " " + i.Method + " " + i.Path + " → " + what
@@ -78,13 +89,18 @@ type FaultProxy struct {
 	injections []Injection
 	requests   map[string]int
 	transport  *http.Transport
+	held       chan struct{} // closed when the first answer is held
+	heldOnce   sync.Once
+	release    chan struct{} // closed by Release
+	releaseOne sync.Once
 }
 
 // NewFaultProxy returns a proxy fronting no service yet.
 func NewFaultProxy() *FaultProxy {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil // straight to the loopback services
-	return &FaultProxy{fronts: map[string]*httptest.Server{}, requests: map[string]int{}, transport: t}
+	return &FaultProxy{fronts: map[string]*httptest.Server{}, requests: map[string]int{}, transport: t,
+		held: make(chan struct{}), release: make(chan struct{})}
 }
 
 // Front starts a listener for service in front of endpoint (a loopback URL
@@ -137,8 +153,11 @@ func (p *FaultProxy) Inject(faults ...Fault) error {
 		if p.fronts[f.Service] == nil {
 			return fmt.Errorf("fault proxy: %q is not fronted", f.Service)
 		}
-		if f.Status == 0 && !f.Drop {
-			return errors.New("fault proxy: a fault needs a Status or Drop")
+		if f.Status == 0 && !f.Drop && !f.Hold {
+			return errors.New("fault proxy: a fault needs a Status, Drop or Hold")
+		}
+		if f.Hold && (f.Status != 0 || f.Drop) {
+			return errors.New("fault proxy: Hold forwards the request; it takes no Status or Drop")
 		}
 		re, err := regexp.Compile(f.Path)
 		if err != nil {
@@ -152,13 +171,14 @@ func (p *FaultProxy) Inject(faults ...Fault) error {
 
 // catch returns the rule that catches the request, if any, and counts the
 // request in the rules still skipping.
-func (p *FaultProxy) catch(service string, r *http.Request) *Fault {
+func (p *FaultProxy) catch(service string, r *http.Request, body []byte) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests[service]++
 	var caught *Fault
 	for _, f := range p.faults {
-		if f.spent() || f.Service != service || f.Method != "" && f.Method != r.Method || !f.path.MatchString(r.URL.Path) {
+		if f.spent() || f.Service != service || f.Method != "" && f.Method != r.Method || !f.path.MatchString(r.URL.Path) ||
+			f.Body != "" && !bytes.Contains(body, []byte(f.Body)) {
 			continue
 		}
 		if f.seen < f.Skip {
@@ -173,15 +193,28 @@ func (p *FaultProxy) catch(service string, r *http.Request) *Fault {
 		if caught.Drop {
 			status = 0
 		}
-		p.injections = append(p.injections, Injection{Service: service, Method: r.Method, Path: r.URL.Path, Status: status})
+		p.injections = append(p.injections, Injection{Service: service, Method: r.Method, Path: r.URL.Path, Status: status, Held: caught.Hold})
 	}
 	return caught
 }
 
 func (p *FaultProxy) serve(service string, upstream *url.URL, rp *httputil.ReverseProxy, w http.ResponseWriter, r *http.Request) {
-	f := p.catch(service, r)
+	var body []byte
+	if p.matchesBodies(service) {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	f := p.catch(service, r, body)
 	if f == nil {
 		rp.ServeHTTP(w, r)
+		return
+	}
+	if f.Hold {
+		p.hold(upstream, w, r)
 		return
 	}
 	if !f.Drop {
@@ -212,6 +245,53 @@ func (p *FaultProxy) serve(service string, upstream *url.URL, rp *httputil.Rever
 		}
 	}
 }
+
+// matchesBodies reports whether a live rule for service looks at bodies.
+func (p *FaultProxy) matchesBodies(service string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.faults {
+		if f.Service == service && f.Body != "" && !f.spent() {
+			return true
+		}
+	}
+	return false
+}
+
+// hold forwards the request, then keeps the answer until Release or until
+// the client goes away.
+func (p *FaultProxy) hold(upstream *url.URL, w http.ResponseWriter, r *http.Request) {
+	out := r.Clone(context.WithoutCancel(r.Context())) // the service finishes even if the client dies
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host, out.Host = upstream.Scheme, upstream.Host, ""
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	p.heldOnce.Do(func() { close(p.held) })
+	select {
+	case <-p.release:
+	case <-r.Context().Done():
+		return
+	}
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+}
+
+// Holding is closed once the service answered a request a Hold rule caught
+// and its answer is being held.
+func (p *FaultProxy) Holding() <-chan struct{} { return p.held }
+
+// Release lets every held answer go, now and later.
+func (p *FaultProxy) Release() { p.releaseOne.Do(func() { close(p.release) }) }
 
 // Injected counts the faults injected into service ("" every service).
 func (p *FaultProxy) Injected(service string) int {
@@ -259,8 +339,9 @@ func (p *FaultProxy) Pending() int {
 	return n
 }
 
-// Close stops every listener.
+// Close releases held answers and stops every listener.
 func (p *FaultProxy) Close() {
+	p.Release()
 	p.mu.Lock()
 	fronts := p.fronts
 	p.fronts = map[string]*httptest.Server{}

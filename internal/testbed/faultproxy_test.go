@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestFaultProxy_InjectsThenPassesThrough: rules catch the requests they
@@ -145,5 +146,66 @@ func TestFaultProxy_SkipCountsRequestsOtherRulesCatch(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("POST %d: %d, want %d", i, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestFaultProxy_HoldsAnswersUntilReleased: a Hold rule matching the body
+// lets the request reach the service at once and keeps its answer until
+// Release; requests whose body does not match pass.
+func TestFaultProxy_HoldsAnswersUntilReleased(t *testing.T) {
+	var reached atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Header().Set("X-Upstream", "yes")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer upstream.Close()
+	p := NewFaultProxy()
+	defer p.Close()
+	front, err := p.Front("object-store", upstream.URL+"/v1/AUTH_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Inject(Fault{Service: "object-store", Method: "PUT", Body: `"status":"Configuring"`, Hold: true}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(body string) (*http.Response, error) {
+		req, _ := http.NewRequest("PUT", front+"/c/clusters/1", strings.NewReader(body))
+		return http.DefaultClient.Do(req)
+	}
+	if resp, err := put(`{"status":"Spawning"}`); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a body the rule does not match: %v %v", resp, err)
+	}
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := put(`{"id":"1","status":"Configuring"}`)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- resp
+	}()
+	select {
+	case <-p.Holding():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the matching request was not held")
+	}
+	if reached.Load() != 2 {
+		t.Errorf("the held request did not reach the service first: %d requests reached it", reached.Load())
+	}
+	select {
+	case <-answered:
+		t.Fatal("the held answer went before Release")
+	case <-time.After(200 * time.Millisecond):
+	}
+	p.Release()
+	resp := <-answered
+	if resp == nil || resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Upstream") != "yes" {
+		t.Fatalf("the released answer is not the service's: %+v", resp)
+	}
+	if got := p.Injections(); len(got) != 1 || got[0].String() != "object-store PUT /v1/AUTH_x/c/clusters/1 → held" {
+		t.Errorf("injections %v", got)
+	}
+	if err := p.Inject(Fault{Service: "object-store", Hold: true, Status: 503}); err == nil {
+		t.Error("a Hold rule with a Status was taken")
 	}
 }
