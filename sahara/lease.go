@@ -89,7 +89,7 @@ type LeaseError struct {
 }
 
 func (e *LeaseError) Error() string {
-	return fmt.Sprintf("%s is being changed by another run: %s holds it for a %s since %s; "+
+	return fmt.Sprintf("%s is being changed by another run: %s holds it (%s) since %s; "+
 		"try again when that run ends. If that run died, its lease lapses by itself at %s.",
 		e.Object, e.Held.Holder, e.Held.Operation,
 		e.Held.Since.UTC().Format(time.RFC3339), e.Held.Expires.UTC().Format(time.RFC3339))
@@ -116,10 +116,8 @@ func AcquireLease(ctx context.Context, st Store, kind, name, operation string, o
 	o := opts.withDefaults()
 	key := LeaseKey(kind, name)
 	object := fmt.Sprintf("%s %q", kindNoun(kind), name)
-	if held, err := readLease(ctx, st, key); err != nil {
+	if err := CheckLease(ctx, st, kind, name, o); err != nil {
 		return nil, err
-	} else if held != nil && o.Now().Before(held.Expires) && !held.dead() {
-		return nil, &LeaseError{Object: object, Held: *held}
 	}
 	tok := make([]byte, 16)
 	if _, err := rand.Read(tok); err != nil {
@@ -150,6 +148,21 @@ func AcquireLease(ctx context.Context, st Store, kind, name, operation string, o
 	h := &HeldLease{store: st, key: key, opts: o, lease: l, stop: make(chan struct{}), done: make(chan struct{})}
 	go h.renew(context.WithoutCancel(ctx))
 	return h, nil
+}
+
+// CheckLease returns a *LeaseError naming the holder when a live run holds
+// the lease on an object, and nil when none does: a plan refuses early what
+// its apply would be refused.
+func CheckLease(ctx context.Context, st Store, kind, name string, opts LeaseOptions) error {
+	o := opts.withDefaults()
+	held, err := readLease(ctx, st, LeaseKey(kind, name))
+	if err != nil {
+		return err
+	}
+	if held != nil && o.Now().Before(held.Expires) && !held.dead() {
+		return &LeaseError{Object: fmt.Sprintf("%s %q", kindNoun(kind), name), Held: *held}
+	}
+	return nil
 }
 
 func readLease(ctx context.Context, st Store, key string) (*Lease, error) {

@@ -37,8 +37,14 @@ func TestLease_SecondRunIsRefusedWithTheHolderNamed(t *testing.T) {
 			t.Errorf("refusal %q does not say %q", err, want)
 		}
 	}
+	if err := sahara.CheckLease(ctx, st, sahara.KindCluster, "demo", quickLease("runner-b")); !errors.As(err, &le) || le.Held.Holder != "runner-a" {
+		t.Errorf("check while held: %v, want runner-a's LeaseError", err)
+	}
 	if err := a.Release(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if err := sahara.CheckLease(ctx, st, sahara.KindCluster, "demo", quickLease("runner-b")); err != nil {
+		t.Errorf("check after release: %v", err)
 	}
 	b, err := sahara.AcquireLease(ctx, st, sahara.KindCluster, "demo", "delete", quickLease("runner-b"))
 	if err != nil {

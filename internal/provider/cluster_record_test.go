@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -218,7 +219,7 @@ func TestCluster_ApplyRefusedWhileAnotherRunHoldsTheCluster(t *testing.T) {
 		ProtoV6ProviderFactories: cloud.factories(),
 		Steps: []resource.TestStep{{
 			Config:      clusterConfig(1, 2, "", ""),
-			ExpectError: regexpMust(`(?s)Cluster Busy.*cluster "demo" is being changed by another run: ci-runner-7 \(pid 4242\)\s+holds\s+it\s+for\s+a\s+scale`),
+			ExpectError: regexpMust(`(?s)Cluster Busy.*cluster "demo" is being changed by another run: ci-runner-7 \(pid 4242\)\s+holds\s+it\s+\(scale\)`),
 		}},
 	})
 	if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
@@ -354,6 +355,46 @@ func TestCluster_RepairOfAGroupThePluginCannotScaleIsRefusedAtPlan(t *testing.T)
 				},
 				Config:   cfg,
 				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// A scale status the refresh sees while another run holds the cluster's
+// lease is that run's work in progress: the plan is refused with the holder
+// named, never planned as an interrupted scale to roll back.
+func TestCluster_PlanWhileAnotherRunChangesItIsRefused(t *testing.T) {
+	cloud := newTestCloud(t)
+	key := sahara.LeaseKey(sahara.KindCluster, "demo")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", "")},
+			{
+				PreConfig: func() {
+					leaveInterruptedScale(t, cloud)
+					now := time.Now()
+					l := sahara.Lease{Holder: "pipeline-7", Operation: "update", Since: now, Expires: now.Add(time.Hour), Token: "t"}
+					if err := cloud.store.Put(context.Background(), sahara.KindLease, key, l); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      clusterConfig(1, 3, "", ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Cluster Busy(.|\n)*pipeline-7 holds it \(update\)`),
+			},
+			{
+				// that run died: its lease is gone, so this apply rolls its scale back
+				PreConfig: func() {
+					if err := cloud.store.Delete(context.Background(), sahara.KindLease, key); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: clusterConfig(1, 3, "", ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"),
+						instanceNames("demo-worker-0", "demo-worker-1", "demo-worker-2")),
+				},
 			},
 		},
 	})

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -120,6 +121,9 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	// it back first, so the plan is never empty and its instances are known
 	// only then.
 	leftover := state != nil && sahara.ClusterStatus(state.Status.ValueString()).WrittenByScale()
+	if state != nil && (leftover || scaling) && r.busy(ctx, state, &resp.Diagnostics) {
+		return
+	}
 	if leftover {
 		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
 		for name, g := range planned {
@@ -153,6 +157,26 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// busy refuses at plan a change to a cluster that another run is changing
+// (its lease is live): the apply would be refused anyway, and a scale status
+// the refresh saw is that run's work, not an interrupted scale's leftover.
+func (r *clusterResource) busy(ctx context.Context, state *clusterModel, diags *diagsT) bool {
+	b, d := r.data.Backend(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return true
+	}
+	err := sahara.CheckLease(ctx, b.Store, sahara.KindCluster, state.Name.ValueString(), leaseOptions)
+	var held *sahara.LeaseError
+	switch {
+	case errors.As(err, &held):
+		diags.AddError("Cluster Busy", err.Error())
+	case err != nil:
+		diags.AddError("Template Store Error", fmt.Sprintf("Reading the lease on cluster %q failed.\n\n%v", state.Name.ValueString(), err))
+	}
+	return err != nil
 }
 
 // planRepair plans the repair of instances whose server the refresh found
