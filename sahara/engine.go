@@ -43,8 +43,8 @@ func (e *Engine) accessibleTimeout() time.Duration {
 // DefaultParallelism is the bound on concurrent work over instances.
 const DefaultParallelism = 16
 
-// rollbackTimeout bounds each phase's rollback, which runs on after the
-// operation's context ended (Sahara: delete_instances_timeout).
+// rollbackTimeout bounds a rollback (all its phases), which runs on after
+// the operation's context ended.
 const rollbackTimeout = 15 * time.Minute
 
 // Engine drives Sahara's provisioning state machine. Each operation is a
@@ -296,6 +296,10 @@ func run[O operationState](ctx context.Context, op O, phases []phase[O]) (failed
 func rollback[O operationState](ctx context.Context, op O, ran []phase[O]) error {
 	var errs []error
 	rolled := false
+	// A cancelled ctx must not stop the cleanup of what was created, but the
+	// whole cleanup is bounded once: what it leaves stays tagged.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
 	for i := len(ran) - 1; i >= 0; i-- {
 		rb, ok := ran[i].(rollbacker[O])
 		if !ok {
@@ -305,12 +309,7 @@ func rollback[O operationState](ctx context.Context, op O, ran []phase[O]) error
 			rolled = true
 			op.core().log.Info("rolling back", "phases", len(ran))
 		}
-		// A cancelled ctx must not stop the cleanup of what was created, but
-		// the cleanup itself is bounded: what it leaves stays tagged.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		err := rb.Rollback(rctx, op)
-		cancel()
-		if err != nil {
+		if err := rb.Rollback(rctx, op); err != nil {
 			errs = append(errs, fmt.Errorf("rolling back %s: %w", ran[i].Title(), err))
 		}
 	}

@@ -22,7 +22,8 @@ type CloudConfig = openstack.Config
 // the Infrastructure (and the image registry when it offers one), its object
 // storage the template store.
 func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
-	cloud, err := openstack.New(ctx, s.OpenStack, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger))
+	cloud, err := openstack.New(ctx, s.OpenStack, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger),
+		openstack.WithDeleteTimeout(s.DeleteTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("authenticating to OpenStack: %w", err)
 	}

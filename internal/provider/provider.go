@@ -65,6 +65,7 @@ type providerModel struct {
 	SSH                         *sshModel    `tfsdk:"ssh"`
 	TemplateStoreContainer      types.String `tfsdk:"template_store_container"`
 	Parallelism                 types.Int64  `tfsdk:"parallelism"`
+	DeleteInstancesTimeout      types.String `tfsdk:"delete_instances_timeout"`
 }
 
 type sshModel struct {
@@ -145,6 +146,10 @@ func providerSchema() schema.Schema {
 				MarkdownDescription: "Object-store (Swift) container holding node group templates, cluster templates and cluster records. Default `" + DefaultTemplateContainer + "`. Environment: `SAHARAGEN_TEMPLATE_STORE_CONTAINER`."},
 			"parallelism": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 256)},
 				MarkdownDescription: "How many instances the engine works on at once (spawning, SSH steps). Default 16."},
+			"delete_instances_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
+				MarkdownDescription: "How long a deletion (destroy, a scale-down, a rollback) waits for the cloud to remove servers and detach " +
+					"volumes (Sahara's `delete_instances_timeout`), a Go duration. Past it the deletion fails naming the servers or volumes " +
+					"left and their status; they stay tagged with the cluster, and the next apply or destroy deletes them. Default `10m`."},
 		},
 	}
 }
@@ -239,6 +244,14 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 			}
 			s.AccessibleTimeout = d
 		}
+	}
+	if v := m.DeleteInstancesTimeout.ValueString(); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root("delete_instances_timeout"), "Invalid Delete Instances Timeout",
+				"delete_instances_timeout must be a Go duration such as \"10m\".\n\n"+err.Error())
+		}
+		s.DeleteTimeout = d
 	}
 	s.applyDefaults()
 	return s, diags

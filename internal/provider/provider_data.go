@@ -28,7 +28,9 @@ type Settings struct {
 	UseAgent                                    bool
 	SSHConnectionTimeout                        time.Duration
 	// AccessibleTimeout bounds the wait for an instance to accept SSH (0: the engine's default).
-	AccessibleTimeout      time.Duration
+	AccessibleTimeout time.Duration
+	// DeleteTimeout bounds each wait of a deletion for the cloud (0: the adapter's default).
+	DeleteTimeout          time.Duration
 	TemplateStoreContainer string
 	Parallelism            int
 	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).

@@ -168,7 +168,7 @@ func init() { leaseOptions.Settle = 5 * time.Millisecond }
 
 // nonAuthAttributes are the provider attributes that are not options of the
 // cloud adapter's configuration.
-var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "parallelism": true}
+var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "parallelism": true, "delete_instances_timeout": true}
 
 // cloudConfigNotInSchema are options of the cloud adapter the provider block
 // does not offer (they still come from clouds.yaml or OS_*).
@@ -300,5 +300,24 @@ func TestProviderModel_AccessibleTimeout(t *testing.T) {
 	}
 	if sahara.DefaultAccessibleTimeout != 10*time.Minute {
 		t.Errorf("the engine's default accessible timeout is %s; the docs say 10m", sahara.DefaultAccessibleTimeout)
+	}
+}
+
+// delete_instances_timeout is parsed into the settings the cloud adapter is
+// built with; unset leaves the adapter's default, which the docs state.
+func TestProviderModel_DeleteInstancesTimeout(t *testing.T) {
+	ctx := context.Background()
+	s, diags := providerModel{DeleteInstancesTimeout: types.StringValue("3m")}.settings(ctx)
+	if diags.HasError() || s.DeleteTimeout != 3*time.Minute {
+		t.Errorf("delete_instances_timeout 3m: %s (%v)", s.DeleteTimeout, diags)
+	}
+	if s, _ := (providerModel{}).settings(ctx); s.DeleteTimeout != 0 {
+		t.Errorf("unset: %s, want 0 (the adapter's default)", s.DeleteTimeout)
+	}
+	if _, diags := (providerModel{DeleteInstancesTimeout: types.StringValue("soon")}).settings(ctx); !diags.HasError() {
+		t.Error(`delete_instances_timeout "soon" was accepted`)
+	}
+	if openstack.DefaultDeleteTimeout != 10*time.Minute {
+		t.Errorf("the adapter's default delete timeout is %s; the docs say 10m", openstack.DefaultDeleteTimeout)
 	}
 }

@@ -81,11 +81,22 @@ func (cfg Config) Secrets() []string {
 type Option func(*options)
 
 type options struct {
-	logger       *slog.Logger
-	transport    http.RoundTripper
-	pollInterval time.Duration
-	parallelism  int
+	logger        *slog.Logger
+	transport     http.RoundTripper
+	pollInterval  time.Duration
+	parallelism   int
+	deleteTimeout time.Duration
 }
+
+// DefaultDeleteTimeout bounds each wait of a deletion (servers gone,
+// volumes detached) when WithDeleteTimeout is not given.
+const DefaultDeleteTimeout = 10 * time.Minute
+
+// WithDeleteTimeout bounds each wait of a deletion for the cloud: servers
+// to be gone, volumes to be detached (Sahara's [timeouts]
+// delete_instances_timeout and detach_volume_timeout). Past it the deletion
+// fails naming what is left, still tagged, for the next one to delete.
+func WithDeleteTimeout(d time.Duration) Option { return func(o *options) { o.deleteTimeout = d } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

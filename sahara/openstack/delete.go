@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
@@ -162,8 +166,14 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 	if err != nil {
 		return err
 	}
+	deadline := time.Now().Add(c.deleteTimeout())
+	var left []string // the servers still there at the last poll
 	for polls, failures := 0, 0; len(serverIDs) > 0; polls++ {
 		if polls > 0 {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%d servers were not deleted within the delete timeout (%s): %s; they stay tagged %s=%s "+
+					"and the next deletion deletes them", len(serverIDs), c.deleteTimeout(), strings.Join(left, ", "), sahara.TagCluster, cl.ID)
+			}
 			if err := c.sleep(ctx); err != nil {
 				return fmt.Errorf("waiting for %d servers to be deleted: %w", len(serverIDs), err)
 			}
@@ -177,9 +187,12 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 			continue
 		}
 		failures = 0
-		for id := range serverIDs {
+		left = left[:0]
+		for _, id := range keys(serverIDs) {
 			if s, ok := now[id]; !ok || s.Status == "DELETED" {
 				delete(serverIDs, id)
+			} else {
+				left = append(left, fmt.Sprintf("%s (%s, status %s, task %s)", s.Name, id, s.Status, orNone(s.TaskState)))
 			}
 		}
 		c.log.Info(fmt.Sprintf("Waiting for servers to be deleted: %d left", len(serverIDs)), "cluster_id", cl.ID)
@@ -207,9 +220,18 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 		}
 		return err
 	}
-	pending := map[string]bool{}
+	pending := map[string]string{} // volume ID → its status
+	deadline := time.Now().Add(c.deleteTimeout())
 	for polls, failures := 0, 0; ; polls++ {
 		if polls > 0 {
+			if time.Now().After(deadline) {
+				var left []string
+				for _, id := range keys(pending) {
+					left = append(left, id+" ("+pending[id]+")")
+				}
+				return fmt.Errorf("%d volumes could not be deleted within the delete timeout (%s): %s; they stay tagged %s=%s "+
+					"and the next deletion deletes them", len(pending), c.deleteTimeout(), strings.Join(left, ", "), sahara.TagCluster, cl.ID)
+			}
 			if err := c.sleep(ctx); err != nil {
 				return fmt.Errorf("waiting for %d volumes to be detached: %w", len(pending), err)
 			}
@@ -229,17 +251,18 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 				continue
 			}
 			switch v.Status {
-			case "available", "error", "error_restoring", "error_extending":
+			case "available", "error", "error_restoring", "error_extending", "error_deleting":
+				// error_deleting: a failed deletion, which Cinder lets us try again
 				if err := volumes.Delete(ctx, vc, v.ID, volumes.DeleteOpts{}).ExtractErr(); err != nil && !isNotFound(err) {
 					if gophercloud.ResponseCodeIs(err, 400) {
-						pending[v.ID] = true // status changed under us; retry
+						pending[v.ID] = v.Status // status changed under us; retry
 						continue
 					}
 					return fmt.Errorf("deleting volume %s: %w", v.ID, err)
 				}
 			case "deleting":
 			default: // in-use, detaching, creating, attaching, …
-				pending[v.ID] = true
+				pending[v.ID] = v.Status
 			}
 		}
 		if len(pending) == 0 {
@@ -247,6 +270,20 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 		}
 		c.log.Info(fmt.Sprintf("Waiting for %d volumes to be detached", len(pending)), "cluster_id", cl.ID)
 	}
+}
+
+func (c *Cloud) deleteTimeout() time.Duration {
+	if c.opts.deleteTimeout > 0 {
+		return c.opts.deleteTimeout
+	}
+	return DefaultDeleteTimeout
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // retryConflict retries f while the cloud answers 409 (a port still using a
@@ -273,12 +310,9 @@ func (c *Cloud) parallel(ctx context.Context, ids []string, fn func(context.Cont
 	})
 }
 
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+// keys are m's keys, sorted.
+func keys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func portsIDs(list []ports.Port) []string {
