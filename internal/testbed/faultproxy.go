@@ -89,18 +89,24 @@ type FaultProxy struct {
 	injections []Injection
 	requests   map[string]int
 	transport  *http.Transport
-	held       chan struct{} // closed when the first answer is held
-	heldOnce   sync.Once
-	release    chan struct{} // closed by Release
-	releaseOne sync.Once
+	latch      *latch
 }
+
+// latch is one round of Hold rules: held closes at the first held answer,
+// release lets them go.
+type latch struct {
+	held, release         chan struct{}
+	heldOnce, releaseOnce sync.Once
+}
+
+func newLatch() *latch { return &latch{held: make(chan struct{}), release: make(chan struct{})} }
 
 // NewFaultProxy returns a proxy fronting no service yet.
 func NewFaultProxy() *FaultProxy {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil // straight to the loopback services
 	return &FaultProxy{fronts: map[string]*httptest.Server{}, requests: map[string]int{}, transport: t,
-		held: make(chan struct{}), release: make(chan struct{})}
+		latch: newLatch()}
 }
 
 // Front starts a listener for service in front of endpoint (a loopback URL
@@ -264,6 +270,9 @@ func (p *FaultProxy) hold(upstream *url.URL, w http.ResponseWriter, r *http.Requ
 	out := r.Clone(context.WithoutCancel(r.Context())) // the service finishes even if the client dies
 	out.RequestURI = ""
 	out.URL.Scheme, out.URL.Host, out.Host = upstream.Scheme, upstream.Host, ""
+	p.mu.Lock()
+	l := p.latch
+	p.mu.Unlock()
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -271,9 +280,9 @@ func (p *FaultProxy) hold(upstream *url.URL, w http.ResponseWriter, r *http.Requ
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	p.heldOnce.Do(func() { close(p.held) })
+	l.heldOnce.Do(func() { close(l.held) })
 	select {
-	case <-p.release:
+	case <-l.release:
 	case <-r.Context().Done():
 		return
 	}
@@ -288,10 +297,28 @@ func (p *FaultProxy) hold(upstream *url.URL, w http.ResponseWriter, r *http.Requ
 
 // Holding is closed once the service answered a request a Hold rule caught
 // and its answer is being held.
-func (p *FaultProxy) Holding() <-chan struct{} { return p.held }
+func (p *FaultProxy) Holding() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.latch.held
+}
 
-// Release lets every held answer go, now and later.
-func (p *FaultProxy) Release() { p.releaseOne.Do(func() { close(p.release) }) }
+// Release lets every held answer go, now and later (until Rearm).
+func (p *FaultProxy) Release() {
+	p.mu.Lock()
+	l := p.latch
+	p.mu.Unlock()
+	l.releaseOnce.Do(func() { close(l.release) })
+}
+
+// Rearm releases what is held and starts a new round: Holding and Release
+// then concern the answers held from now on.
+func (p *FaultProxy) Rearm() {
+	p.Release()
+	p.mu.Lock()
+	p.latch = newLatch()
+	p.mu.Unlock()
+}
 
 // Injected counts the faults injected into service ("" every service).
 func (p *FaultProxy) Injected(service string) int {

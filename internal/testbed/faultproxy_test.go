@@ -169,41 +169,63 @@ func TestFaultProxy_HoldsAnswersUntilReleased(t *testing.T) {
 	if err := p.Inject(Fault{Service: "object-store", Method: "PUT", Body: `"status":"Configuring"`, Hold: true}); err != nil {
 		t.Fatal(err)
 	}
-	put := func(body string) (*http.Response, error) {
+	type answer struct {
+		code     int
+		upstream string
+	}
+	put := func(body string) (answer, error) {
 		req, _ := http.NewRequest("PUT", front+"/c/clusters/1", strings.NewReader(body))
-		return http.DefaultClient.Do(req)
-	}
-	if resp, err := put(`{"status":"Spawning"}`); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("a body the rule does not match: %v %v", resp, err)
-	}
-	answered := make(chan *http.Response, 1)
-	go func() {
-		resp, err := put(`{"id":"1","status":"Configuring"}`)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Error(err)
+			return answer{}, err
 		}
-		answered <- resp
-	}()
-	select {
-	case <-p.Holding():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the matching request was not held")
+		_ = resp.Body.Close()
+		return answer{resp.StatusCode, resp.Header.Get("X-Upstream")}, nil
 	}
-	if reached.Load() != 2 {
-		t.Errorf("the held request did not reach the service first: %d requests reached it", reached.Load())
+	if a, err := put(`{"status":"Spawning"}`); err != nil || a.code != http.StatusCreated {
+		t.Fatalf("a body the rule does not match: %v %v", a, err)
 	}
-	select {
-	case <-answered:
-		t.Fatal("the held answer went before Release")
-	case <-time.After(200 * time.Millisecond):
+	// held sends a PUT a Hold rule catches and checks that it reached the
+	// service at once and that its answer waited for Release.
+	held := func(body string, reachedBefore int32) answer {
+		t.Helper()
+		answered := make(chan answer, 1)
+		go func() {
+			a, err := put(body)
+			if err != nil {
+				t.Error(err)
+			}
+			answered <- a
+		}()
+		select {
+		case <-p.Holding():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the matching request was not held")
+		}
+		if n := reached.Load(); n != reachedBefore+1 {
+			t.Errorf("the held request did not reach the service first: %d requests reached it, want %d", n, reachedBefore+1)
+		}
+		select {
+		case <-answered:
+			t.Fatal("the held answer went before Release")
+		case <-time.After(200 * time.Millisecond):
+		}
+		p.Release()
+		return <-answered
 	}
-	p.Release()
-	resp := <-answered
-	if resp == nil || resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Upstream") != "yes" {
-		t.Fatalf("the released answer is not the service's: %+v", resp)
+	if a := held(`{"id":"1","status":"Configuring"}`, 1); a.code != http.StatusCreated || a.upstream != "yes" {
+		t.Fatalf("the released answer is not the service's: %+v", a)
 	}
 	if got := p.Injections(); len(got) != 1 || got[0].String() != "object-store PUT /v1/AUTH_x/c/clusters/1 → held" {
 		t.Errorf("injections %v", got)
+	}
+	// A new round: a new rule, held again until the next Release.
+	p.Rearm()
+	if err := p.Inject(Fault{Service: "object-store", Method: "PUT", Hold: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a := held(`{}`, 2); a.code != http.StatusCreated {
+		t.Fatalf("the second released answer: %+v", a)
 	}
 	if err := p.Inject(Fault{Service: "object-store", Hold: true, Status: 503}); err == nil {
 		t.Error("a Hold rule with a Status was taken")

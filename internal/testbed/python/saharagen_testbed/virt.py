@@ -28,6 +28,9 @@ Fault hooks (metadata or server name):
       N s after Nova read the port's addresses (console log line
       "testbed: spawn paused"), before it records the port: a floating IP
       associated meanwhile reaches the instance only through fip.adopt_wanted
+  testbed_delete_delay=N     | name contains "slowdelete<N>" -> the driver
+      waits N s before it tears the instance down: the server stays in task
+      state "deleting" meanwhile (a server stuck deleting)
 
 Enable: compute_driver = saharagen_testbed.TestbedDriver (the launcher
 aliases nova.virt.saharagen_testbed).  Instances are separate process trees:
@@ -127,7 +130,8 @@ def _faults(instance):
     if "fault-nossh" in name:
         fault = "no_ssh"
     return (fault, _seconds(md, "testbed_boot_delay", name, "slowboot"),
-            _seconds(md, "testbed_spawn_delay", name, "slowspawn"))
+            _seconds(md, "testbed_spawn_delay", name, "slowspawn"),
+            _seconds(md, "testbed_delete_delay", name, "slowdelete"))
 
 
 class TestbedDriver(fake.FakeDriver):
@@ -190,7 +194,7 @@ class TestbedDriver(fake.FakeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        fault, delay, pause = _faults(instance)
+        fault, delay, pause, _linger = _faults(instance)
         if fault == "spawn_error":
             LOG.info("testbed: fault spawn_error injected for %s",
                      instance.uuid)
@@ -321,6 +325,11 @@ class TestbedDriver(fake.FakeDriver):
     # ------------------------------------------------------------ destroy
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        linger = _faults(instance)[3]
+        if linger:
+            LOG.info("testbed: delete of %s delayed %d s", instance.uuid,
+                     linger)
+            time.sleep(linger)
         super().destroy(context, instance, network_info, block_device_info,
                         destroy_disks, destroy_secrets)
         self._teardown(instance.uuid)
