@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -321,41 +323,36 @@ func TestCluster_ApplyAfterAnInterruptedScaleConverges(t *testing.T) {
 }
 
 // A broken server of a group the plugin cannot scale (the master) is
-// refused at plan with the plugin's reason: it needs a rebuild, never a
-// silent one.
-func TestCluster_RepairOfAGroupThePluginCannotScaleIsRefusedAtPlan(t *testing.T) {
+// named at plan and refused at apply with the plugin's reason, before
+// anything changes: it needs a rebuild, never a silent one. The destroy
+// after it is not blocked (Terraform plans with the configuration before
+// a destroy too).
+func TestCluster_RepairOfAGroupThePluginCannotScaleIsRefused(t *testing.T) {
 	cloud := newTestCloud(t)
 	cfg := clusterConfig(1, 2, "", "")
+	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: cloud.factories(),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
-				PreConfig: func() { cloud.infra.RemoveServer("demo-master-0") },
-				Config:    cfg,
-				PlanOnly:  true,
+				PreConfig: func() {
+					id = cloud.ids(t, sahara.KindCluster)[0]
+					cloud.infra.RemoveServer("demo-master-0")
+				},
+				Config: cfg,
 				ExpectError: pathMsgRE("Chosen node group master cannot be scaled : Fake plugin cannot scale nodegroup with processes: namenode resourcemanager",
 					`node_groups["master"].count`),
 			},
-			{
-				// let the final destroy run on a cluster whose master is back
-				PreConfig: func() {
-					ids := cloud.ids(t, sahara.KindCluster)
-					var c sahara.Cluster
-					if err := cloud.store.Get(context.Background(), sahara.KindCluster, ids[0], &c); err != nil {
-						t.Fatal(err)
-					}
-					c.Link()
-					if err := cloud.infra.SpawnInstances(context.Background(), &c, c.NodeGroup("master").Instances, nil); err != nil {
-						t.Fatal(err)
-					}
-					if err := cloud.store.Put(context.Background(), sahara.KindCluster, c.ID, &c); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:   cfg,
-				PlanOnly: true,
-			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+				return fmt.Errorf("cluster records left: %v", ids)
+			}
+			if n := len(cloud.infra.Servers(id)); n != 0 {
+				return fmt.Errorf("servers left: %d", n)
+			}
+			return nil
 		},
 	})
 }
@@ -396,6 +393,61 @@ func TestCluster_PlanWhileAnotherRunChangesItIsRefused(t *testing.T) {
 						instanceNames("demo-worker-0", "demo-worker-1", "demo-worker-2")),
 				},
 			},
+		},
+	})
+}
+
+// leaveFailedDestroy leaves what a destroy that failed half-way leaves: the
+// record in Deleting, one server gone.
+func leaveFailedDestroy(t *testing.T, cloud *testCloud) {
+	t.Helper()
+	ids := cloud.ids(t, sahara.KindCluster)
+	if len(ids) != 1 {
+		t.Fatalf("cluster records: %v", ids)
+	}
+	var c sahara.Cluster
+	if err := cloud.store.Get(context.Background(), sahara.KindCluster, ids[0], &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Status = sahara.StatusDeleting
+	if err := cloud.store.Put(context.Background(), sahara.KindCluster, c.ID, &c); err != nil {
+		t.Fatal(err)
+	}
+	cloud.infra.RemoveServer("demo-worker-0")
+}
+
+// A cluster a failed destroy left Deleting is neither scaled nor repaired:
+// the next destroy finishes it (its refresh plan must not refuse a repair),
+// and an apply replaces it.
+func TestCluster_PartlyDeletedClusterIsDestroyedOrReplaced(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := clusterConfig(1, 2, "", "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() { leaveFailedDestroy(t, cloud) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("Active")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				},
+			},
+			{
+				PreConfig: func() { leaveFailedDestroy(t, cloud) },
+				Config:    cfg,
+				Destroy:   true,
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if ids := cloud.ids(t, sahara.KindCluster); len(ids) != 0 {
+				return fmt.Errorf("cluster records left: %v", ids)
+			}
+			return nil
 		},
 	})
 }

@@ -116,6 +116,19 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			}
 		}
 	}
+	// A destroy that failed or was stopped left the cluster partly deleted:
+	// an apply deletes the rest and creates it anew (a destroy finishes it).
+	// Nothing else is planned: a cluster being deleted is neither scaled nor
+	// repaired.
+	if state != nil && sahara.ClusterStatus(state.Status.ValueString()) == sahara.StatusDeleting {
+		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
+		resp.Diagnostics.AddWarning("Cluster Partly Deleted", fmt.Sprintf(
+			"Cluster %q is Deleting: a destroy failed or was stopped. `terraform destroy` deletes what is left; "+
+				"an apply deletes what is left and creates the cluster again.", state.Name.ValueString()))
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
 	// A scale whose run was stopped left the cluster in one of scale's
 	// statuses (state exists only once a create finished): the apply rolls
 	// it back first, so the plan is never empty and its instances are known
@@ -183,7 +196,7 @@ func (r *clusterResource) busy(ctx context.Context, state *clusterModel, diags *
 // gone or in ERROR: their groups' instances become known only after the
 // apply, which replaces them through the plugin's scale path under the same
 // names; the plugin's validate_scaling runs now, so a group it cannot scale
-// is refused at plan with its reason.
+// is named at plan with its reason (and refused at apply).
 func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, planned map[string]clusterNodeGroupModel, diags *diagsT) {
 	stGroups := map[string]clusterNodeGroupModel{}
 	if state.NodeGroups.IsNull() || state.NodeGroups.IsUnknown() {
@@ -227,10 +240,18 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 	if err == nil {
 		err = eng.Refresh(ctx, &c)
 	}
-	if err == nil {
-		err = eng.ValidateRepair(ctx, &c)
+	if err != nil {
+		addValidationErrors(diags, "Instances Cannot Be Repaired", err)
+		return
 	}
-	addValidationErrors(diags, "Instances Cannot Be Repaired", err)
+	// A warning, not an error: Terraform plans with the configuration before
+	// a destroy too, and an error here would block the destroy. The apply
+	// refuses it, before it changes anything.
+	if err := eng.ValidateRepair(ctx, &c); err != nil {
+		diags.AddAttributeWarning(path.Root("node_groups"), "Instances Cannot Be Repaired", fmt.Sprintf(
+			"%v\n\nThe plugin cannot replace these instances, so an apply of this configuration fails before it changes anything. "+
+				"Replace the cluster explicitly (terraform apply -replace) or destroy it; a destroy is not affected.", err))
+	}
 }
 
 // validateCreate runs the engine's ValidateSpec on the planned cluster; it
