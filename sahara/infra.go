@@ -71,6 +71,10 @@ type Infrastructure interface {
 	// RefreshInstances updates CloudStatus and addresses of every instance
 	// from one list call; servers that are gone get CloudStatusMissing.
 	RefreshInstances(ctx context.Context, c *Cluster) error
+	// ClusterServers lists the names of the servers that carry the
+	// cluster's tag, recorded or not, sorted: a cluster whose record is
+	// lost is still found by them.
+	ClusterServers(ctx context.Context, c *Cluster) ([]string, error)
 }
 
 // Store persists templates and cluster records (Sahara kept them in its

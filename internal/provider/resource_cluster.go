@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -563,15 +564,34 @@ func (r *clusterResource) recordMissing(ctx context.Context, b *Backend, state *
 				"whether it still exists; retry.\n\n%v", c.Name, c.ID, err))
 		return
 	}
-	var alive []string
+	// The state's instances, and whatever else carries the cluster's tag
+	// (an import has no instances in state).
+	tagged, err := b.Infra.ClusterServers(ctx, c)
+	if err != nil {
+		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
+			"The record of cluster %s is not in the template store, and listing the servers tagged with it failed, so the refresh "+
+				"cannot tell whether it still exists; retry.\n\n%v", c.ID, err))
+		return
+	}
+	alive := tagged
 	for _, in := range c.Instances() {
-		if in.CloudStatus != sahara.CloudStatusMissing {
+		if in.CloudStatus != sahara.CloudStatusMissing && !slices.Contains(alive, in.InstanceName) {
 			alive = append(alive, in.InstanceName)
 		}
 	}
 	if len(alive) == 0 {
 		tflogInfo(ctx, "Cluster record and servers are gone: removing the cluster from state", map[string]any{"cluster_id": c.ID})
 		resp.State.RemoveResource(ctx)
+		return
+	}
+	if c.Name == "" { // an import: nothing in state to destroy with
+		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
+			"Cluster %s cannot be imported: its record is not in the template store (container %q), but %d servers carry its tag: %s. "+
+				"A cluster is imported from its record, which holds what the servers alone cannot tell (plugin, processes, configs).\n\n"+
+				"If the record is in another container, region or project, point the provider there (template_store_container, region, "+
+				"the credentials' project) and import again. If it is lost, delete the objects tagged %s=%s (servers, volumes, ports, "+
+				"floating IPs, security groups) and create the cluster again.",
+			c.ID, r.data.settings.TemplateStoreContainer, len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
 		return
 	}
 	resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(

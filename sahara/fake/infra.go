@@ -385,6 +385,18 @@ func (f *Infra) RefreshInstances(ctx context.Context, c *sahara.Cluster) error {
 	return nil
 }
 
+// ClusterServers implements sahara.Infrastructure.
+func (f *Infra) ClusterServers(ctx context.Context, c *sahara.Cluster) ([]string, error) {
+	if err := f.enter(ctx, "ClusterServers", ""); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range f.Servers(c.ID) {
+		out = append(out, s.Name)
+	}
+	return out, nil
+}
+
 // SetServerStatus changes a server's status, as a cloud failure would.
 func (f *Infra) SetServerStatus(name, status string) {
 	f.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -244,6 +245,24 @@ func (c *Cloud) sleep(ctx context.Context) error {
 	case <-t:
 		return nil
 	}
+}
+
+// ClusterServers implements sahara.Infrastructure: one list call.
+func (c *Cloud) ClusterServers(ctx context.Context, cl *sahara.Cluster) ([]string, error) {
+	cc, err := c.compute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srvs, err := c.listClusterServers(ctx, cc, cl)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(srvs))
+	for _, s := range srvs {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // RefreshInstances updates every instance from one servers list call.
