@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the acceptance tests (every package, one at a time: they share one
-# cloud project and some lower its quotas). The whole verbose output goes to
+# cloud project and some lower its quotas; within a package, the tests that
+# drive the Terraform CLI as separate processes run 4 at a time). The whole verbose output goes to
 # $TESTACC_LOG, each Terraform test's provider log (INFO) to
 # $TESTACC_TFLOG/<test>.log; the console gets one line per test, and a
 # failure ends with a summary — CI keeps only the tail of what it prints.
@@ -17,7 +18,7 @@ tflog=$(cd "$tflog" && pwd) # go test runs in each package's directory
 echo "acceptance tests: full output in $log, provider logs in $tflog/"
 # TF_LOG: the in-process provider's level; TF_ACC_LOG: the Terraform CLI's.
 SAHARAGEN_TESTBED=1 TF_ACC=1 TF_LOG=INFO TF_ACC_LOG=WARN TF_LOG_PATH_MASK="$tflog/%s.log" \
-	go test -p 1 -count=1 -v -timeout "${TESTACC_TIMEOUT:-30m}" "$@" 2>&1 |
+	go test -p 1 -parallel 4 -count=1 -v -timeout "${TESTACC_TIMEOUT:-30m}" "$@" 2>&1 |
 	tee "$log" | grep --line-buffered -E '^(--- |ok |FAIL|panic: )'
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] && exit 0
