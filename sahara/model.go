@@ -1,6 +1,9 @@
 package sahara
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -48,6 +51,20 @@ func (s *NodeGroupSpec) MountPrefix() string {
 		return DefaultVolumeMountPrefix
 	}
 	return s.VolumeMountPrefix
+}
+
+// ServerSettings identifies what a server of the group is made and
+// configured with: every setting except the group's name, count and
+// template reference. Two specs with the same settings make the same servers.
+func (s *NodeGroupSpec) ServerSettings() string {
+	k := *s
+	k.Name, k.Count, k.NodeGroupTemplateID = "", 0, ""
+	b, err := json.Marshal(k)
+	if err != nil {
+		panic(err) // plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // HasProcess reports whether the node group runs process p.
@@ -124,6 +141,11 @@ type Instance struct {
 	CloudStatus string        `json:"cloud_status,omitempty"`
 	Phase       InstancePhase `json:"phase,omitempty"`
 	LastError   string        `json:"last_error,omitempty"`
+	// Settings identifies the node group settings the server was made with
+	// (NodeGroupSpec.ServerSettings); a rolling replacement retires the
+	// instances whose settings differ from their group's. Empty in records
+	// older than rolling replacement: the group's settings then.
+	Settings string `json:"settings,omitempty"`
 
 	nodeGroup *NodeGroup
 }
@@ -317,7 +339,7 @@ func (ng *NodeGroup) NewInstance(i int) *Instance {
 	if ng.cluster != nil {
 		name = InstanceName(ng.cluster.Name, ng.Name, i)
 	}
-	return &Instance{InstanceName: strings.ToLower(name), Index: i, nodeGroup: ng}
+	return &Instance{InstanceName: strings.ToLower(name), Index: i, Settings: ng.ServerSettings(), nodeGroup: ng}
 }
 
 // AddInstance appends in to the group and links it.
