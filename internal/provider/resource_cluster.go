@@ -106,17 +106,19 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 const (
-	replaces    = " Changing it replaces the cluster."
-	replacesNG  = " Changing it on an existing node group replaces the cluster (set `count` to scale in place)."
+	replaces = " Changing it replaces the cluster."
+	rollsNG  = " Changing it on an existing node group **rolls that group in place**: its instances are replaced one at a time " +
+		"through the plugin's scale path (a new one added, then an old one decommissioned); the cluster and its other groups stay. " +
+		"A group the plugin cannot scale (one running a master process) cannot be rolled: the plan warns and the apply refuses."
 	fromTmplDoc = " When unset, taken from the cluster template."
 )
 
 func clusterSchemaV0(ctx context.Context) schema.Schema {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	replaceKeep := []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()}
-	ngAttrs := nodeGroupFieldAttributes(ngNested, replacesNG)
+	ngAttrs := nodeGroupFieldAttributes(ngNested, rollsNG)
 	ngAttrs["node_group_template_id"] = schema.StringAttribute{Optional: true, Computed: true,
-		MarkdownDescription: "ID of a `saharagen_node_group_template` the node group is based on; fields set here override the template's." + replacesNG}
+		MarkdownDescription: "ID of a `saharagen_node_group_template` the node group is based on; fields set here override the template's." + rollsNG}
 	ngAttrs["count"] = schema.Int64Attribute{Optional: true, Computed: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
 		MarkdownDescription: "Number of instances. Required for each node group written in `node_groups`. **Changing it scales the cluster in place** " +
 			"(Sahara's scale: new instances are configured by the plugin, removed ones are decommissioned first); the plan shows the instances " +
@@ -374,6 +376,14 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if !r.repair(ctx, b, &c, timeout, &resp.Diagnostics) {
 		return
 	}
+	if rolled, ok := r.roll(ctx, b, &c, &plan, &state, timeout, &resp.Diagnostics); !ok {
+		if len(rolled) > 0 { // the instances as they are; the next plan shows the rest of the roll
+			newState := clusterModelFrom(ctx, &c, &plan, &resp.Diagnostics)
+			keepSettings(ctx, &newState, &state, rolled, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, newState)...)
+		}
+		return
+	}
 	scale, d := r.scaleRequest(ctx, b.Store, &c, &plan, &state)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -508,6 +518,83 @@ func (r *clusterResource) repair(ctx context.Context, b *Backend, c *sahara.Clus
 		return false
 	}
 	return true
+}
+
+// roll replaces the instances of every group whose servers' settings the
+// plan changes (groupChanges), group by group (Engine.Roll). It returns the
+// groups it rolled or tried to, and false when one failed (diags say why);
+// the cluster is then Active on a mix of old and new instances.
+func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluster, plan, state *clusterModel, timeout time.Duration, diags *diagsT) ([]string, bool) {
+	planGroups, stGroups := map[string]clusterNodeGroupModel{}, map[string]clusterNodeGroupModel{}
+	if !plan.NodeGroups.IsNull() && !plan.NodeGroups.IsUnknown() && !state.NodeGroups.IsNull() {
+		diags.Append(plan.NodeGroups.ElementsAs(ctx, &planGroups, false)...)
+		diags.Append(state.NodeGroups.ElementsAs(ctx, &stGroups, false)...)
+	}
+	// Groups whose settings change, and those a stopped roll left unfinished.
+	var names []string
+	for _, name := range sortedNames(planGroups) {
+		prior, ok := stGroups[name]
+		if ng := c.NodeGroup(name); ok && (len(groupChanges(planGroups[name], prior)) > 0 || ng != nil && len(ng.Outdated()) > 0) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 || diags.HasError() {
+		return nil, !diags.HasError()
+	}
+	if c.IsProtected && plan.IsProtected.ValueBool() {
+		diags.AddError("Protected Cluster", protectedError("Cluster", c.ID, "updated"))
+		return nil, false
+	}
+	spec, d := r.resolveSpec(ctx, b.Store, plan)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil, false
+	}
+	rec := newRecorder(ctx, b.Store)
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	if err != nil {
+		diags.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
+		return nil, false
+	}
+	opCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, name := range names {
+		for _, ng := range spec.NodeGroups {
+			if ng.Name == name {
+				tflogInfo(ctx, "Rolling node group "+name, map[string]any{"cluster_id": c.ID})
+				err = eng.Roll(opCtx, c, name, ng, sahara.RollPolicy{})
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if werr := rec.flush(ctx, c); werr != nil {
+		recordNotSaved(diags, c, werr)
+	}
+	if err != nil {
+		addValidationErrors(diags, "Rolling Replacement Error", fmt.Errorf(
+			"the rolling replacement of cluster %q (%s) stopped; its status is %s and the state shows the instances it has, "+
+				"old and new. Fix the cause and run terraform apply again: it goes on from there.\n\n%w", c.Name, c.ID, c.Status, err))
+		return names, false
+	}
+	return names, true
+}
+
+// keepSettings gives the groups of a roll that stopped their prior
+// settings in the new state, so that the next plan shows the rest of it.
+func keepSettings(ctx context.Context, next, prior *clusterModel, groups []string, diags *diagsT) {
+	nextGroups, priorGroups := map[string]clusterNodeGroupModel{}, map[string]clusterNodeGroupModel{}
+	diags.Append(next.NodeGroups.ElementsAs(ctx, &nextGroups, false)...)
+	diags.Append(prior.NodeGroups.ElementsAs(ctx, &priorGroups, false)...)
+	for _, name := range groups {
+		g := nextGroups[name]
+		g.nodeGroupFields, g.NodeGroupTemplateID = priorGroups[name].nodeGroupFields, priorGroups[name].NodeGroupTemplateID
+		nextGroups[name] = g
+	}
+	mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), nextGroups)
+	diags.Append(d...)
+	next.NodeGroups = mv
 }
 
 // recoverScale rolls back the scale a stopped run left (Engine.Recover) and

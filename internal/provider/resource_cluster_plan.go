@@ -63,6 +63,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 
 	planned := map[string]clusterNodeGroupModel{}
+	rolls := map[string][]string{} // group → its changes, for a rolling replacement
 	scaling := false
 	var replace []path.Path
 	switch {
@@ -74,7 +75,6 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.NodeGroups = types.MapUnknown(nodeGroupObjectType())
 	default:
 		for name, cfg := range cfgGroups {
-			p := path.Root("node_groups").AtMapKey(name)
 			g := cfg
 			g.InstancesToBeRemoved = types.ListValueMust(types.StringType, nil)
 			prior, exists := stGroups[name]
@@ -88,13 +88,13 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 				continue
 			}
 			g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, &prior.nodeGroupFields)
-			for _, f := range changedFields(cfg.nodeGroupFields, prior.nodeGroupFields) {
-				replace = append(replace, p.AtName(f))
+			// A change to the group's servers rolls the group, never the cluster.
+			if changes := groupChanges(cfg, prior); len(changes) > 0 {
+				rolls[name] = changes
+				g.Instances = types.ListUnknown(instanceType)
 			}
 			if cfg.NodeGroupTemplateID.IsNull() {
 				g.NodeGroupTemplateID = prior.NodeGroupTemplateID
-			} else if !cfg.NodeGroupTemplateID.Equal(prior.NodeGroupTemplateID) {
-				replace = append(replace, p.AtName("node_group_template_id"))
 			}
 			if cfg.Count.IsNull() {
 				g.Count = prior.Count
@@ -134,7 +134,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	// it back first, so the plan is never empty and its instances are known
 	// only then.
 	leftover := state != nil && sahara.ClusterStatus(state.Status.ValueString()).WrittenByScale()
-	if state != nil && (leftover || scaling) && r.busy(ctx, state, &resp.Diagnostics) {
+	if state != nil && (leftover || scaling || len(rolls) > 0) && r.busy(ctx, state, &resp.Diagnostics) {
 		return
 	}
 	if leftover {
@@ -150,6 +150,12 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	if state != nil && !leftover && len(replace) == 0 {
 		r.planRepair(ctx, state, planned, &resp.Diagnostics)
+	}
+	if state != nil && !leftover && len(replace) == 0 {
+		r.planRoll(ctx, state, stGroups, planned, rolls, &resp.Diagnostics)
+		if len(rolls) > 0 {
+			plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
+		}
 	}
 	if len(planned) > 0 {
 		mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
@@ -227,18 +233,13 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 	diags.AddAttributeWarning(path.Root("node_groups"), "Instances To Repair", fmt.Sprintf(
 		"The servers of %s were deleted or broke outside Terraform. This apply replaces them through the plugin's scale path, "+
 			"under the same names; the data they held is gone.", strings.Join(broken, ", ")))
-	b, d := r.data.Backend(ctx)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	var c sahara.Cluster
-	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
+	b, c, ok := r.storedCluster(ctx, state, diags)
+	if !ok {
 		return
 	}
 	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
 	if err == nil {
-		err = eng.Refresh(ctx, &c)
+		err = eng.Refresh(ctx, c)
 	}
 	if err != nil {
 		addValidationErrors(diags, "Instances Cannot Be Repaired", err)
@@ -247,10 +248,93 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 	// A warning, not an error: Terraform plans with the configuration before
 	// a destroy too, and an error here would block the destroy. The apply
 	// refuses it, before it changes anything.
-	if err := eng.ValidateRepair(ctx, &c); err != nil {
+	if err := eng.ValidateRepair(ctx, c); err != nil {
 		diags.AddAttributeWarning(path.Root("node_groups"), "Instances Cannot Be Repaired", fmt.Sprintf(
 			"%v\n\nThe plugin cannot replace these instances, so an apply of this configuration fails before it changes anything. "+
 				"Replace the cluster explicitly (terraform apply -replace) or destroy it; a destroy is not affected.", err))
+	}
+}
+
+// storedCluster reads the record of the cluster in state for a check at
+// plan; false when it is gone or the store failed (diags say which).
+func (r *clusterResource) storedCluster(ctx context.Context, state *clusterModel, diags *diagsT) (*Backend, *sahara.Cluster, bool) {
+	b, d := r.data.Backend(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil, nil, false
+	}
+	var c sahara.Cluster
+	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
+		return nil, nil, false
+	}
+	c.Link()
+	return b, &c, true
+}
+
+// groupChanges lists the changes of an existing group's settings that need
+// new servers ("flavor_id "m1" → "m2""): the group is rolled.
+func groupChanges(cfg, prior clusterNodeGroupModel) []string {
+	var out []string
+	cv, pv := fieldValues(&cfg.nodeGroupFields), fieldValues(&prior.nodeGroupFields)
+	for _, f := range changedFields(cfg.nodeGroupFields, prior.nodeGroupFields) {
+		out = append(out, fmt.Sprintf("%s %s → %s", f, pv[f], cv[f]))
+	}
+	if !cfg.NodeGroupTemplateID.IsNull() && !cfg.NodeGroupTemplateID.Equal(prior.NodeGroupTemplateID) {
+		out = append(out, fmt.Sprintf("node_group_template_id %s → %s", prior.NodeGroupTemplateID, cfg.NodeGroupTemplateID))
+	}
+	return out
+}
+
+// planRoll shows, per group, the instances a rolling replacement replaces
+// and the changes it applies, and runs the plugin's validate_scaling: a
+// group it cannot scale (a namenode's) cannot be rolled. That refusal is a
+// warning, as for a repair (a destroy or -replace plans with the same
+// configuration first); the apply refuses before it changes anything.
+func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, stGroups, planned map[string]clusterNodeGroupModel, rolls map[string][]string, diags *diagsT) {
+	b, c, ok := r.storedCluster(ctx, state, diags)
+	if !ok {
+		return
+	}
+	// A roll that stopped left instances on the old settings: it goes on.
+	for _, ng := range c.NodeGroups {
+		g, ok := planned[ng.Name]
+		if old := ng.Outdated(); ok && len(old) > 0 && rolls[ng.Name] == nil {
+			rolls[ng.Name] = []string{fmt.Sprintf("a roll that stopped left %d instances on the old settings", len(old))}
+			g.Instances = types.ListUnknown(instanceType)
+			planned[ng.Name] = g
+		}
+	}
+	if len(rolls) == 0 {
+		return
+	}
+	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	if err != nil {
+		diags.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
+		return
+	}
+	for _, name := range sortedNames(rolls) {
+		var ins []instanceModel
+		if l := stGroups[name].Instances; !l.IsNull() && !l.IsUnknown() {
+			diags.Append(l.ElementsAs(ctx, &ins, false)...)
+		}
+		names := make([]string, len(ins))
+		for i, in := range ins {
+			names[i] = in.Name
+		}
+		p := path.Root("node_groups").AtMapKey(name)
+		if err := eng.ValidateRoll(ctx, c, name, sahara.RollPolicy{}); err != nil {
+			diags.AddAttributeWarning(p, "Node Group Cannot Be Rolled", fmt.Sprintf(
+				"Node group %s changes (%s), which needs new servers, but the plugin cannot replace its instances: %v\n\n"+
+					"An apply of this configuration fails before it changes anything. Replace the whole cluster explicitly "+
+					"(terraform apply -replace=<this resource>; its data is lost) or keep the group as it is.",
+				name, strings.Join(rolls[name], ", "), err))
+			continue
+		}
+		diags.AddAttributeWarning(p, "Rolling Replacement", fmt.Sprintf(
+			"Node group %s changes (%s): its instances %s are replaced one at a time through the plugin's scale path "+
+				"(a new instance is added, then an old one decommissioned), under Sahara's names. The cluster keeps its ID and "+
+				"stays Active between batches; other groups are not touched.",
+			name, strings.Join(rolls[name], ", "), strings.Join(names, ", ")))
 	}
 }
 
