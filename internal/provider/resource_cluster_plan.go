@@ -88,11 +88,6 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 				continue
 			}
 			g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, &prior.nodeGroupFields)
-			// A change to the group's servers rolls the group, never the cluster.
-			if changes := groupChanges(cfg, prior); len(changes) > 0 {
-				rolls[name] = changes
-				g.Instances = types.ListUnknown(instanceType)
-			}
 			if cfg.NodeGroupTemplateID.IsNull() {
 				g.NodeGroupTemplateID = prior.NodeGroupTemplateID
 			}
@@ -107,6 +102,11 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			} else {
 				g.Instances = types.ListUnknown(instanceType)
 				scaling = true
+			}
+			// A change to the group's servers rolls the group, never the cluster.
+			if changes := groupChanges(cfg, prior); len(changes) > 0 {
+				rolls[name] = changes
+				g.Instances = types.ListUnknown(instanceType)
 			}
 			planned[name] = g
 		}

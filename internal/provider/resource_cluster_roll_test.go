@@ -83,6 +83,14 @@ func TestCluster_ChangedGroupIsRolledNotRebuilt(t *testing.T) {
 					`node_groups["master"].count`),
 			},
 			{Config: after, PlanOnly: true, Check: same},
+			{
+				// a roll that succeeds at once
+				Config: clusterConfig(1, 2, `availability_zone = "zone-c"`, ""),
+				Check:  same,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				},
+			},
 		},
 	})
 }
