@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -84,6 +85,50 @@ func interruptCreate(t *testing.T, prefix string, at sahara.ClusterStatus, sig s
 	env.AssertNoLeftovers(t, first.ID)
 	env.AssertNoLeftovers(t, rec.ID)
 	if left := r.record(ctx, name); left != nil {
+		t.Errorf("the record of %s is left after destroy", name)
+	}
+}
+
+// A destroy killed while Nova deletes the servers leaves the cluster in
+// state, Deleting: the next apply of the same configuration replaces it
+// (never scales or repairs what is half gone), and the destroy after that
+// leaves nothing of either cluster.
+func TestAccCluster_InterruptedDestroyConverges(t *testing.T) {
+	env, r, name := cliTest(t, "accx")
+	ctx := context.Background()
+	proxy, overrides := env.FaultProxy(t, "compute", "object-store")
+	r.write(fakeCluster(env, name, "worker", 1, overridesBlock(overrides)))
+	r.apply()
+	first := r.record(ctx, name)
+
+	if err := proxy.Inject(testbed.Fault{Service: "compute", Method: "DELETE", Path: `/servers/`, Hold: true}); err != nil {
+		t.Fatal(err)
+	}
+	p := r.start("destroy", "-auto-approve")
+	waitHeld(t, p, proxy, "the deletion of a server")
+	p.signal(t, syscall.SIGKILL)
+	p.wait(time.Minute)
+	proxy.Release()
+	if rec := r.record(ctx, name); rec == nil || rec.Status != sahara.StatusDeleting {
+		t.Fatalf("the record after the killed destroy: %+v, want Deleting", rec)
+	}
+
+	out, code := r.plan()
+	if code != 2 || !strings.Contains(out, "Cluster Partly Deleted") || !strings.Contains(out, "must be replaced") {
+		t.Errorf("the plan (exit %d) does not replace the partly deleted cluster:\n%s", code, tail(out, 3000))
+	}
+	r.apply()
+	rec := r.record(ctx, name)
+	if rec == nil || rec.Status != sahara.StatusActive || rec.ID == first.ID {
+		t.Fatalf("the record after the apply: %+v, want a new Active cluster", rec)
+	}
+	r.expectServers(ctx, name, name+"-master-0", name+"-worker-0")
+	env.AssertNoLeftovers(t, first.ID)
+	r.expectNoChanges()
+
+	r.run("destroy", "-auto-approve")
+	env.AssertNoLeftovers(t, rec.ID)
+	if r.record(ctx, name) != nil {
 		t.Errorf("the record of %s is left after destroy", name)
 	}
 }
