@@ -359,20 +359,11 @@ resource "saharagen_cluster" "c" {
 func overridesBlock(overrides map[string]string) string {
 	var b strings.Builder
 	b.WriteString("  endpoint_overrides = {\n")
-	for _, s := range sortedKeysOf(overrides) {
+	for _, s := range sortedNames(overrides) {
 		fmt.Fprintf(&b, "    %q = %q\n", s, overrides[s])
 	}
 	b.WriteString("  }\n")
 	return b.String()
-}
-
-func sortedKeysOf(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // accName is a cluster name unique to this run of the tests.

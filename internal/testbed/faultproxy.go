@@ -235,10 +235,7 @@ func (p *FaultProxy) serve(service string, upstream *url.URL, rp *httputil.Rever
 		return
 	}
 	if f.Forward {
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Scheme, out.URL.Host, out.Host = upstream.Scheme, upstream.Host, ""
-		if resp, err := p.transport.RoundTrip(out); err == nil {
+		if resp, err := p.forward(r.Context(), upstream, r); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
@@ -250,6 +247,14 @@ func (p *FaultProxy) serve(service string, upstream *url.URL, rp *httputil.Rever
 			_ = conn.Close()
 		}
 	}
+}
+
+// forward sends the request to the service itself, on ctx.
+func (p *FaultProxy) forward(ctx context.Context, upstream *url.URL, r *http.Request) (*http.Response, error) {
+	out := r.Clone(ctx)
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host, out.Host = upstream.Scheme, upstream.Host, ""
+	return p.transport.RoundTrip(out)
 }
 
 // matchesBodies reports whether a live rule for service looks at bodies.
@@ -267,13 +272,10 @@ func (p *FaultProxy) matchesBodies(service string) bool {
 // hold forwards the request, then keeps the answer until Release or until
 // the client goes away.
 func (p *FaultProxy) hold(upstream *url.URL, w http.ResponseWriter, r *http.Request) {
-	out := r.Clone(context.WithoutCancel(r.Context())) // the service finishes even if the client dies
-	out.RequestURI = ""
-	out.URL.Scheme, out.URL.Host, out.Host = upstream.Scheme, upstream.Host, ""
 	p.mu.Lock()
 	l := p.latch
 	p.mu.Unlock()
-	resp, err := p.transport.RoundTrip(out)
+	resp, err := p.forward(context.WithoutCancel(r.Context()), upstream, r) // the service finishes even if the client dies
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
