@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -628,43 +627,14 @@ func (r *clusterResource) recoverScale(ctx context.Context, b *Backend, c *sahar
 func (r *clusterResource) recordMissing(ctx context.Context, b *Backend, state *clusterModel, resp *resource.ReadResponse) {
 	c := &sahara.Cluster{ID: state.ID.ValueString()}
 	c.Name = state.Name.ValueString()
-	groups := map[string]clusterNodeGroupModel{}
-	if !state.NodeGroups.IsNull() && !state.NodeGroups.IsUnknown() {
-		resp.Diagnostics.Append(state.NodeGroups.ElementsAs(ctx, &groups, false)...)
-	}
-	for _, name := range sortedNames(groups) {
-		ng := c.AddNodeGroup(sahara.NodeGroupSpec{Name: name})
-		var ins []instanceModel
-		if l := groups[name].Instances; !l.IsNull() && !l.IsUnknown() {
-			resp.Diagnostics.Append(l.ElementsAs(ctx, &ins, true)...)
-		}
-		for _, in := range ins {
-			ng.AddInstance(&sahara.Instance{InstanceName: in.Name, InstanceID: in.ID})
-		}
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := b.Infra.RefreshInstances(ctx, c); err != nil {
-		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
-			"The record of cluster %q (%s) is not in the template store, and listing its servers failed, so the refresh cannot tell "+
-				"whether it still exists; retry.\n\n%v", c.Name, c.ID, err))
-		return
-	}
-	// The state's instances, and whatever else carries the cluster's tag
-	// (an import has no instances in state).
-	tagged, err := b.Infra.ClusterServers(ctx, c)
+	// Every server of the cluster carries its tag, those in state and those
+	// it never recorded alike (an import has none in state).
+	alive, err := b.Infra.ClusterServers(ctx, c)
 	if err != nil {
 		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
 			"The record of cluster %s is not in the template store, and listing the servers tagged with it failed, so the refresh "+
 				"cannot tell whether it still exists; retry.\n\n%v", c.ID, err))
 		return
-	}
-	alive := tagged
-	for _, in := range c.Instances() {
-		if in.CloudStatus != sahara.CloudStatusMissing && !slices.Contains(alive, in.InstanceName) {
-			alive = append(alive, in.InstanceName)
-		}
 	}
 	if len(alive) == 0 {
 		tflogInfo(ctx, "Cluster record and servers are gone: removing the cluster from state", map[string]any{"cluster_id": c.ID})
