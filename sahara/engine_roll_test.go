@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	pfake "github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -124,5 +125,87 @@ func TestEngineRoll_GroupThePluginCannotScaleIsRefused(t *testing.T) {
 	}
 	if c.NodeGroup("master").FlavorID != "m1" || h.infra.TotalCalls() != 0 {
 		t.Errorf("the refused roll changed something: flavor %s, %d cloud calls", c.NodeGroup("master").FlavorID, h.infra.TotalCalls())
+	}
+}
+
+// The policy paces the batches: a surge of 2 replaces two workers per
+// batch; a surge of 0 with one unavailable retires an old worker before
+// its replacement is added, so the group never runs above its count.
+func TestEngineRoll_PolicyPacesTheBatches(t *testing.T) {
+	up, down := scaleUpStatuses, scaleDownStatuses
+	for _, tc := range []struct {
+		name    string
+		workers int
+		policy  sahara.RollPolicy
+		want    [][]sahara.ClusterStatus
+		peak    int // most servers at once
+	}{
+		{"surge 2", 3, sahara.RollPolicy{MaxSurge: 2}, [][]sahara.ClusterStatus{up, down, up, down}, 6},
+		{"unavailable 1", 2, sahara.RollPolicy{MaxUnavailable: 1}, [][]sahara.ClusterStatus{down, up, down, up}, 3},
+		{"surge 1 unavailable 1", 2, sahara.RollPolicy{MaxSurge: 1, MaxUnavailable: 1}, [][]sahara.ClusterStatus{down, up, down}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 0)
+			c := h.create(demoSpec(tc.workers))
+			peak := 0
+			h.onStatus = func(sahara.Event) { peak = max(peak, len(serverNames(h.infra, c.ID))) }
+			if err := h.eng.Roll(context.Background(), c, "worker", workerSpec(c, "m2"), tc.policy); err != nil {
+				t.Fatal(err)
+			}
+			var want []sahara.ClusterStatus
+			for _, b := range tc.want {
+				want = append(want, b...)
+			}
+			if got := h.takeStatuses(); !reflect.DeepEqual(got, want) {
+				t.Errorf("statuses = %v, want %v", got, want)
+			}
+			ng := c.NodeGroup("worker")
+			if ng.Count != tc.workers || len(ng.Outdated()) != 0 || len(serverNames(h.infra, c.ID)) != tc.workers+1 {
+				t.Errorf("after the roll: count %d, %d outdated, servers %v", ng.Count, len(ng.Outdated()), serverNames(h.infra, c.ID))
+			}
+			if peak != tc.peak {
+				t.Errorf("at most %d servers at once, want %d", peak, tc.peak)
+			}
+		})
+	}
+}
+
+// retireLimited is the fake plugin with a limit on instances retired at
+// once, as vanilla's dfs.replication-1 for datanodes.
+type retireLimited struct {
+	*pfake.Plugin
+	n int
+}
+
+func (p retireLimited) MaxRetired(*sahara.Cluster, *sahara.NodeGroup) (int, string) {
+	return p.n, "the test says so"
+}
+
+// The plugin's limit holds however large the surge: three new workers are
+// added at once, the old ones retired one at a time; a policy that would
+// retire more before adding is refused before anything changes.
+func TestEngineRoll_PluginLimitsRetiredAtOnce(t *testing.T) {
+	h := newHarnessWith(t, 0, func(p *pfake.Plugin) sahara.Plugin { return retireLimited{p, 1} })
+	c := h.create(demoSpec(3))
+	err := h.eng.Roll(context.Background(), c, "worker", workerSpec(c, "m2"), sahara.RollPolicy{MaxUnavailable: 2})
+	var se *sahara.SaharaError
+	if !errors.As(err, &se) || se.Exception != "InvalidDataException" || sahara.FieldOf(err).Attribute != "update_policy" {
+		t.Fatalf("max_unavailable 2 over a limit of 1: %v", err)
+	}
+	if h.infra.TotalCalls() != 0 || c.NodeGroup("worker").FlavorID != "m1" {
+		t.Fatalf("the refused roll changed something")
+	}
+	if err := h.eng.Roll(context.Background(), c, "worker", workerSpec(c, "m2"), sahara.RollPolicy{MaxSurge: 3}); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]sahara.ClusterStatus(nil), scaleUpStatuses...)
+	for range 3 {
+		want = append(want, scaleDownStatuses...)
+	}
+	if got := h.takeStatuses(); !reflect.DeepEqual(got, want) {
+		t.Errorf("statuses = %v, want one scale up and three single retirements", got)
+	}
+	if n := h.plugin.Calls("DecommissionNodes"); n != 3 {
+		t.Errorf("%d decommissions, want 3 of one instance each", n)
 	}
 }

@@ -54,6 +54,13 @@ func (s *syncBuffer) String() string {
 
 func newHarness(t *testing.T, parallelism int) *harness {
 	t.Helper()
+	return newHarnessWith(t, parallelism, func(p *pfake.Plugin) sahara.Plugin { return p })
+}
+
+// newHarnessWith registers wrap(the fake plugin), for a test that adds an
+// optional interface to it.
+func newHarnessWith(t *testing.T, parallelism int, wrap func(*pfake.Plugin) sahara.Plugin) *harness {
+	t.Helper()
 	h := &harness{
 		t:      t,
 		infra:  fake.NewInfra(sahara.Image{ID: imageID, Name: "fake", Username: "ubuntu", Tags: []string{"fake", "0.1"}}),
@@ -61,7 +68,7 @@ func newHarness(t *testing.T, parallelism int) *harness {
 		plugin: pfake.New(),
 		logs:   &syncBuffer{},
 	}
-	reg, err := sahara.NewRegistry(h.plugin)
+	reg, err := sahara.NewRegistry(wrap(h.plugin))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,14 @@ type ScalingValidator interface {
 	ValidateScaling(ctx context.Context, c *Cluster, existing, additional map[string]int) error
 }
 
+// RetireLimiter is implemented by plugins whose data survives only so many
+// of a group's instances retired at once (HDFS keeps dfs.replication copies
+// of a block): a rolling replacement never retires more at once. MaxRetired
+// returns the limit (0: none) and why.
+type RetireLimiter interface {
+	MaxRetired(c *Cluster, ng *NodeGroup) (int, string)
+}
+
 // InfraUpdater is update_infra(cluster), run in status InfraUpdating.
 type InfraUpdater interface {
 	UpdateInfra(ctx context.Context, c *Cluster) error

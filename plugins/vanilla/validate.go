@@ -151,3 +151,17 @@ func onlyScalable(ng *sahara.NodeGroup) bool {
 	}
 	return true
 }
+
+// MaxRetired implements sahara.RetireLimiter: a rolling replacement retires
+// at most dfs.replication-1 datanodes at once, so that some copy of every
+// block stays on a datanode that is not leaving while HDFS re-replicates.
+func (p *Plugin) MaxRetired(c *sahara.Cluster, ng *sahara.NodeGroup) (int, string) {
+	if !ng.HasProcess(ProcDataNode) {
+		return 0, ""
+	}
+	rep, err := intConfig(c, SvcHDFS, CfgReplication)
+	if err != nil {
+		return 1, "it runs datanode"
+	}
+	return max(rep-1, 1), fmt.Sprintf("it runs datanode and dfs.replication is %d", rep)
+}

@@ -364,3 +364,25 @@ func TestDecommissionNodes_RefusesToDropBelowReplication(t *testing.T) {
 		t.Errorf("%d remote calls made before refusing", n)
 	}
 }
+
+// A roll retires at most dfs.replication-1 datanodes at once; groups
+// without a datanode have no limit.
+func TestMaxRetired_FollowsReplication(t *testing.T) {
+	p := New(Options{})
+	for _, tc := range []struct {
+		rep  string
+		want int
+	}{{"", 2}, {"2", 1}, {"1", 1}, {"5", 4}} {
+		c := testCluster(V282, 5)
+		if tc.rep != "" {
+			c.ClusterConfigs = sahara.Configs{SvcHDFS: {CfgReplication: tc.rep}}
+		}
+		n, why := p.MaxRetired(c, c.NodeGroup("worker"))
+		if n != tc.want || !strings.Contains(why, "dfs.replication") {
+			t.Errorf("dfs.replication %q: %d (%s), want %d", tc.rep, n, why, tc.want)
+		}
+		if n, _ := p.MaxRetired(c, c.NodeGroup("master")); n != 0 {
+			t.Errorf("the master group (no datanode) has a limit of %d", n)
+		}
+	}
+}
