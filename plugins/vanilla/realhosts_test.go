@@ -107,18 +107,13 @@ func TestPlugin_RealHosts(t *testing.T) {
 		t.Errorf("%d SSH handshakes, want one per instance (4)", got)
 	}
 
-	l, _ := lineOf(V282)
 	for _, in := range c.Instances() {
 		h := hosts[in.InstanceName]
 		d, err := dirsOf(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := siteFiles(c, l, in, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range want {
+		for _, f := range wantSiteFiles(t, c, in) {
 			if got := h.Run(t, "cat "+f.path); got != string(f.data) {
 				t.Errorf("%s:%s =\n%s\nwant\n%s", in.InstanceName, f.path, got, f.data)
 			}
@@ -169,6 +164,24 @@ func TestPlugin_RealHosts(t *testing.T) {
 	if strings.Contains(logs.String(), "PRIVATE KEY") {
 		t.Error("a private key reached the log")
 	}
+}
+
+// wantSiteFiles is what the plugin writes into an instance's site files.
+func wantSiteFiles(t *testing.T, c *sahara.Cluster, in *sahara.Instance) []file {
+	t.Helper()
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dirsOf(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := siteFiles(c, l, in, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // hadoop3Prep writes the lines of Hadoop 3's stock env scripts the plugin

@@ -124,17 +124,12 @@ func TestPlugin_TestbedCluster(t *testing.T) {
 		}
 		return strings.TrimSpace(string(res.Stdout))
 	}
-	l, _ := lineOf(V282)
 	for _, in := range c.Instances() {
 		d, err := dirsOf(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		files, err := siteFiles(c, l, in, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
+		for _, f := range wantSiteFiles(t, c, in) {
 			if got := sh(in, "cat "+f.path); got != strings.TrimSpace(string(f.data)) {
 				t.Errorf("%s:%s =\n%s\nwant\n%s", in.InstanceName, f.path, got, f.data)
 			}
