@@ -72,12 +72,13 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 			NodeGroupTemplateID:  strOrNull(ng.NodeGroupTemplateID),
 			Count:                types.Int64Value(int64(count)),
 			InstancesToRemove:    types.ListNull(types.StringType),
+			UpdatePolicy:         types.ObjectNull(updatePolicyType().AttrTypes),
 			nodeGroupFields:      nodeGroupFieldsFrom(ng.NodeGroupSpec),
 			Instances:            instancesValue(ng.Instances),
 			InstancesToBeRemoved: types.ListValueMust(types.StringType, nil),
 		}
 		if p, ok := priorGroups[ng.Name]; ok {
-			g.InstancesToRemove = p.InstancesToRemove
+			g.InstancesToRemove, g.UpdatePolicy = p.InstancesToRemove, p.UpdatePolicy
 			// The configuration's node configs, not their merge with the node
 			// group template's and the plugin's recommendations.
 			if !p.NodeConfigs.IsUnknown() && !p.NodeConfigs.IsNull() {

@@ -75,6 +75,7 @@ type clusterNodeGroupModel struct {
 	NodeGroupTemplateID types.String `tfsdk:"node_group_template_id"`
 	Count               types.Int64  `tfsdk:"count"`
 	InstancesToRemove   types.List   `tfsdk:"instances_to_remove"`
+	UpdatePolicy        types.Object `tfsdk:"update_policy"`
 	nodeGroupFields
 	Instances            types.List `tfsdk:"instances"`
 	InstancesToBeRemoved types.List `tfsdk:"instances_to_be_removed"`
@@ -127,6 +128,19 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 		MarkdownDescription: "Instances (names or server IDs) to remove first when `count` goes down, as Sahara's `resize_node_groups[].instances`; " +
 			"the rest are chosen by the engine (in error or unreachable first, then highest index). Names a previous apply already removed are ignored; " +
 			"any other name must be an instance of the node group, else the plan fails with Sahara's `Instance <name> not found`. Changing it alone does nothing to the cluster."}
+	ngAttrs["update_policy"] = schema.SingleNestedAttribute{Optional: true,
+		MarkdownDescription: "How a rolling replacement of the group is paced (a change of a field that needs new servers). " +
+			"A batch retires `max_unavailable` old instances, adds `max_surge` + `max_unavailable` new ones, then retires the rest of the batch; " +
+			"the group runs between `count - max_unavailable` and `count + max_surge` instances. " +
+			"Unset: one at a time, a new instance first (`max_surge = 1`, `max_unavailable = 0`). " +
+			"The plugin may cap the instances retired at once (vanilla: `dfs.replication - 1` datanodes, so every block keeps a copy " +
+			"on a datanode that stays); a `max_unavailable` above that cap fails at plan. Changing it alone does nothing to the cluster.",
+		Attributes: map[string]schema.Attribute{
+			"max_surge": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(0, 100)},
+				MarkdownDescription: "New instances a batch adds above `count` before old ones go. Default 1 (0 when `max_unavailable` is set)."},
+			"max_unavailable": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(0, 100)},
+				MarkdownDescription: "Old instances a batch retires before their replacements are added, for a project without room for more servers. Default 0."},
+		}}
 	ngAttrs["instances"] = schema.ListNestedAttribute{Computed: true,
 		MarkdownDescription: "The node group's instances, in index order.",
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -147,9 +161,10 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 			"servers, volumes and networking created on OpenStack (every object tagged with the cluster's ID), then configured and started " +
 			"by the plugin over SSH. Progress is logged at INFO (`TF_LOG=INFO`): each status (`" + strings.Join(clusterStatuses()[1:9], "` → `") +
 			"`) and per-step instance counts.\n\n" +
-			"**In place:** a node group's `count`, a new node group, `instances_to_remove`, `description`, `is_public`, `is_protected`, `timeouts`. " +
-			"**Replace:** every other attribute, including any other field of an existing node group and removing a node group " +
-			"(set its `count` to 0 to empty it in place).\n\n" +
+			"**In place:** a node group's `count`, a new node group, `instances_to_remove`, `update_policy`, `description`, `is_public`, `is_protected`, `timeouts`. " +
+			"**Rolled:** any other field of an existing node group (flavor, image, volumes, configs, …): the group's instances are replaced " +
+			"batch by batch through the plugin's scale path; the cluster and its other groups stay. " +
+			"**Replace:** every other attribute, and removing a node group (set its `count` to 0 to empty it in place).\n\n" +
 			"A failed create keeps the cluster in state with `status` `Error` and the reason in `status_description`; Terraform marks it tainted, " +
 			"and the next apply deletes every object tagged with it before creating a new one.",
 		Attributes: map[string]schema.Attribute{
@@ -375,7 +390,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if !r.repair(ctx, b, &c, timeout, &resp.Diagnostics) {
 		return
 	}
-	if rolled, ok := r.roll(ctx, b, &c, &plan, &state, timeout, &resp.Diagnostics); !ok {
+	var config clusterModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if rolled, ok := r.roll(ctx, b, &c, &plan, &config, &state, timeout, &resp.Diagnostics); !ok {
 		if len(rolled) > 0 { // the instances as they are; the next plan shows the rest of the roll
 			newState := clusterModelFrom(ctx, &c, &plan, &resp.Diagnostics)
 			keepSettings(ctx, &newState, &state, rolled, &resp.Diagnostics)
@@ -523,17 +540,22 @@ func (r *clusterResource) repair(ctx context.Context, b *Backend, c *sahara.Clus
 // plan changes (groupChanges), group by group (Engine.Roll). It returns the
 // groups it rolled or tried to, and false when one failed (diags say why);
 // the cluster is then Active on a mix of old and new instances.
-func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluster, plan, state *clusterModel, timeout time.Duration, diags *diagsT) ([]string, bool) {
-	planGroups, stGroups := map[string]clusterNodeGroupModel{}, map[string]clusterNodeGroupModel{}
+func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluster, plan, config, state *clusterModel, timeout time.Duration, diags *diagsT) ([]string, bool) {
+	planGroups, cfgGroups, stGroups := map[string]clusterNodeGroupModel{}, map[string]clusterNodeGroupModel{}, map[string]clusterNodeGroupModel{}
 	if !plan.NodeGroups.IsNull() && !plan.NodeGroups.IsUnknown() && !state.NodeGroups.IsNull() {
 		diags.Append(plan.NodeGroups.ElementsAs(ctx, &planGroups, false)...)
 		diags.Append(state.NodeGroups.ElementsAs(ctx, &stGroups, false)...)
 	}
-	// Groups whose settings change, and those a stopped roll left unfinished.
+	if !config.NodeGroups.IsNull() && !config.NodeGroups.IsUnknown() {
+		diags.Append(config.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
+	}
+	// Groups whose settings change (in the cluster or in their template),
+	// and those a stopped roll left unfinished.
+	_, fromTemplate := templateRolls(ctx, b.Store, c, cfgGroups, planGroups, diags)
 	var names []string
 	for _, name := range sortedNames(planGroups) {
 		prior, ok := stGroups[name]
-		if ng := c.NodeGroup(name); ok && (len(groupChanges(planGroups[name], prior)) > 0 || ng != nil && len(ng.Outdated()) > 0) {
+		if ng := c.NodeGroup(name); ok && (len(groupChanges(planGroups[name], prior)) > 0 || fromTemplate[name] != nil || ng != nil && len(ng.Outdated()) > 0) {
 			names = append(names, name)
 		}
 	}
@@ -561,7 +583,7 @@ func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluste
 		for _, ng := range spec.NodeGroups {
 			if ng.Name == name {
 				tflogInfo(ctx, "Rolling node group "+name, map[string]any{"cluster_id": c.ID})
-				err = eng.Roll(opCtx, c, name, ng, sahara.RollPolicy{})
+				err = eng.Roll(opCtx, c, name, ng, planGroups[name].rollPolicy(ctx, diags))
 			}
 		}
 		if err != nil {

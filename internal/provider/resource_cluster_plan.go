@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -21,6 +22,26 @@ var nodeGroupObjectType = sync.OnceValue(func() types.ObjectType {
 	s := clusterSchemaV0(context.Background())
 	return s.Attributes["node_groups"].(schema.MapNestedAttribute).NestedObject.Type().(types.ObjectType)
 })
+
+var updatePolicyType = sync.OnceValue(func() types.ObjectType {
+	return nodeGroupObjectType().AttrTypes["update_policy"].(types.ObjectType)
+})
+
+type updatePolicyModel struct {
+	MaxSurge       types.Int64 `tfsdk:"max_surge"`
+	MaxUnavailable types.Int64 `tfsdk:"max_unavailable"`
+}
+
+// rollPolicy is the group's update_policy for the engine; unset values are
+// the engine's defaults.
+func (g clusterNodeGroupModel) rollPolicy(ctx context.Context, diags *diagsT) sahara.RollPolicy {
+	if g.UpdatePolicy.IsNull() || g.UpdatePolicy.IsUnknown() {
+		return sahara.RollPolicy{}
+	}
+	var m updatePolicyModel
+	diags.Append(g.UpdatePolicy.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	return sahara.RollPolicy{MaxSurge: int(m.MaxSurge.ValueInt64()), MaxUnavailable: int(m.MaxUnavailable.ValueInt64())}
+}
 
 // ModifyPlan plans the node groups by name, decides between scaling in place
 // and replacing, shows the instances a scale-down removes, and runs the
@@ -88,6 +109,10 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 				continue
 			}
 			g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, &prior.nodeGroupFields)
+			if cfg.NodeGroupTemplateID.IsUnknown() {
+				// The template changes in this plan: what it gives is known at apply.
+				g.nodeGroupFields = mergeFields(cfg.nodeGroupFields, nil)
+			}
 			if cfg.NodeGroupTemplateID.IsNull() {
 				g.NodeGroupTemplateID = prior.NodeGroupTemplateID
 			}
@@ -152,7 +177,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		r.planRepair(ctx, state, planned, &resp.Diagnostics)
 	}
 	if state != nil && !leftover && len(replace) == 0 {
-		r.planRoll(ctx, state, stGroups, planned, rolls, &resp.Diagnostics)
+		r.planRoll(ctx, state, cfgGroups, stGroups, planned, rolls, &resp.Diagnostics)
 		if len(rolls) > 0 {
 			plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
 		}
@@ -279,21 +304,32 @@ func groupChanges(cfg, prior clusterNodeGroupModel) []string {
 	for _, f := range changedFields(cfg.nodeGroupFields, prior.nodeGroupFields) {
 		out = append(out, fmt.Sprintf("%s %s → %s", f, pv[f], cv[f]))
 	}
-	if !cfg.NodeGroupTemplateID.IsNull() && !cfg.NodeGroupTemplateID.Equal(prior.NodeGroupTemplateID) {
+	if cfg.NodeGroupTemplateID.IsUnknown() {
+		out = append(out, fmt.Sprintf("node group template %s changes in this apply", prior.NodeGroupTemplateID))
+	} else if !cfg.NodeGroupTemplateID.IsNull() && !cfg.NodeGroupTemplateID.Equal(prior.NodeGroupTemplateID) {
 		out = append(out, fmt.Sprintf("node_group_template_id %s → %s", prior.NodeGroupTemplateID, cfg.NodeGroupTemplateID))
 	}
 	return out
 }
 
 // planRoll shows, per group, the instances a rolling replacement replaces
-// and the changes it applies, and runs the plugin's validate_scaling: a
+// and the changes it applies (written in the cluster, or in a node group
+// template the group uses), and runs the plugin's validate_scaling: a
 // group it cannot scale (a namenode's) cannot be rolled. That refusal is a
 // warning, as for a repair (a destroy or -replace plans with the same
 // configuration first); the apply refuses before it changes anything.
-func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, stGroups, planned map[string]clusterNodeGroupModel, rolls map[string][]string, diags *diagsT) {
+func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, cfgGroups, stGroups, planned map[string]clusterNodeGroupModel, rolls map[string][]string, diags *diagsT) {
 	b, c, ok := r.storedCluster(ctx, state, diags)
 	if !ok {
 		return
+	}
+	// A template a group was made from changed since.
+	fields, changes := templateRolls(ctx, b.Store, c, cfgGroups, planned, diags)
+	for name, ch := range changes {
+		g := planned[name]
+		g.nodeGroupFields, g.Instances = fields[name], types.ListUnknown(instanceType)
+		planned[name] = g
+		rolls[name] = append(rolls[name], ch...)
 	}
 	// A roll that stopped left instances on the old settings: it goes on.
 	for _, ng := range c.NodeGroups {
@@ -322,7 +358,12 @@ func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, stG
 			names[i] = in.Name
 		}
 		p := path.Root("node_groups").AtMapKey(name)
-		if err := eng.ValidateRoll(ctx, c, name, sahara.RollPolicy{}); err != nil {
+		err := eng.ValidateRoll(ctx, c, name, planned[name].rollPolicy(ctx, diags))
+		if sahara.FieldOf(err).Attribute == "update_policy" {
+			diags.AddAttributeError(p.AtName("update_policy"), "Invalid Update Policy", err.Error())
+			continue
+		}
+		if err != nil {
 			diags.AddAttributeWarning(p, "Node Group Cannot Be Rolled", fmt.Sprintf(
 				"Node group %s changes (%s), which needs new servers, but the plugin cannot replace its instances: %v\n\n"+
 					"An apply of this configuration fails before it changes anything. Replace the whole cluster explicitly "+
@@ -331,11 +372,25 @@ func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, stG
 			continue
 		}
 		diags.AddAttributeWarning(p, "Rolling Replacement", fmt.Sprintf(
-			"Node group %s changes (%s): its instances %s are replaced one at a time through the plugin's scale path "+
-				"(a new instance is added, then an old one decommissioned), under Sahara's names. The cluster keeps its ID and "+
+			"Node group %s changes (%s): its instances %s are replaced %s through the plugin's scale path "+
+				"(old ones are decommissioned, their data moved first), under Sahara's names. The cluster keeps its ID and "+
 				"stays Active between batches; other groups are not touched.",
-			name, strings.Join(rolls[name], ", "), strings.Join(names, ", ")))
+			name, strings.Join(rolls[name], ", "), strings.Join(names, ", "), pace(planned[name].rollPolicy(ctx, diags))))
 	}
+}
+
+// pace says in words how a policy rolls a group.
+func pace(p sahara.RollPolicy) string {
+	switch {
+	case p.MaxSurge <= 0 && p.MaxUnavailable <= 0 || p.MaxSurge == 1 && p.MaxUnavailable <= 0:
+		return "one at a time, each new instance added before an old one goes"
+	case p.MaxUnavailable <= 0:
+		return fmt.Sprintf("%d at a time, new instances added before old ones go", p.MaxSurge)
+	case p.MaxSurge <= 0:
+		return fmt.Sprintf("%d at a time, old instances retired before their replacements are added", p.MaxUnavailable)
+	}
+	return fmt.Sprintf("%d at a time (%d old retired first, then %d new added, then the rest retired)",
+		p.MaxSurge+p.MaxUnavailable, p.MaxUnavailable, p.MaxSurge+p.MaxUnavailable)
 }
 
 // validateCreate runs the engine's ValidateSpec on the planned cluster; it

@@ -94,3 +94,148 @@ func TestCluster_ChangedGroupIsRolledNotRebuilt(t *testing.T) {
 		},
 	})
 }
+
+// update_policy paces the roll: a surge of 2 replaces both workers in one
+// batch (new ones take the free indexes 2 and 3 before the old ones go).
+// Changing the policy alone is an update that touches no instance.
+func TestCluster_UpdatePolicyPacesTheRoll(t *testing.T) {
+	cloud := newTestCloud(t)
+	policy := `update_policy = { max_surge = 2 }`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", "")},
+			{
+				PreConfig: cloud.infra.ResetCalls,
+				Config:    clusterConfig(1, 2, policy, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				}},
+				Check: func(*terraform.State) error {
+					if n, m := cloud.infra.Calls("SpawnInstances"), cloud.infra.Calls("DeleteInstances"); n+m > 0 {
+						return fmt.Errorf("a policy change spawned %d times and deleted %d times", n, m)
+					}
+					return nil
+				},
+			},
+			{
+				Config: clusterConfig(1, 2, policy+"\n    availability_zone = \"zone-b\"", ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-2", "demo-worker-3")),
+				},
+			},
+			{Config: clusterConfig(1, 2, policy+"\n    availability_zone = \"zone-b\"", ""), PlanOnly: true},
+		},
+	})
+}
+
+// A change to a node group template reaches the clusters made from it: the
+// template's id is planned unknown, so the cluster's plan rolls the group
+// in the same apply (its servers' fields, and a node config the template
+// sets).
+func TestCluster_ChangedTemplateRollsItsGroup(t *testing.T) {
+	cloud := newTestCloud(t)
+	cfg := func(zone, heap string) string {
+		return hcl(fmt.Sprintf(`
+resource "saharagen_node_group_template" "worker" {
+  name              = "worker"
+  plugin_name       = "fake"
+  plugin_version    = "0.1"
+  flavor_id         = %[3]q
+  node_processes    = ["datanode", "nodemanager"]
+  availability_zone = %[4]q
+  node_configs      = { HDFS = { "NameNode Heap Size" = %[5]q } }
+}
+
+resource "saharagen_cluster" "c" {
+  name                       = "demo"
+  plugin_name                = "fake"
+  plugin_version             = "0.1"
+  default_image_id           = %[1]q
+  neutron_management_network = %[2]q
+  node_groups = {
+    master = {
+      flavor_id      = %[3]q
+      node_processes = ["namenode", "resourcemanager"]
+      count          = 1
+    }
+    worker = {
+      node_group_template_id = saharagen_node_group_template.worker.id
+      count                  = 2
+    }
+  }
+}`, testImageID, testNetworkID, testFlavorID, zone, heap))
+	}
+	record := func() *sahara.Cluster {
+		var c sahara.Cluster
+		if err := cloud.store.Get(t.Context(), sahara.KindCluster, cloud.ids(t, sahara.KindCluster)[0], &c); err != nil {
+			t.Fatal(err)
+		}
+		c.Link()
+		return &c
+	}
+	workers := func(zone, heap string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			ng := record().NodeGroup("worker")
+			if got, _ := ng.NodeConfigs.Get("HDFS", "NameNode Heap Size"); fmt.Sprint(got) != heap || ng.AvailabilityZone != zone {
+				return fmt.Errorf("the worker group has zone %s and heap size %v, want %s and %s", ng.AvailabilityZone, got, zone, heap)
+			}
+			if n := len(ng.Outdated()); n != 0 {
+				return fmt.Errorf("%d outdated workers", n)
+			}
+			return nil
+		}
+	}
+	rolled := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectUnknownValue(clusterAddr, workerPath("instances")),
+	}}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg("zone-a", "512")},
+			{
+				Config:           cfg("zone-b", "512"),
+				ConfigPlanChecks: rolled,
+				Check:            workers("zone-b", "512"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-2")),
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("availability_zone"), knownvalue.StringExact("zone-b")),
+				},
+			},
+			{Config: cfg("zone-b", "512"), PlanOnly: true},
+			{
+				// A node config of the template: rolled too.
+				Config:           cfg("zone-b", "1024"),
+				ConfigPlanChecks: rolled,
+				Check:            workers("zone-b", "1024"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+				},
+			},
+			{Config: cfg("zone-b", "1024"), PlanOnly: true},
+			{
+				// Changed in the store behind Terraform's back: the template's
+				// plan puts it back, and the cluster's plan shows the roll.
+				PreConfig: func() {
+					var ngt sahara.NodeGroupTemplate
+					id := record().NodeGroup("worker").NodeGroupTemplateID
+					if err := cloud.store.Get(t.Context(), sahara.KindNodeGroupTemplate, id, &ngt); err != nil {
+						t.Fatal(err)
+					}
+					ngt.AvailabilityZone = "zone-c"
+					if err := cloud.store.Put(t.Context(), sahara.KindNodeGroupTemplate, id, &ngt); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg("zone-b", "1024"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("saharagen_node_group_template.worker", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: workers("zone-b", "1024"),
+			},
+		},
+	})
+}

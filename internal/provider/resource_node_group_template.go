@@ -20,6 +20,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodeGroupTemplateResource)(nil)
 	_ resource.ResourceWithImportState    = (*nodeGroupTemplateResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*nodeGroupTemplateResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*nodeGroupTemplateResource)(nil)
 )
 
 // NewNodeGroupTemplateResource is the saharagen_node_group_template resource.
@@ -67,14 +68,40 @@ func nodeGroupTemplateSchemaV0() schema.Schema {
 		MarkdownDescription: "A Sahara node group template: a reusable description of a group of instances (flavor, image, " +
 			"processes, volumes, networking) for one plugin version. It is checked against the plugin at plan time " +
 			"(processes known to the plugin and version, configs known and of the right type) and stored in the template " +
-			"store (an object-store container). Every attribute is updatable in place. Cluster templates and clusters keep the copy " +
-			"they were created with, as in Sahara.",
+			"store (an object-store container). Every attribute is updatable in place. Cluster templates keep the copy " +
+			"they were created with, as in Sahara. A cluster whose node group references the template (`node_group_template_id`) " +
+			"follows it instead: a change that reaches servers (any field but `name`, `description`, `is_public`, `is_protected`) " +
+			"rolls that node group onto the template in the same apply (its instances replaced batch by batch, see `saharagen_cluster`). " +
+			"For that, such a change plans `id` as known after apply; the ID itself does not change.",
 		Attributes: attrs,
 	}
 }
 
 func (r *nodeGroupTemplateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans the id unknown (it stays the same) when a change reaches
+// the servers of node groups made from the template: a cluster referencing
+// the id then sees a change in the same plan and rolls those groups, instead
+// of noticing only in the plan after this one.
+func (r *nodeGroupTemplateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state nodeGroupTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pv, sv := fieldValues(&plan.nodeGroupFields), fieldValues(&state.nodeGroupFields)
+	for _, name := range nodeGroupFieldNames {
+		if !pv[name].Equal(sv[name]) {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
+			return
+		}
+	}
 }
 
 // ValidateConfig checks processes and configs against the plugin; it needs no cloud.

@@ -7,6 +7,8 @@ resource "saharagen_cluster" "hadoop" {
 
   # Node groups given here replace the template's list. Changing a count
   # scales the cluster in place; the plan lists the instances to be removed.
+  # Changing a group's servers (flavor, image, volumes, configs, here or in
+  # its node group template) rolls that group in place, update_policy paces it.
   node_groups = {
     master = {
       flavor_id      = "m1.large"
@@ -18,6 +20,8 @@ resource "saharagen_cluster" "hadoop" {
       count                  = 4
       # Remove this one first on the next scale-down.
       instances_to_remove = ["analytics-worker-0"]
+      # Two new workers at a time, each batch adding before it retires.
+      update_policy = { max_surge = 2 }
     }
   }
 
