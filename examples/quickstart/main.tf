@@ -30,7 +30,7 @@ resource "saharagen_node_group_template" "worker" {
   name                = "${var.cluster_name}-worker"
   plugin_name         = "dask"
   plugin_version      = var.dask_version
-  flavor_id           = var.flavor_id
+  flavor_id           = coalesce(var.worker_flavor_id, var.flavor_id)
   image_id            = local.image_id
   node_processes      = ["worker"]
   floating_ip_pool    = var.floating_ip_pool

@@ -32,6 +32,12 @@ variable "flavor_id" {
   type        = string
 }
 
+variable "worker_flavor_id" {
+  description = "Flavor of the workers, when it differs from flavor_id. Changing it later rolls the workers onto it one at a time (a new worker joins, then an old one retires and hands its data over); the scheduler stays."
+  type        = string
+  default     = null
+}
+
 variable "network_id" {
   description = "Neutron network the instances get their fixed IPs on."
   type        = string

@@ -6,10 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -19,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/saharagen/terraform-provider-saharagen/internal/testbed"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -65,7 +68,14 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 	addr := "saharagen_cluster.dask"
 	workers := tfjsonpath.New("node_groups").AtMapKey("worker")
 	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameScheduler := statecheck.CompareValue(compare.ValuesSame())
+	schedulerID := tfjsonpath.New("node_groups").AtMapKey("scheduler").AtMapKey("instances").AtSliceIndex(0).AtMapKey("id")
+	tiny := env.Flavors["m1.tiny"]
+	if tiny == "" {
+		t.Fatal("the testbed has no m1.tiny flavor")
+	}
 	var clusterID string
+	var oldServers []string
 
 	// Factories per step: the quickstart has its own provider block.
 	resource.Test(t, resource.TestCase{
@@ -76,6 +86,7 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 				ConfigVariables:          vars(3),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+					sameScheduler.AddStateValue(addr, schedulerID),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
 						knownvalue.StringRegexp(regexp.MustCompile(`^tcp://[0-9.]+:8786$`))),
@@ -145,7 +156,60 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					return ranTasks(out, worker(0), worker(2))
+					if err := ranTasks(out, worker(0), worker(2)); err != nil {
+						return err
+					}
+					// The next step replaces every worker: the dataset sits on one.
+					oldServers = instanceIDs(s, addr, "worker")
+					out, err = daskCompute(s, "scatter", worker(2))
+					if err != nil || !strings.Contains(out, fmt.Sprintf("held by ['%s']", worker(2))) {
+						return fmt.Errorf("the dataset is not on %s only (%v):\n%s", worker(2), err, out)
+					}
+					return nil
+				},
+			},
+			{
+				// A new worker flavor: the worker template changes, and the
+				// cluster rolls its workers in the same apply.
+				ProtoV6ProviderFactories: accFactories(),
+				ConfigDirectory:          config.StaticDirectory(quickstartDir),
+				ConfigVariables:          withVar(vars(2, victim), "worker_flavor_id", config.StringVariable(tiny)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("saharagen_node_group_template.worker", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("saharagen_node_group_template.scheduler", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+					sameScheduler.AddStateValue(addr, schedulerID),
+					// one at a time: worker-1 joins, worker-0 goes, worker-0 joins again, worker-2 goes
+					statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(1))}),
+					})),
+				},
+				Check: func(s *terraform.State) error {
+					now := instanceIDs(s, addr, "worker")
+					for _, id := range now {
+						if slices.Contains(oldServers, id) {
+							return fmt.Errorf("a worker still runs on its old server %s", id)
+						}
+						if err := expectFlavor(env, id, "m1.tiny"); err != nil {
+							return err
+						}
+					}
+					out, err := daskCompute(s, "check")
+					if err != nil {
+						return err
+					}
+					if !strings.Contains(out, "(intact)") {
+						return fmt.Errorf("the dataset did not survive the roll of the workers:\n%s", out)
+					}
+					out, err = daskCompute(s, "run", "2")
+					if err != nil {
+						return err
+					}
+					return ranTasks(out, worker(0), worker(1))
 				},
 			},
 		},
@@ -154,6 +218,41 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+func withVar(v config.Variables, name string, value config.Variable) config.Variables {
+	v[name] = value
+	return v
+}
+
+// instanceIDs lists the server IDs of a node group's instances in state.
+func instanceIDs(s *terraform.State, addr, group string) []string {
+	attrs := s.RootModule().Resources[addr].Primary.Attributes
+	var ids []string
+	for i := 0; ; i++ {
+		id, ok := attrs[fmt.Sprintf("node_groups.%s.instances.%d.id", group, i)]
+		if !ok {
+			return ids
+		}
+		ids = append(ids, id)
+	}
+}
+
+// expectFlavor checks, in Nova, the flavor a server runs.
+func expectFlavor(env *testbed.Env, serverID, flavor string) error {
+	ctx := context.Background()
+	cl, err := env.Clients(ctx, false)
+	if err != nil {
+		return err
+	}
+	s, err := servers.Get(ctx, cl.Compute, serverID).Extract()
+	if err != nil {
+		return err
+	}
+	if got := s.Flavor["original_name"]; got != flavor {
+		return fmt.Errorf("server %s (%s) runs flavor %v, want %s", s.Name, serverID, got, flavor)
+	}
+	return nil
 }
 
 // daskCompute runs the quickstart's client against the cluster's scheduler

@@ -298,6 +298,41 @@ func (r *tfRun) servers(ctx context.Context, prefix string) map[string]string {
 	return out
 }
 
+// stateInstances reads the instance names of a node group of
+// saharagen_cluster.c from the local state file.
+func (r *tfRun) stateInstances(group string) []string {
+	r.t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.dir, "terraform.tfstate"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var st struct {
+		Resources []struct {
+			Type      string
+			Instances []struct {
+				Attributes struct {
+					NodeGroups map[string]struct {
+						Instances []struct{ Name string }
+					} `json:"node_groups"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		r.t.Fatal(err)
+	}
+	var names []string
+	for _, res := range st.Resources {
+		if res.Type != "saharagen_cluster" || len(res.Instances) == 0 {
+			continue
+		}
+		for _, in := range res.Instances[0].Attributes.NodeGroups[group].Instances {
+			names = append(names, in.Name)
+		}
+	}
+	return names
+}
+
 // expectServers fails the test unless the cluster's servers are exactly names.
 func (r *tfRun) expectServers(ctx context.Context, cluster string, names ...string) map[string]string {
 	r.t.Helper()
