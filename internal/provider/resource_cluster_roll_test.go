@@ -97,7 +97,8 @@ func TestCluster_ChangedGroupIsRolledNotRebuilt(t *testing.T) {
 
 // update_policy paces the roll: a surge of 2 replaces both workers in one
 // batch (new ones take the free indexes 2 and 3 before the old ones go).
-// Changing the policy alone is an update that touches no instance.
+// Changing the policy, the description or is_public is an update that
+// touches no instance.
 func TestCluster_UpdatePolicyPacesTheRoll(t *testing.T) {
 	cloud := newTestCloud(t)
 	policy := `update_policy = { max_surge = 2 }`
@@ -107,7 +108,7 @@ func TestCluster_UpdatePolicyPacesTheRoll(t *testing.T) {
 			{Config: clusterConfig(1, 2, "", "")},
 			{
 				PreConfig: cloud.infra.ResetCalls,
-				Config:    clusterConfig(1, 2, policy, ""),
+				Config:    clusterConfig(1, 2, policy, "description = \"paced\"\n  is_public = true"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
