@@ -43,6 +43,9 @@ type Config struct {
 	IsOptional bool   `json:"is_optional"`
 	// Priority is 1 (always shown) or 2 (advanced).
 	Priority int `json:"priority"`
+	// Check, when set, refuses string values that are unsafe where the
+	// config lands on the instances.
+	Check func(string) error `json:"-"`
 }
 
 // Configs holds config values by applicable target, then config name. Values
@@ -122,7 +125,15 @@ func (cfg Config) Parse(v any) (any, error) {
 		}
 		return nil, fmt.Errorf("config %q: %q is not one of %s", cfg.Name, s, strings.Join(cfg.Values, ", "))
 	default:
-		return AsString(v), nil
+		s := AsString(v)
+		err := noNul(s)
+		if err == nil && cfg.Check != nil {
+			err = cfg.Check(s)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config %q: %w", cfg.Name, err)
+		}
+		return s, nil
 	}
 }
 
@@ -200,7 +211,7 @@ func CommonConfigs() []Config {
 	return []Config{
 		{Name: "Timeout for disk preparing", Description: "Timeout in seconds for formatting and mounting the volumes of an instance", Type: ConfigInt, Default: 300, Target: TargetGeneral, Scope: ScopeCluster, IsOptional: true, Priority: 1},
 		{Name: "Enable NTP service", Description: "Configure NTP on the instances so their clocks agree", Type: ConfigBool, Default: true, Target: TargetGeneral, Scope: ScopeCluster, IsOptional: false, Priority: 1},
-		{Name: "URL of NTP server", Description: "NTP server the instances synchronise with", Type: ConfigString, Default: "", Target: TargetGeneral, Scope: ScopeCluster, IsOptional: true, Priority: 1},
+		{Name: "URL of NTP server", Description: "NTP server the instances synchronise with", Type: ConfigString, Default: "", Target: TargetGeneral, Scope: ScopeCluster, IsOptional: true, Priority: 1, Check: CheckNTPServer},
 		{Name: "Heat Wait Condition timeout", Description: "Seconds to wait for an instance to boot", Type: ConfigInt, Default: 3600, Target: TargetGeneral, Scope: ScopeCluster, IsOptional: true, Priority: 1},
 		{Name: "Enable XFS", Description: "Format volumes with XFS (ext4 otherwise)", Type: ConfigBool, Default: true, Target: TargetGeneral, Scope: ScopeCluster, IsOptional: true, Priority: 1},
 	}

@@ -168,6 +168,11 @@ func (op *operation) checkImages(ctx context.Context, groups []*NodeGroup) error
 		if im.Username == "" {
 			return InvalidReference(fmt.Sprintf("Requested image '%s' has no login user: register it with the _sahara_username property", id))
 		}
+		// Whoever registered the image chose it; it becomes a path and a
+		// command argument on every instance.
+		if err := CheckLoginName(im.Username); err != nil {
+			return InvalidReference(fmt.Sprintf("Requested image '%s': %v (its _sahara_username property)", id, err))
+		}
 		ng.ImageUsername = im.Username
 	}
 	return nil

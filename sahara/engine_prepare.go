@@ -241,10 +241,10 @@ func (op *operation) configureNTP(ctx context.Context, r Remote, in *Instance) e
 	if url == "" {
 		url = DefaultNTPServer
 	}
-	qurl, err := Quote(url)
-	if err != nil {
+	if err := CheckNTPServer(url); err != nil {
 		return fmt.Errorf("URL of NTP server: %w", err)
 	}
+	qurl := MustQuote(url)
 	distro, err := r.GetOSDistrib(ctx)
 	if err != nil {
 		return err

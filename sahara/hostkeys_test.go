@@ -39,3 +39,43 @@ func TestParseConsoleHostKeys_NoBlock(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// A console log is untrusted text: whatever it holds, the parser returns
+// only well-formed "<type> <base64>" keys whose blob names its type, each
+// once, each present in the log inside a BEGIN/END block.
+func FuzzParseConsoleHostKeys(f *testing.F) {
+	_, ed, err := GenerateManagementKey("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	const begin, end = "-----BEGIN SSH HOST KEY KEYS-----", "-----END SSH HOST KEY KEYS-----"
+	for _, seed := range []string{
+		"", "\n", begin, end, begin + "\n" + ed + "\n" + end,
+		"ec2: " + begin + "\r\nec2: " + ed + " root@h\r\nec2: " + end + "\r\n",
+		begin + "\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5\nssh-rsa AAAA////\n" + end,
+		begin + "\nssh-ed25519 /////w==\n" + end, // a length past the blob
+		begin + "\n" + ed + "\n" + begin + "\n" + ed + "\x00\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, console string) {
+		keys := ParseConsoleHostKeys(console)
+		seen := map[string]bool{}
+		for _, k := range keys {
+			fields := strings.Fields(k)
+			if len(fields) != 2 || k != fields[0]+" "+fields[1] {
+				t.Fatalf("key %q is not \"<type> <base64>\"", k)
+			}
+			if !validKeyBlob(fields[0], fields[1]) {
+				t.Fatalf("key %q: its blob does not name its type", k)
+			}
+			if seen[k] {
+				t.Fatalf("key %q returned twice", k)
+			}
+			seen[k] = true
+			if !strings.Contains(console, fields[1]) || !strings.Contains(console, begin) {
+				t.Fatalf("key %q is not in the log's key block", k)
+			}
+		}
+	})
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
 var (
@@ -60,8 +62,10 @@ func imageSchemaV0() schema.Schema {
 				MarkdownDescription: "ID of the Glance image. Changing it unregisters the old image and registers the new one."},
 			"name": schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the Glance image.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"username": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
-				MarkdownDescription: "Login user of the image (e.g. `ubuntu`), which the provider uses over SSH. Changes are applied in place."},
+			"username": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.RegexMatches(sahara.LoginNameRE,
+				"must be a user name: at most 32 letters, digits, '.', '_' and '-', starting with a letter or '_' (it becomes /home/<username> on the instances)")},
+				MarkdownDescription: "Login user of the image (e.g. `ubuntu`), which the provider uses over SSH: at most 32 letters, digits, `.`, `_` and `-`, " +
+					"starting with a letter or `_`. Changes are applied in place."},
 			"description": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 				MarkdownDescription: "Description of the image for Sahara. Changes are applied in place."},
 			"tags": schema.SetAttribute{Optional: true, ElementType: types.StringType,

@@ -42,6 +42,11 @@ func TestImage_RegisterUpdateUnregister(t *testing.T) {
 				},
 			},
 			{
+				// The login user becomes /home/<username>: refused at plan.
+				Config:      imageConfig("../root", `["fake", "0.1", "extra"]`),
+				ExpectError: regexpMust(`Attribute username must be a user\s+name`),
+			},
+			{
 				Config: imageConfig("debian", `["fake", "0.1", "extra"]`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),

@@ -120,15 +120,15 @@ func TestBoot_RequestBodies(t *testing.T) {
 }
 
 func TestUserData_QuotesHostileValues(t *testing.T) {
-	ud, err := UserData("we'ird $(user)", "ssh-ed25519 AAAA a'b;rm -rf /", "")
+	ud, err := UserData("cloud-user", "ssh-ed25519 AAAA a'b;rm -rf /", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(ud)
 	for _, want := range []string{
-		`mkdir -p '/home/we'\''ird $(user)/.ssh'`,
-		`printf '%s\n' 'ssh-ed25519 AAAA a'\''b;rm -rf /' >> '/home/we'\''ird $(user)/.ssh'/authorized_keys`,
-		`chown -R 'we'\''ird $(user)' '/home/we'\''ird $(user)/.ssh'`,
+		`mkdir -p /home/cloud-user/.ssh`,
+		`printf '%s\n' 'ssh-ed25519 AAAA a'\''b;rm -rf /' >> /home/cloud-user/.ssh/authorized_keys`,
+		`chown -R cloud-user /home/cloud-user/.ssh`,
 		`requiretty`,
 	} {
 		if !strings.Contains(s, want) {
@@ -137,6 +137,12 @@ func TestUserData_QuotesHostileValues(t *testing.T) {
 	}
 	if _, err := UserData("u", "ssh-ed25519 AAAA\nrm -rf /"); err == nil {
 		t.Error("a key with a newline was accepted")
+	}
+	// The login user becomes a path: quoting is not enough.
+	for _, u := range []string{"../root", "we'ird $(user)", "a/b", "ubuntu\n", "-x"} {
+		if _, err := UserData(u, "k1 x"); err == nil {
+			t.Errorf("login user %q accepted", u)
+		}
 	}
 	root, _ := UserData("root", "k1 x")
 	if !strings.Contains(string(root), "mkdir -p /root/.ssh") {

@@ -10,7 +10,8 @@ import (
 // UserData is the boot script Sahara gave its instances: it appends the
 // management key (and the user's key, since Nova takes one key_name) to the
 // image user's authorized_keys and disables requiretty for sudo. Every value
-// is shell-quoted; keys are rejected if they span lines.
+// is shell-quoted; keys are rejected if they span lines, a login user that
+// is not a plain user name (it becomes a path) too.
 func UserData(username string, keys ...string) ([]byte, error) {
 	var lines []string
 	for _, k := range keys {
@@ -30,6 +31,9 @@ func UserData(username string, keys ...string) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	if username != "" && len(lines) > 0 {
+		if err := sahara.CheckLoginName(username); err != nil {
+			return nil, err
+		}
 		home := "/home/" + username
 		if username == "root" {
 			home = "/root"

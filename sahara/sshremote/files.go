@@ -348,16 +348,34 @@ func (r *remote) ReadFileFrom(ctx context.Context, p string, opts sahara.FileOpt
 }
 
 // AppendToFile appends data, creating the file if needed: over SFTP, or as
-// root by piping data into `cat >>`.
+// root by piping data into `cat >>`. A file it creates has its final mode
+// (0600 for Sensitive data) before the first byte is written.
 func (r *remote) AppendToFile(ctx context.Context, p string, data []byte, opts sahara.FileOptions) error {
 	q, err := checkPath(p)
 	if err != nil {
 		return fmt.Errorf("%s: appending to %q: %w", r.in.InstanceName, p, err)
 	}
+	mode := fileMode(opts)
 	if opts.RunAsRoot {
-		return r.exec(ctx, "append", "cat >> "+sahara.MustQuote(q), data, true, opts)
+		script := `set -e; d=` + sahara.MustQuote(q) + `
+if [ ! -e "$d" ]; then (umask 077; : > "$d"); chmod ` + fmt.Sprintf("%04o", mode) + ` -- "$d"; fi
+cat >> "$d"`
+		return r.exec(ctx, "append", script, data, true, opts)
 	}
 	return r.withSFTP(ctx, "appending to "+p, opts, func(c *sftp.Client) error {
+		if _, err := c.Stat(q); errors.Is(err, os.ErrNotExist) {
+			f, err := c.OpenFile(q, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+			if err != nil {
+				return err
+			}
+			err = f.Chmod(mode)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
 		f, err := c.OpenFile(q, os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 		if err != nil {
 			return err

@@ -179,6 +179,22 @@ func TestAppendPrepend_RoundTrip(t *testing.T) {
 		if got := onHost(t, h, missing); string(got) != "only\n" {
 			t.Fatalf("prepend to a missing file: %q", got)
 		}
+		// A secret appended to a new file: 0600 from its creation, not
+		// the umask's 0644 until a later chmod (vanilla's id_rsa).
+		secret := dir + "/id_rsa"
+		if err := r.AppendToFile(ctx, secret, []byte("KEY\n"), sahara.FileOptions{RunAsRoot: root, Sensitive: true}); err != nil {
+			t.Fatal(err)
+		}
+		if st := statOnHost(t, h, secret); !strings.HasPrefix(st, "600 ") {
+			t.Fatalf("root=%v: a secret appended to a new file has mode %s, want 600", root, st)
+		}
+		// An existing file keeps its mode.
+		if err := r.AppendToFile(ctx, p, []byte("more\n"), sahara.FileOptions{RunAsRoot: root, Sensitive: true}); err != nil {
+			t.Fatal(err)
+		}
+		if st := statOnHost(t, h, p); !strings.HasPrefix(st, "640 ") {
+			t.Fatalf("root=%v: append changed an existing file's mode: %s", root, st)
+		}
 	}
 	assertNotPwned(t, h)
 }
