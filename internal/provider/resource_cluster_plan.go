@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -173,11 +174,12 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 				"instances the scale added; the running ones stay) and then applies the configuration; the state shows the "+
 				"counts of running instances.", state.Name.ValueString(), state.Status.ValueString()))
 	}
+	rec := &recordReader{r: r, state: state}
 	if state != nil && !leftover && len(replace) == 0 {
-		r.planRepair(ctx, state, planned, &resp.Diagnostics)
+		r.planRepair(ctx, state, rec, planned, &resp.Diagnostics)
 	}
 	if state != nil && !leftover && len(replace) == 0 {
-		r.planRoll(ctx, state, cfgGroups, stGroups, planned, rolls, &resp.Diagnostics)
+		r.planRoll(ctx, rec, cfgGroups, stGroups, planned, rolls, &resp.Diagnostics)
 		if len(rolls) > 0 {
 			plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
 		}
@@ -195,7 +197,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	case state == nil:
 		r.validateCreate(ctx, &plan, &config, &resp.Diagnostics)
 	case len(resp.RequiresReplace) == 0 && scaling && !leftover:
-		r.planScale(ctx, &plan, state, planned, &resp.Diagnostics)
+		r.planScale(ctx, &plan, state, rec, planned, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -228,7 +230,7 @@ func (r *clusterResource) busy(ctx context.Context, state *clusterModel, diags *
 // apply, which replaces them through the plugin's scale path under the same
 // names; the plugin's validate_scaling runs now, so a group it cannot scale
 // is named at plan with its reason (and refused at apply).
-func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, planned map[string]clusterNodeGroupModel, diags *diagsT) {
+func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, rec *recordReader, planned map[string]clusterNodeGroupModel, diags *diagsT) {
 	stGroups := map[string]clusterNodeGroupModel{}
 	if state.NodeGroups.IsNull() || state.NodeGroups.IsUnknown() {
 		return
@@ -258,7 +260,7 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 	diags.AddAttributeWarning(path.Root("node_groups"), "Instances To Repair", fmt.Sprintf(
 		"The servers of %s were deleted or broke outside Terraform. This apply replaces them through the plugin's scale path, "+
 			"under the same names; the data they held is gone.", strings.Join(broken, ", ")))
-	b, c, ok := r.storedCluster(ctx, state, diags)
+	b, c, ok := rec.get(ctx, diags)
 	if !ok {
 		return
 	}
@@ -278,6 +280,41 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, p
 			"%v\n\nThe plugin cannot replace these instances, so an apply of this configuration fails before it changes anything. "+
 				"Replace the cluster explicitly (terraform apply -replace) or destroy it; a destroy is not affected.", err))
 	}
+}
+
+// recordReader reads the record of the cluster in state at most once per
+// plan, for the checks that need it (repair, roll, scale); each gets its own
+// copy, since checks may change the cluster they are given.
+type recordReader struct {
+	r     *clusterResource
+	state *clusterModel
+	b     *Backend
+	raw   []byte
+	read  bool
+}
+
+func (rr *recordReader) get(ctx context.Context, diags *diagsT) (*Backend, *sahara.Cluster, bool) {
+	if !rr.read {
+		rr.read = true
+		if b, c, ok := rr.r.storedCluster(ctx, rr.state, diags); ok {
+			raw, err := json.Marshal(c)
+			if err != nil {
+				diags.AddError("Cluster Record Error", "The cluster record could not be copied. This is a bug in the provider; please report it.\n\n"+err.Error())
+				return nil, nil, false
+			}
+			rr.b, rr.raw = b, raw
+		}
+	}
+	if rr.raw == nil {
+		return nil, nil, false
+	}
+	var c sahara.Cluster
+	if err := json.Unmarshal(rr.raw, &c); err != nil {
+		diags.AddError("Cluster Record Error", "The cluster record could not be copied. This is a bug in the provider; please report it.\n\n"+err.Error())
+		return nil, nil, false
+	}
+	c.Link()
+	return rr.b, &c, true
 }
 
 // storedCluster reads the record of the cluster in state for a check at
@@ -318,8 +355,8 @@ func groupChanges(cfg, prior clusterNodeGroupModel) []string {
 // group it cannot scale (a namenode's) cannot be rolled. That refusal is a
 // warning, as for a repair (a destroy or -replace plans with the same
 // configuration first); the apply refuses before it changes anything.
-func (r *clusterResource) planRoll(ctx context.Context, state *clusterModel, cfgGroups, stGroups, planned map[string]clusterNodeGroupModel, rolls map[string][]string, diags *diagsT) {
-	b, c, ok := r.storedCluster(ctx, state, diags)
+func (r *clusterResource) planRoll(ctx context.Context, rec *recordReader, cfgGroups, stGroups, planned map[string]clusterNodeGroupModel, rolls map[string][]string, diags *diagsT) {
+	b, c, ok := rec.get(ctx, diags)
 	if !ok {
 		return
 	}
@@ -448,7 +485,7 @@ func (r *clusterResource) warnInterruptedCreate(ctx context.Context, name string
 }
 
 // planScale shows the victims of a scale-down and runs validate_scaling.
-func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterModel, planned map[string]clusterNodeGroupModel, diags *diagsT) {
+func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterModel, rec *recordReader, planned map[string]clusterNodeGroupModel, diags *diagsT) {
 	for _, g := range planned {
 		if g.Count.IsUnknown() || g.InstancesToRemove.IsUnknown() {
 			return // known at apply
@@ -458,16 +495,10 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 		diags.AddAttributeError(path.Root("is_protected"), "Protected Cluster", protectedError("Cluster", state.ID.ValueString(), "scaled"))
 		return
 	}
-	b, d := r.data.Backend(ctx)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	var c sahara.Cluster
-	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
+	b, c, ok := rec.get(ctx, diags)
+	if !ok {
 		return // gone: the refresh already planned a new cluster, or the store failed
 	}
-	c.Link()
 	if c.Status != sahara.StatusActive {
 		// Only a warning: `terraform destroy` plans normally first to refresh,
 		// and an error here would block destroying a cluster left in Error.
@@ -476,7 +507,7 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 				"Fix or replace the cluster (terraform apply -replace=...) before changing node group counts.", c.ID, c.Status))
 		return
 	}
-	sr, d := r.scaleRequest(ctx, b.Store, &c, plan, state)
+	sr, d := r.scaleRequest(ctx, b.Store, c, plan, state)
 	diags.Append(d...)
 	if diags.HasError() || sr == nil {
 		return
@@ -486,11 +517,11 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 		diags.AddError("Engine Error", err.Error())
 		return
 	}
-	if err := eng.ValidateScaling(ctx, &c, *sr); err != nil {
+	if err := eng.ValidateScaling(ctx, c, *sr); err != nil {
 		addValidationErrors(diags, "Invalid Scaling", err)
 		return
 	}
-	sp, err := eng.PlanScale(&c, *sr)
+	sp, err := eng.PlanScale(c, *sr)
 	if err != nil {
 		addValidationErrors(diags, "Invalid Scaling", err)
 		return

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -239,4 +241,45 @@ resource "saharagen_cluster" "c" {
 			},
 		},
 	})
+}
+
+// recordGets counts reads of cluster records.
+type recordGets struct {
+	sahara.Store
+	n atomic.Int64
+}
+
+func (s *recordGets) Get(ctx context.Context, kind, id string, v any) error {
+	if kind == sahara.KindCluster {
+		s.n.Add(1)
+	}
+	return s.Store.Get(ctx, kind, id, v)
+}
+
+// A plan reads the cluster's record once for its checks (roll, repair,
+// scale), however many of them run: a plan that scales and rolls reads it
+// as often as a plan that changes nothing.
+func TestCluster_PlanReadsTheRecordOnce(t *testing.T) {
+	cloud := newTestCloud(t)
+	gets := &recordGets{}
+	cloud.wrapStore = func(st sahara.Store) sahara.Store { gets.Store = st; return gets }
+	var unchanged, changed int64
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(1, 2, "", "")},
+			{PreConfig: func() { gets.n.Store(0) }, Config: clusterConfig(1, 2, "", ""), PlanOnly: true},
+			{
+				PreConfig:          func() { unchanged = gets.n.Swap(0) },
+				Config:             clusterConfig(1, 3, `availability_zone = "zone-b"`, ""),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{PreConfig: func() { changed = gets.n.Load() }, Config: clusterConfig(1, 2, "", ""), PlanOnly: true},
+		},
+	})
+	t.Logf("cluster record reads: %d for a plan with no change, %d for one that scales and rolls", unchanged, changed)
+	if unchanged == 0 || changed != unchanged {
+		t.Errorf("cluster record reads: %d for a plan with no change, %d for one that scales and rolls", unchanged, changed)
+	}
 }
