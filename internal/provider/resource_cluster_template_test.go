@@ -52,6 +52,13 @@ resource "saharagen_cluster_template" "ct" {
 }`, testImageID, masterFlavor, workers))
 }
 
+func protect(cfg string) string {
+	return strings.Replace(cfg, `name           = "hadoop"`, `name           = "hadoop"
+  is_protected   = true`, 1)
+}
+
+func xlarge(cfg string) string { return strings.Replace(cfg, `"m1.small"`, `"m1.xlarge"`, 1) }
+
 func TestClusterTemplate_ReferencesNodeGroupTemplates(t *testing.T) {
 	cloud := newTestCloud(t)
 	addr := "saharagen_cluster_template.ct"
@@ -90,6 +97,24 @@ func TestClusterTemplate_ReferencesNodeGroupTemplates(t *testing.T) {
 				},
 			},
 			{Config: templatesConfig(3, `, flavor_id = "m1.large"`), PlanOnly: true},
+			{Config: protect(templatesConfig(3, `, flavor_id = "m1.large"`))},
+			{
+				// A node group template's change to servers plans its id unknown
+				// (for the clusters using it): the cluster template, protected,
+				// plans an update; at apply the id is the same, Terraform finds
+				// nothing to change, and the protection refuses nothing. It
+				// keeps its copy.
+				Config: protect(xlarge(templatesConfig(3, `, flavor_id = "m1.large"`))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("saharagen_node_group_template.worker", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_groups").AtMapKey("worker").AtMapKey("flavor_id"), knownvalue.StringExact("m1.small")),
+				},
+			},
+			{Config: protect(xlarge(templatesConfig(3, `, flavor_id = "m1.large"`))), PlanOnly: true},
+			{Config: xlarge(templatesConfig(3, `, flavor_id = "m1.large"`))},
 			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
 		},
 		CheckDestroy: func(*terraform.State) error {
