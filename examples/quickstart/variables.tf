@@ -28,7 +28,7 @@ variable "dask_version" {
 }
 
 variable "flavor_id" {
-  description = "Flavor of every instance (1 vCPU and 1 GB of RAM are enough for the quickstart)."
+  description = "Flavor of the scheduler, and of the workers unless worker_flavor_id is set (1 vCPU and 1 GB of RAM are enough for the quickstart). The scheduler cannot be rolled onto a new flavor (the plan warns, the apply refuses): change worker_flavor_id instead, or replace the cluster."
   type        = string
 }
 
