@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -51,6 +52,10 @@ type providerModel struct {
 	ProjectDomainName           types.String `tfsdk:"project_domain_name"`
 	ProjectDomainID             types.String `tfsdk:"project_domain_id"`
 	DomainName                  types.String `tfsdk:"domain_name"`
+	DomainID                    types.String `tfsdk:"domain_id"`
+	DefaultDomain               types.String `tfsdk:"default_domain"`
+	SystemScope                 types.Bool   `tfsdk:"system_scope"`
+	EndpointType                types.String `tfsdk:"endpoint_type"`
 	ApplicationCredentialID     types.String `tfsdk:"application_credential_id"`
 	ApplicationCredentialName   types.String `tfsdk:"application_credential_name"`
 	ApplicationCredentialSecret types.String `tfsdk:"application_credential_secret"`
@@ -99,18 +104,25 @@ func providerSchema() schema.Schema {
 			"The provider connects to the cloud only when an operation needs it: plan-time validation of inline clusters and " +
 			"the `saharagen_plugin` data source need no cloud.",
 		Attributes: map[string]schema.Attribute{
-			"cloud":                         str("Entry of `clouds.yaml` to use. Environment: `OS_CLOUD`.", false),
-			"auth_url":                      str("Identity (Keystone) endpoint. Environment: `OS_AUTH_URL`.", false),
-			"user_name":                     str("User name. Environment: `OS_USERNAME`.", false),
-			"user_id":                       str("User ID. Environment: `OS_USER_ID`.", false),
-			"password":                      str("Password. Environment: `OS_PASSWORD`.", true),
-			"tenant_name":                   str("Project (tenant) name. Environment: `OS_PROJECT_NAME` or `OS_TENANT_NAME`.", false),
-			"tenant_id":                     str("Project (tenant) ID. Environment: `OS_PROJECT_ID` or `OS_TENANT_ID`.", false),
-			"user_domain_name":              str("Domain name of the user. Environment: `OS_USER_DOMAIN_NAME`.", false),
-			"user_domain_id":                str("Domain ID of the user. Environment: `OS_USER_DOMAIN_ID`.", false),
-			"project_domain_name":           str("Domain name of the project. Environment: `OS_PROJECT_DOMAIN_NAME`.", false),
-			"project_domain_id":             str("Domain ID of the project. Environment: `OS_PROJECT_DOMAIN_ID`.", false),
-			"domain_name":                   str("Domain name used for both user and project when the specific ones are not set. Environment: `OS_DOMAIN_NAME`.", false),
+			"cloud":               str("Entry of `clouds.yaml` to use. Environment: `OS_CLOUD`.", false),
+			"auth_url":            str("Identity (Keystone) endpoint. Environment: `OS_AUTH_URL`.", false),
+			"user_name":           str("User name. Environment: `OS_USERNAME`.", false),
+			"user_id":             str("User ID. Environment: `OS_USER_ID`.", false),
+			"password":            str("Password. Environment: `OS_PASSWORD`.", true),
+			"tenant_name":         str("Project (tenant) name. Environment: `OS_PROJECT_NAME` or `OS_TENANT_NAME`.", false),
+			"tenant_id":           str("Project (tenant) ID. Environment: `OS_PROJECT_ID` or `OS_TENANT_ID`.", false),
+			"user_domain_name":    str("Domain name of the user. Environment: `OS_USER_DOMAIN_NAME`.", false),
+			"user_domain_id":      str("Domain ID of the user. Environment: `OS_USER_DOMAIN_ID`.", false),
+			"project_domain_name": str("Domain name of the project. Environment: `OS_PROJECT_DOMAIN_NAME`.", false),
+			"project_domain_id":   str("Domain ID of the project. Environment: `OS_PROJECT_DOMAIN_ID`.", false),
+			"domain_name":         str("Domain name used for both user and project when the specific ones are not set. Environment: `OS_DOMAIN_NAME`.", false),
+			"domain_id":           str("Domain ID used for both user and project when the specific ones are not set. Environment: `OS_DOMAIN_ID`.", false),
+			"default_domain":      str("Domain ID used when no other domain is given (Keystone v3; `default` when unset). Environment: `OS_DEFAULT_DOMAIN`.", false),
+			"system_scope": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Scope the token to the system instead of a project (an operator's credentials). Environment: `OS_SYSTEM_SCOPE`."},
+			"endpoint_type": schema.StringAttribute{Optional: true,
+				Validators:          []validator.String{stringvalidator.OneOf("public", "publicURL", "internal", "internalURL", "admin", "adminURL")},
+				MarkdownDescription: "Interface of the catalog's endpoints to use: `public` (default), `internal` or `admin`. Environment: `OS_ENDPOINT_TYPE` or `OS_INTERFACE`."},
 			"application_credential_id":     str("Application credential ID. Environment: `OS_APPLICATION_CREDENTIAL_ID`.", false),
 			"application_credential_name":   str("Application credential name (with `user_name` or `user_id`). Environment: `OS_APPLICATION_CREDENTIAL_NAME`.", false),
 			"application_credential_secret": str("Application credential secret. Environment: `OS_APPLICATION_CREDENTIAL_SECRET`.", true),
@@ -118,9 +130,9 @@ func providerSchema() schema.Schema {
 			"region":                        str("Region of the services. Environment: `OS_REGION_NAME`.", false),
 			"insecure": schema.BoolAttribute{Optional: true,
 				MarkdownDescription: "Skip TLS certificate verification of the OpenStack API (never of SSH host keys). Environment: `OS_INSECURE`."},
-			"cacert_file": str("PEM file of the CA that signed the API certificates. Environment: `OS_CACERT`.", false),
-			"cert":        str("PEM file of the client certificate for mutual TLS (with `key`). Environment: `OS_CERT`.", false),
-			"key":         str("PEM file of the private key of `cert`. Environment: `OS_KEY`.", false),
+			"cacert_file": str("CA certificate(s) that signed the API certificates: a PEM file's path, or the PEM contents themselves. Environment: `OS_CACERT`.", false),
+			"cert":        str("Client certificate for mutual TLS (with `key`): a PEM file's path or the PEM contents. Environment: `OS_CERT`.", false),
+			"key":         str("Private key of `cert`: a PEM file's path or the PEM contents. Environment: `OS_KEY`.", true),
 			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Endpoint URLs by service type (`compute`, `network`, `volumev3`, `image`, `object-store`, …) used instead of the catalog."},
 			"max_retries": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)},
@@ -165,6 +177,7 @@ func (p *saharagenProvider) Configure(ctx context.Context, req provider.Configur
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	settings.OpenStack.UserAgent = userAgent(p.version, req.TerraformVersion)
 	connect := p.connect
 	if connect == nil {
 		connect = openStackConnector
@@ -177,6 +190,16 @@ func (p *saharagenProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+}
+
+// userAgent names saharagen, its version and Terraform's, as
+// terraform-provider-openstack names itself.
+func userAgent(version, terraform string) string {
+	ua := "terraform-provider-saharagen/" + version
+	if terraform != "" {
+		ua += " Terraform/" + terraform
+	}
+	return ua
 }
 
 // maxRetries is nil when max_retries is unset: the adapter's default applies.
@@ -204,6 +227,10 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 			ProjectDomainName:           m.ProjectDomainName.ValueString(),
 			ProjectDomainID:             m.ProjectDomainID.ValueString(),
 			DomainName:                  m.DomainName.ValueString(),
+			DomainID:                    m.DomainID.ValueString(),
+			DefaultDomain:               m.DefaultDomain.ValueString(),
+			SystemScope:                 m.SystemScope.ValueBool(),
+			EndpointType:                m.EndpointType.ValueString(),
 			ApplicationCredentialID:     m.ApplicationCredentialID.ValueString(),
 			ApplicationCredentialName:   m.ApplicationCredentialName.ValueString(),
 			ApplicationCredentialSecret: m.ApplicationCredentialSecret.ValueString(),

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -40,6 +42,8 @@ type testCloud struct {
 	connect int
 	// wrapStore, when set, puts a store in front of store (to inject faults).
 	wrapStore func(sahara.Store) sahara.Store
+	// settings are those of the last connection.
+	settings Settings
 }
 
 func newTestCloud(t testing.TB) *testCloud {
@@ -56,6 +60,7 @@ func newTestCloud(t testing.TB) *testCloud {
 func (c *testCloud) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	connect := func(ctx context.Context, s Settings) (*Backend, error) {
 		c.connect++
+		c.settings = s
 		var st sahara.Store = c.store
 		if c.wrapStore != nil {
 			st = c.wrapStore(st)
@@ -172,7 +177,7 @@ var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container":
 
 // cloudConfigNotInSchema are options of the cloud adapter the provider block
 // does not offer (they still come from clouds.yaml or OS_*).
-var cloudConfigNotInSchema = map[string]bool{"DomainID": true, "DefaultDomain": true, "EndpointType": true}
+var cloudConfigNotInSchema = map[string]bool{"UserAgent": true}
 
 // setAttribute sets one field of providerModel to a non-null value unique to name.
 func setAttribute(t *testing.T, f reflect.Value, name string) {
@@ -320,4 +325,49 @@ func TestProviderModel_DeleteInstancesTimeout(t *testing.T) {
 	if openstack.DefaultDeleteTimeout != 10*time.Minute {
 		t.Errorf("the adapter's default delete timeout is %s; the docs say 10m", openstack.DefaultDeleteTimeout)
 	}
+}
+
+// The provider block's authentication and transport settings, through the
+// real Terraform CLI: domain, system scope, endpoint type, certificates as
+// PEM contents, and a User-Agent naming saharagen and Terraform.
+func TestProvider_SettingsThroughTheCLI(t *testing.T) {
+	cloud := newTestCloud(t)
+	const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	cfg := fmt.Sprintf(`
+provider "saharagen" {
+  domain_id      = "d-1"
+  default_domain = "dflt"
+  system_scope   = true
+  endpoint_type  = "internal"
+  cacert_file    = %q
+}
+resource "saharagen_node_group_template" "worker" {
+  name           = "worker"
+  plugin_name    = "fake"
+  plugin_version = "0.1"
+  flavor_id      = "m1.small"
+  node_processes = ["datanode"]
+}`, ca)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      strings.Replace(cfg, `"internal"`, `"private"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)endpoint_type.*value must be one of`),
+			},
+			{
+				Config: cfg,
+				Check: func(*terraform.State) error {
+					o := cloud.settings.OpenStack
+					if o.DomainID != "d-1" || o.DefaultDomain != "dflt" || !o.SystemScope || o.EndpointType != "internal" || o.CACertFile != ca {
+						return fmt.Errorf("settings reached the adapter as %+v", o)
+					}
+					if !regexp.MustCompile(`^terraform-provider-saharagen/test Terraform/\d+\.\d+`).MatchString(o.UserAgent) {
+						return fmt.Errorf("User-Agent %q", o.UserAgent)
+					}
+					return nil
+				},
+			},
+		},
+	})
 }

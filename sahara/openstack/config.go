@@ -47,10 +47,18 @@ type Config struct {
 	Token                       string
 	Region                      string
 
-	Insecure       *bool
+	// SystemScope scopes the token to the system instead of a project.
+	SystemScope bool
+
+	Insecure *bool
+	// CACertFile, ClientCertFile and ClientKeyFile each take a path or the
+	// PEM contents themselves (what a remote run with only variables has).
 	CACertFile     string
 	ClientCertFile string
 	ClientKeyFile  string
+
+	// UserAgent goes before gophercloud's in every request's User-Agent.
+	UserAgent string
 
 	// EndpointType is public (default), internal or admin.
 	EndpointType string
@@ -72,9 +80,14 @@ func (cfg Config) maxRetries() int {
 }
 
 // Secrets are the values of the secret fields (password, token,
-// application credential secret), for a caller that masks them in logs.
+// application credential secret, a client key given as contents), for a
+// caller that masks them in logs.
 func (cfg Config) Secrets() []string {
-	return []string{cfg.Password, cfg.Token, cfg.ApplicationCredentialSecret}
+	out := []string{cfg.Password, cfg.Token, cfg.ApplicationCredentialSecret}
+	if strings.HasPrefix(strings.TrimSpace(cfg.ClientKeyFile), "-----BEGIN") {
+		out = append(out, cfg.ClientKeyFile) // the key itself, not a path
+	}
+	return out
 }
 
 // Option customises New.
@@ -147,7 +160,15 @@ func (cfg Config) authInfo() *clientconfig.AuthInfo {
 		UserDomainName: cfg.UserDomainName, UserDomainID: cfg.UserDomainID,
 		ProjectDomainName: cfg.ProjectDomainName, ProjectDomainID: cfg.ProjectDomainID,
 		DomainName: cfg.DomainName, DomainID: cfg.DomainID, DefaultDomain: cfg.DefaultDomain,
+		SystemScope: systemScope(cfg.SystemScope),
 	}
+}
+
+func systemScope(on bool) string {
+	if on {
+		return "all"
+	}
+	return ""
 }
 
 // overlay makes explicit fields win over a clouds.yaml entry, as in
@@ -235,13 +256,13 @@ func (cfg Config) tlsConfig(cloud *clientconfig.Cloud) (*tls.Config, error) {
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // user's explicit choice
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pem, err := pathOrContents("cacert_file", caFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading cacert_file: %w", err)
+			return nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("cacert_file %s holds no PEM certificate", caFile)
+			return nil, errors.New("cacert_file holds no PEM certificate")
 		}
 		tc.RootCAs = pool
 	}
@@ -249,13 +270,35 @@ func (cfg Config) tlsConfig(cloud *clientconfig.Cloud) (*tls.Config, error) {
 		return nil, errors.New("client certificate and key must be given together (cert and key)")
 	}
 	if certFile != "" {
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		certPEM, err := pathOrContents("cert", certFile)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := pathOrContents("key", keyFile)
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("loading client certificate: %w", err)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}
 	return tc, nil
+}
+
+// pathOrContents reads a setting that is either PEM contents or the path of
+// a file holding them (terraform-provider-openstack's rule: contents start
+// with "-----BEGIN"). The error never repeats the value: it may be a key.
+func pathOrContents(name, v string) ([]byte, error) {
+	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return b, nil
 }
 
 // providerClient authenticates against Keystone.
@@ -281,9 +324,15 @@ func (cfg Config) providerClient(ctx context.Context, o *options) (*gophercloud.
 		t.ResponseHeaderTimeout = responseHeaderTimeout
 		base = t
 	}
+	if o.logger != nil && o.logger.Enabled(ctx, slog.LevelDebug) {
+		base = withDebugLog(base, o.logger)
+	}
 	pc, err := gcos.NewClient(ao.IdentityEndpoint)
 	if err != nil {
 		return nil, gophercloud.EndpointOpts{}, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
+	}
+	if cfg.UserAgent != "" {
+		pc.UserAgent.Prepend(cfg.UserAgent)
 	}
 	pc.HTTPClient = http.Client{Transport: &retryTransport{
 		next: base, maxRetries: cfg.maxRetries(), logger: o.logger,

@@ -1,10 +1,18 @@
 package openstack
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/utils/v2/openstack/clientconfig"
@@ -111,3 +119,60 @@ func TestConfigResolve_ClearErrors(t *testing.T) {
 
 // retryServer answers with the given statuses in turn, then 200.
 func emptyCloud() *clientconfig.Cloud { return &clientconfig.Cloud{} }
+
+// testPEM makes a self-signed certificate and its key, PEM-encoded.
+func testPEM(t *testing.T) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "saharagen-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+}
+
+// cacert_file, cert and key take a path or the PEM contents (a remote run
+// has variables, not files); an error never repeats a key.
+func TestTLSConfig_PathOrContents(t *testing.T) {
+	clearOSEnv(t)
+	certPEM, keyPEM := testPEM(t)
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	if err := os.WriteFile(certPath, []byte(certPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, []byte(keyPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]Config{
+		"contents": {CACertFile: certPEM, ClientCertFile: certPEM, ClientKeyFile: keyPEM},
+		"paths":    {CACertFile: certPath, ClientCertFile: certPath, ClientKeyFile: keyPath},
+		"mixed":    {CACertFile: certPath, ClientCertFile: certPEM, ClientKeyFile: keyPath},
+	} {
+		tc, err := cfg.tlsConfig(&clientconfig.Cloud{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if tc.RootCAs == nil || len(tc.Certificates) != 1 {
+			t.Errorf("%s: roots %v, %d client certificates", name, tc.RootCAs != nil, len(tc.Certificates))
+		}
+	}
+	_, otherKey := testPEM(t)
+	_, err := Config{ClientCertFile: certPEM, ClientKeyFile: otherKey}.tlsConfig(&clientconfig.Cloud{})
+	if err == nil || strings.Contains(err.Error(), "PRIVATE KEY") {
+		t.Errorf("a key that does not match: %v", err)
+	}
+	if _, err := (Config{CACertFile: filepath.Join(dir, "missing.pem")}).tlsConfig(&clientconfig.Cloud{}); err == nil || !strings.Contains(err.Error(), "reading cacert_file") {
+		t.Errorf("a missing CA file: %v", err)
+	}
+}
