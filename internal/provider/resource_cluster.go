@@ -205,10 +205,14 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Node groups by name: each either references a node group template (`node_group_template_id`) or is written inline " +
 					"(`flavor_id`, `node_processes`), with `count`. When unset, the cluster template's node groups are used.",
 				NestedObject: schema.NestedAttributeObject{Attributes: ngAttrs}},
-			"status": schema.StringAttribute{Computed: true,
+			// Known in a plan that changes no instance (ModifyPlan marks them
+			// unknown when one does): an update of the description is quiet.
+			"status": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Sahara status of the cluster: one of " + docList(clusterStatuses()) + "."},
-			"status_description": schema.StringAttribute{Computed: true, MarkdownDescription: "Why the cluster is in its status (the error of a failed operation)."},
+			"status_description": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Why the cluster is in its status (the error of a failed operation)."},
 			"info": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.StringType},
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "What the plugin tells users, by section then key, e.g. web UI URLs (`info[\"HDFS\"][\"Web UI\"]`)."},
 			"management_public_key": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Public half of the per-cluster management key, authorized on every instance."},

@@ -189,6 +189,12 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		resp.Diagnostics.Append(d...)
 		plan.NodeGroups = mv
 	}
+	// An update that changes instances (scale, roll, repair) runs the
+	// engine: its status, description and the plugin's info are known after.
+	if state != nil && changesInstances(plan.NodeGroups, planned) {
+		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
+		plan.Info = types.MapUnknown(types.MapType{ElemType: types.StringType})
+	}
 	if state != nil && len(replace) > 0 {
 		resp.RequiresReplace = append(resp.RequiresReplace, replace...)
 	}
@@ -203,6 +209,20 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// changesInstances reports whether a plan leaves some group's instances to
+// the apply.
+func changesInstances(groups types.Map, planned map[string]clusterNodeGroupModel) bool {
+	if groups.IsUnknown() {
+		return true
+	}
+	for _, g := range planned {
+		if g.Instances.IsUnknown() {
+			return true
+		}
+	}
+	return false
 }
 
 // busy refuses at plan a change to a cluster that another run is changing

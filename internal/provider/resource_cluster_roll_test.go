@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -114,6 +115,9 @@ func TestCluster_UpdatePolicyPacesTheRoll(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(clusterAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-0", "demo-worker-1")),
+					// quiet: what the update does not touch stays known
+					plancheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("status"), knownvalue.StringExact("Active")),
+					plancheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("info"), knownvalue.MapSizeExact(1)),
 				}},
 				Check: func(*terraform.State) error {
 					if n, m := cloud.infra.Calls("SpawnInstances"), cloud.infra.Calls("DeleteInstances"); n+m > 0 {
@@ -124,6 +128,10 @@ func TestCluster_UpdatePolicyPacesTheRoll(t *testing.T) {
 			},
 			{
 				Config: clusterConfig(1, 2, policy+"\n    availability_zone = \"zone-b\"", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(clusterAddr, tfjsonpath.New("status")),
+					plancheck.ExpectUnknownValue(clusterAddr, tfjsonpath.New("info")),
+				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(clusterAddr, workerPath("instances"), instanceNames("demo-worker-2", "demo-worker-3")),
 				},
