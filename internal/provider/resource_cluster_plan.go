@@ -180,9 +180,6 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	if state != nil && !leftover && len(replace) == 0 {
 		r.planRoll(ctx, rec, cfgGroups, stGroups, planned, rolls, &resp.Diagnostics)
-		if len(rolls) > 0 {
-			plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
-		}
 	}
 	if len(planned) > 0 {
 		mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
@@ -313,11 +310,19 @@ type recordReader struct {
 	read  bool
 }
 
+// get returns a copy of the record; false when it is gone or the store
+// failed (diags say which).
 func (rr *recordReader) get(ctx context.Context, diags *diagsT) (*Backend, *sahara.Cluster, bool) {
 	if !rr.read {
 		rr.read = true
-		if b, c, ok := rr.r.storedCluster(ctx, rr.state, diags); ok {
-			raw, err := json.Marshal(c)
+		b, d := rr.r.data.Backend(ctx)
+		diags.Append(d...)
+		if diags.HasError() {
+			return nil, nil, false
+		}
+		var c sahara.Cluster
+		if storeGet(ctx, b.Store, sahara.KindCluster, rr.state.ID.ValueString(), &c, diags) {
+			raw, err := json.Marshal(&c)
 			if err != nil {
 				diags.AddError("Cluster Record Error", "The cluster record could not be copied. This is a bug in the provider; please report it.\n\n"+err.Error())
 				return nil, nil, false
@@ -335,22 +340,6 @@ func (rr *recordReader) get(ctx context.Context, diags *diagsT) (*Backend, *saha
 	}
 	c.Link()
 	return rr.b, &c, true
-}
-
-// storedCluster reads the record of the cluster in state for a check at
-// plan; false when it is gone or the store failed (diags say which).
-func (r *clusterResource) storedCluster(ctx context.Context, state *clusterModel, diags *diagsT) (*Backend, *sahara.Cluster, bool) {
-	b, d := r.data.Backend(ctx)
-	diags.Append(d...)
-	if diags.HasError() {
-		return nil, nil, false
-	}
-	var c sahara.Cluster
-	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, diags) {
-		return nil, nil, false
-	}
-	c.Link()
-	return b, &c, true
 }
 
 // groupChanges lists the changes of an existing group's settings that need
@@ -415,7 +404,8 @@ func (r *clusterResource) planRoll(ctx context.Context, rec *recordReader, cfgGr
 			names[i] = in.Name
 		}
 		p := path.Root("node_groups").AtMapKey(name)
-		err := eng.ValidateRoll(ctx, c, name, planned[name].rollPolicy(ctx, diags))
+		policy := planned[name].rollPolicy(ctx, diags)
+		err := eng.ValidateRoll(ctx, c, name, policy)
 		if sahara.FieldOf(err).Attribute == "update_policy" {
 			diags.AddAttributeError(p.AtName("update_policy"), "Invalid Update Policy", err.Error())
 			continue
@@ -432,7 +422,7 @@ func (r *clusterResource) planRoll(ctx context.Context, rec *recordReader, cfgGr
 			"Node group %s changes (%s): its instances %s are replaced %s through the plugin's scale path "+
 				"(old ones are decommissioned, their data moved first), under Sahara's names. The cluster keeps its ID and "+
 				"stays Active between batches; other groups are not touched.",
-			name, strings.Join(rolls[name], ", "), strings.Join(names, ", "), pace(planned[name].rollPolicy(ctx, diags))))
+			name, strings.Join(rolls[name], ", "), strings.Join(names, ", "), pace(policy)))
 	}
 }
 

@@ -84,7 +84,7 @@ func (cfg Config) maxRetries() int {
 // caller that masks them in logs.
 func (cfg Config) Secrets() []string {
 	out := []string{cfg.Password, cfg.Token, cfg.ApplicationCredentialSecret}
-	if strings.HasPrefix(strings.TrimSpace(cfg.ClientKeyFile), "-----BEGIN") {
+	if isPEM(cfg.ClientKeyFile) {
 		out = append(out, cfg.ClientKeyFile) // the key itself, not a path
 	}
 	return out
@@ -287,11 +287,14 @@ func (cfg Config) tlsConfig(cloud *clientconfig.Cloud) (*tls.Config, error) {
 	return tc, nil
 }
 
+// isPEM tells PEM contents from a path.
+func isPEM(v string) bool { return strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") }
+
 // pathOrContents reads a setting that is either PEM contents or the path of
 // a file holding them (terraform-provider-openstack's rule: contents start
 // with "-----BEGIN"). The error never repeats the value: it may be a key.
 func pathOrContents(name, v string) ([]byte, error) {
-	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+	if isPEM(v) {
 		return []byte(v), nil
 	}
 	b, err := os.ReadFile(v)
