@@ -60,7 +60,7 @@ func (op *operation) recommendConfigs(ctx context.Context, p Plugin, c *Cluster,
 	sort.Strings(ids)
 	flavors := make(map[string]Flavor, len(ids))
 	for _, id := range ids {
-		f, err := fl.Flavor(ctx, id)
+		f, err := op.lookups.flavor(ctx, fl, id)
 		if errors.Is(err, ErrNotFound) {
 			return InvalidReference(fmt.Sprintf("Requested flavor '%s' not found", id))
 		}

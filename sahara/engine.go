@@ -223,9 +223,9 @@ type operation struct {
 	mu   sync.Mutex // guards c.Progress, c.Status and instance facts during parallel work
 	pool RemotePool
 
-	// Caches of the run: images by ID (checkImages), and the service hosts'
-	// /etc/hosts lines (etcHosts).
-	images      map[string]Image
+	// Caches of the run: flavors and images by the name or ID the user gave,
+	// and the service hosts' /etc/hosts lines (etcHosts).
+	lookups     lookups
 	hostsExtra  []string
 	hostsLoaded bool
 }

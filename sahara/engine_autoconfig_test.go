@@ -147,8 +147,9 @@ func TestEngineCreate_UseAutoconfigOffIsRespected(t *testing.T) {
 		if err := autoconfigEngine(t, p, infra, logs).Create(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(p.calls, []string{"validate"}) || infra.Calls("Flavor") != 0 {
-			t.Errorf("calls = %v, flavor lookups = %d; want validate only", p.calls, infra.Calls("Flavor"))
+		// The one lookup is the check that the flavor exists, not autoconfig.
+		if !reflect.DeepEqual(p.calls, []string{"validate"}) || infra.Calls("Flavor") != 1 {
+			t.Errorf("calls = %v, flavor lookups = %d; want validate only and the flavor read once", p.calls, infra.Calls("Flavor"))
 		}
 		if c.NodeGroup("master").NodeConfigs != nil {
 			t.Errorf("configs recommended with use_autoconfig off: %v", c.NodeGroup("master").NodeConfigs)

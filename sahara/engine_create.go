@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -106,7 +105,8 @@ func (validatingPhase) Title() ClusterStatus { return StatusValidating }
 
 func (validatingPhase) Run(ctx context.Context, op *createOp) error {
 	c := op.c
-	p, err := op.e.checkSpec(clusterSpecOf(c))
+	spec := clusterSpecOf(c)
+	p, err := op.e.checkSpec(spec)
 	if err != nil {
 		return err
 	}
@@ -124,6 +124,9 @@ func (validatingPhase) Run(ctx context.Context, op *createOp) error {
 			return err
 		}
 	}
+	if err := op.e.checkReferences(ctx, spec, &op.lookups); err != nil {
+		return err
+	}
 	if err := op.checkImages(ctx, c.NodeGroups); err != nil {
 		return err
 	}
@@ -134,44 +137,20 @@ func (validatingPhase) Run(ctx context.Context, op *createOp) error {
 // checkImages reads each group's image once: it must carry the plugin's
 // required tags and name its login user, which the group records.
 func (op *operation) checkImages(ctx context.Context, groups []*NodeGroup) error {
-	if op.images == nil {
-		op.images = map[string]Image{}
-	}
-	required := RequiredImageTags(op.plugin, op.c.PluginVersion)
 	for _, ng := range groups {
 		id := ng.ImageIDOrDefault()
 		if id == "" {
 			return NotFound(fmt.Sprintf("Node group '%s' has no image: set its image_id or the cluster's default_image_id ('default_image_id' field is not found)", ng.Name))
 		}
-		im, ok := op.images[id]
-		if !ok {
-			var err error
-			im, err = op.e.opts.Infra.GetImage(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				return InvalidReference(fmt.Sprintf("Requested image '%s' is not registered", id))
-			}
-			if err != nil {
-				return fmt.Errorf("reading image %s: %w", id, err)
-			}
-			op.images[id] = im
+		im, err := op.lookups.image(ctx, op.e.opts.Infra, id)
+		if errors.Is(err, ErrNotFound) {
+			return InvalidReference(fmt.Sprintf("Requested image '%s' is not registered", id))
 		}
-		var missing []string
-		for _, t := range required {
-			if !slices.Contains(im.Tags, t) {
-				missing = append(missing, t)
-			}
+		if err != nil {
+			return fmt.Errorf("reading image %s: %w", id, err)
 		}
-		if len(missing) > 0 {
-			return InvalidReference(fmt.Sprintf("Requested image '%s' doesn't contain required tags for plugin %s %s: missing %s (tag the image with %s)",
-				id, op.c.PluginName, op.c.PluginVersion, pyList(missing), strings.Join(required, ", ")))
-		}
-		if im.Username == "" {
-			return InvalidReference(fmt.Sprintf("Requested image '%s' has no login user: register it with the _sahara_username property", id))
-		}
-		// Whoever registered the image chose it; it becomes a path and a
-		// command argument on every instance.
-		if err := CheckLoginName(im.Username); err != nil {
-			return InvalidReference(fmt.Sprintf("Requested image '%s': %v (its _sahara_username property)", id, err))
+		if err := imageProblem(im, id, op.plugin, op.c.PluginVersion); err != nil {
+			return err
 		}
 		ng.ImageUsername = im.Username
 	}

@@ -12,7 +12,10 @@ import (
 )
 
 // Flavor is what the fake knows of a flavor, for quota estimates.
-type Flavor struct{ VCPUs, RAMMB int }
+type Flavor struct {
+	Name         string
+	VCPUs, RAMMB int
+}
 
 // Server is a server the fake cloud holds.
 type Server struct {
@@ -26,10 +29,16 @@ type Server struct {
 // Infra is an in-memory sahara.Infrastructure. Configure the exported fields
 // before use; they are not guarded.
 type Infra struct {
-	// Images by ID; GetImage of another ID fails with sahara.ErrNotFound.
+	// Images by ID (GetImage also finds them by name); another fails with
+	// sahara.ErrNotFound.
 	Images map[string]sahara.Image
-	// Flavors by ID; unknown flavors count as 1 vCPU, 1024 MB.
-	Flavors map[string]Flavor
+	// Flavors by ID (Flavor also finds them by name); unknown flavors count
+	// as 1 vCPU, 1024 MB unless OnlyKnownFlavors.
+	Flavors          map[string]Flavor
+	OnlyKnownFlavors bool
+	// Networks by ID (also found by name); nil means every network exists
+	// and is external.
+	Networks map[string]sahara.Network
 	// Available is the free quota; nil means unlimited.
 	Available *sahara.QuotaRequest
 	// BootLatency is how long each server takes to become ACTIVE; servers
@@ -86,6 +95,12 @@ func (f *Infra) Calls(method string) int { return f.calls.get(method) }
 
 // TotalCalls returns the number of Infrastructure calls.
 func (f *Infra) TotalCalls() int { return f.calls.total() }
+
+// Changes counts the calls that are not lookups (GetImage, Flavor, Network):
+// those that could create, change or delete something.
+func (f *Infra) Changes() int {
+	return f.calls.total() - f.calls.get("GetImage") - f.calls.get("Flavor") - f.calls.get("Network")
+}
 
 // ResetCalls zeroes the call counters.
 func (f *Infra) ResetCalls() { f.calls.reset() }
@@ -152,11 +167,15 @@ func (f *Infra) GetImage(ctx context.Context, imageID string) (sahara.Image, err
 	if err := f.enter(ctx, "GetImage", ""); err != nil {
 		return sahara.Image{}, err
 	}
-	im, ok := f.Images[imageID]
-	if !ok {
-		return sahara.Image{}, fmt.Errorf("image %q: %w", imageID, sahara.ErrNotFound)
+	if im, ok := f.Images[imageID]; ok {
+		return im, nil
 	}
-	return im, nil
+	for _, im := range f.Images {
+		if im.Name == imageID {
+			return im, nil
+		}
+	}
+	return sahara.Image{}, fmt.Errorf("image %q: %w", imageID, sahara.ErrNotFound)
 }
 
 // CheckQuotas implements sahara.Infrastructure against Available.

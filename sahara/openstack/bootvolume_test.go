@@ -37,6 +37,8 @@ func (f *fakeBootCloud) install(mux *http.ServeMux) {
 		switch key := r.Method + " " + r.URL.Path; key {
 		case "GET /compute/flavors/43":
 			reply(w, 200, `{"flavor": {"id": "43", "disk": 40}}`)
+		case "GET /image/images": // the image is given by name
+			reply(w, 200, `{"images": [{"id": "img", "name": "img"}]}`)
 		case "GET /network/v2.0/ports":
 			reply(w, 200, `{"ports": []}`)
 		case "POST /network/v2.0/ports":

@@ -11,6 +11,7 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"io"
 	"log/slog"
 	"strings"
@@ -38,8 +39,13 @@ type Cloud struct {
 	clients map[string]*gophercloud.ServiceClient
 	// computeTags: the compute API accepts server tags (microversion ≥ 2.52).
 	computeTags bool
-	// flavors caches sahara.Flavor by ID; Nova flavors never change.
-	flavors sync.Map
+	// flavors caches sahara.Flavor by the name or ID asked for, networks
+	// sahara.Network likewise: what a run names is read once.
+	flavors  sync.Map
+	networks sync.Map
+	// catalogMu guards flavorList, the flavors listed once to find names.
+	catalogMu  sync.Mutex
+	flavorList []flavors.Flavor
 }
 
 var _ sahara.Infrastructure = (*Cloud)(nil)

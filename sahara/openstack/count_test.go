@@ -44,6 +44,8 @@ func (f *fakeNova) install(t testing.TB, mux *http.ServeMux) {
 		case r.Method == "GET" && r.URL.Path == "/network/v2.0/ports":
 			b, _ := json.Marshal(map[string]any{"ports": append([]map[string]any{}, f.ports...)})
 			reply(w, 200, string(b))
+		case r.Method == "GET" && r.URL.Path == "/compute/flavors/f":
+			reply(w, 200, `{"flavor": {"id": "f", "name": "m1.small", "vcpus": 1, "ram": 2048, "disk": 20}}`)
 		case r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/tags"):
 			reply(w, 200, `{"tags": []}`)
 		case r.Method == "POST" && r.URL.Path == "/compute/servers":
@@ -91,7 +93,7 @@ func spawnCount(t testing.TB, n int) (requests, listCalls int) {
 	c, fs := fakeCloud(t)
 	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 3}
 	f.install(t, fs.Mux)
-	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "22222222-3333-4444-5555-666666666666",
 		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
 	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: n})
 	ng.ImageUsername = "ubuntu"
@@ -110,14 +112,15 @@ func spawnCount(t testing.TB, n int) (requests, listCalls int) {
 }
 
 // TestSpawnInstances_RequestsGrowLinearly: port create + port tag + server
-// create per server, two port lists (leftovers of an earlier attempt) and
-// server list calls that do not depend on N.
+// create per server, two port lists (leftovers of an earlier attempt), one
+// flavor read (in an engine run, Validating has read it already) and server
+// list calls that do not depend on N.
 func TestSpawnInstances_RequestsGrowLinearly(t *testing.T) {
 	for _, n := range []int{1, 5, 10, 20} {
 		total, polls := spawnCount(t, n)
 		t.Logf("N=%2d: %3d requests, %d of them server list polls", n, total, polls)
-		if want := 3*n + polls + 2; total != want {
-			t.Errorf("N=%d: %d requests, want 3 per server + %d server lists + 2 port lists = %d", n, total, polls, want)
+		if want := 3*n + polls + 3; total != want {
+			t.Errorf("N=%d: %d requests, want 3 per server + %d server lists + 2 port lists + 1 flavor = %d", n, total, polls, want)
 		}
 		if polls > 6 {
 			t.Errorf("N=%d: %d list polls for servers active after 3 polls each", n, polls)
@@ -145,7 +148,7 @@ func TestSpawnInstances_ErrorServerFailsWithFaultAndName(t *testing.T) {
 	c, fs := fakeCloud(t)
 	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 2}
 	f.install(t, fs.Mux)
-	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "22222222-3333-4444-5555-666666666666",
 		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
 	good := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "good", FlavorID: "f", Count: 2})
 	bad := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "fault", FlavorID: "f", Count: 1})
@@ -188,7 +191,7 @@ func TestSpawnInstances_AdoptsWhatAnInterruptedAttemptLeft(t *testing.T) {
 		{"id": "old-port", "name": "c-ng-0", "device_id": oldID, "tags": []string{"saharagen_cluster=cid"}, "fixed_ips": []any{map[string]any{"ip_address": "10.0.0.99"}}},
 		{"id": "old-port-2", "name": "c-ng-1", "tags": []string{}, "fixed_ips": []any{map[string]any{"ip_address": "10.0.0.98"}}},
 	}
-	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "22222222-3333-4444-5555-666666666666",
 		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
 	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: 3})
 	ng.ImageUsername = "ubuntu"
@@ -210,7 +213,7 @@ func TestSpawnInstances_ToleratesTransientListFailures(t *testing.T) {
 	c, fs := fakeCloud(t)
 	f := &fakeNova{servers: map[string]map[string]any{}, bootPolls: 2, failLists: map[int]bool{2: true, 3: true}}
 	f.install(t, fs.Mux)
-	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "img",
+	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", DefaultImageID: "22222222-3333-4444-5555-666666666666",
 		NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}, ManagementPublicKey: "ssh-ed25519 AAAA"}
 	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "ng", FlavorID: "f", Count: 2})
 	ng.ImageUsername = "ubuntu"

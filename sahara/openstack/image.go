@@ -29,12 +29,19 @@ func (e imageNotFound) Is(target error) bool {
 }
 func (e imageNotFound) Unwrap() error { return e.SaharaError }
 
-// GetImage reads the image's login user and Sahara tags from Glance.
-func (c *Cloud) GetImage(ctx context.Context, imageID string) (sahara.Image, error) {
-	if imageID == "" {
+// GetImage reads the image's login user and Sahara tags from Glance; ref is
+// the image's ID or its name (one filtered listing).
+func (c *Cloud) GetImage(ctx context.Context, ref string) (sahara.Image, error) {
+	if ref == "" {
 		return sahara.Image{}, fmt.Errorf("no image given")
 	}
-	img, err := c.readImage(ctx, imageID)
+	var img *images.Image
+	var err error
+	if uuidRE.MatchString(ref) {
+		img, err = c.readImage(ctx, ref)
+	} else {
+		img, err = c.imageNamed(ctx, ref)
+	}
 	if err != nil {
 		return sahara.Image{}, err
 	}
@@ -54,6 +61,28 @@ func (c *Cloud) readImage(ctx context.Context, imageID string) (*images.Image, e
 		return nil, fmt.Errorf("reading image %s: %w", imageID, err)
 	}
 	return img, nil
+}
+
+func (c *Cloud) imageNamed(ctx context.Context, name string) (*images.Image, error) {
+	ic, err := c.client(ctx, svcImage)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := images.List(ic, images.ListOpts{Name: name}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("looking up image %q: %w", name, err)
+	}
+	list, err := images.ExtractImages(pages)
+	if err != nil {
+		return nil, err
+	}
+	switch len(list) {
+	case 0:
+		return nil, imageNotFound{sahara.InvalidReference(fmt.Sprintf("Requested image '%s' is not registered", name))}
+	case 1:
+		return &list[0], nil
+	}
+	return nil, fmt.Errorf("image %q: %d images have this name; give the ID", name, len(list))
 }
 
 // ImageDescription reads _sahara_description ("" when unset).

@@ -9,40 +9,78 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/external"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
 
-// resolveNetwork turns a network name or ID into an ID. An ID is used as
-// given (the port create reports a wrong one); a name must match exactly one
-// network.
-func resolveNetwork(ctx context.Context, nc *gophercloud.ServiceClient, ref, what string) (string, error) {
+var _ sahara.NetworkLookup = (*Cloud)(nil)
+
+// Network implements sahara.NetworkLookup: ref is a network's ID (one GET)
+// or its name (one filtered listing); each answer is kept for the Cloud's
+// life (a Terraform run).
+func (c *Cloud) Network(ctx context.Context, ref string) (sahara.Network, error) {
+	if n, ok := c.networks.Load(ref); ok {
+		return n.(sahara.Network), nil
+	}
+	nc, err := c.network(ctx)
+	if err != nil {
+		return sahara.Network{}, err
+	}
+	type network struct {
+		networks.Network
+		external.NetworkExternalExt
+	}
+	var list []network
+	if uuidRE.MatchString(ref) {
+		var n network
+		err = networks.Get(ctx, nc, ref).ExtractInto(&n)
+		if isNotFound(err) {
+			return sahara.Network{}, fmt.Errorf("network %q: %w", ref, sahara.ErrNotFound)
+		}
+		list = append(list, n)
+	} else {
+		var pages pagination.Page
+		if pages, err = networks.List(nc, networks.ListOpts{Name: ref}).AllPages(ctx); err == nil {
+			err = networks.ExtractNetworksInto(pages, &list)
+		}
+	}
+	if err != nil {
+		return sahara.Network{}, fmt.Errorf("looking up network %q: %w", ref, err)
+	}
+	switch len(list) {
+	case 0:
+		return sahara.Network{}, fmt.Errorf("network %q: no network has this name or ID: %w", ref, sahara.ErrNotFound)
+	case 1:
+		out := sahara.Network{ID: list[0].ID, Name: list[0].Name, External: list[0].External}
+		c.networks.Store(ref, out)
+		return out, nil
+	}
+	return sahara.Network{}, fmt.Errorf("network %q: %d networks have this name; give the ID", ref, len(list))
+}
+
+// resolveNetwork is the ID of a network given by name or ID; what names the
+// attribute for the error.
+func (c *Cloud) resolveNetwork(ctx context.Context, ref, what string) (string, error) {
 	if ref == "" {
 		return "", fmt.Errorf("no %s given", what)
 	}
 	if uuidRE.MatchString(ref) {
-		return ref, nil
+		return ref, nil // the port or floating IP create reports a wrong one
 	}
-	pages, err := networks.List(nc, networks.ListOpts{Name: ref}).AllPages(ctx)
+	n, err := c.Network(ctx, ref)
 	if err != nil {
-		return "", fmt.Errorf("looking up %s %q: %w", what, ref, err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	list, err := networks.ExtractNetworks(pages)
-	if err != nil {
-		return "", err
-	}
-	switch len(list) {
-	case 0:
-		return "", fmt.Errorf("%s %q: no network has this name or ID", what, ref)
-	case 1:
-		return list[0].ID, nil
-	}
-	return "", fmt.Errorf("%s %q: %d networks have this name; give the ID", what, ref, len(list))
+	return n.ID, nil
 }
 
 // networkCIDRs lists the CIDRs of a network's subnets (the auto security

@@ -208,7 +208,7 @@ func (c *Cloud) ensureSecurityGroups(ctx context.Context, cl *sahara.Cluster) er
 	if err != nil {
 		return err
 	}
-	netID, err := resolveNetwork(ctx, nc, cl.NeutronManagementNetwork, "neutron_management_network")
+	netID, err := c.resolveNetwork(ctx, cl.NeutronManagementNetwork, "neutron_management_network")
 	if err != nil {
 		return err
 	}

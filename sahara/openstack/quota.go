@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 
@@ -23,27 +22,19 @@ func (c *Cloud) EstimateQuota(ctx context.Context, cl *sahara.Cluster, newInstan
 	if len(newInstances) == 0 {
 		return q, nil
 	}
-	cc, err := c.compute(ctx)
-	if err != nil {
-		return q, err
-	}
-	flv := map[string]*flavors.Flavor{}
 	newGroups := map[*sahara.NodeGroup]bool{}
 	for _, in := range newInstances {
 		ng := in.NodeGroup()
 		if ng == nil {
 			return q, fmt.Errorf("instance %s belongs to no node group", in.InstanceName)
 		}
-		f := flv[ng.FlavorID]
-		if f == nil {
-			if f, err = flavors.Get(ctx, cc, ng.FlavorID).Extract(); err != nil {
-				return q, fmt.Errorf("reading flavor %q of node group %s: %w", ng.FlavorID, ng.Name, err)
-			}
-			flv[ng.FlavorID] = f
+		f, err := c.Flavor(ctx, ng.FlavorID)
+		if err != nil {
+			return q, fmt.Errorf("reading flavor %q of node group %s: %w", ng.FlavorID, ng.Name, err)
 		}
 		q.Instances++
 		q.Cores += f.VCPUs
-		q.RAMMB += f.RAM
+		q.RAMMB += f.RAMMB
 		q.Ports++
 		if ng.FloatingIPPool != "" {
 			q.FloatingIPs++
@@ -52,7 +43,7 @@ func (c *Cloud) EstimateQuota(ctx context.Context, cl *sahara.Cluster, newInstan
 		q.VolumeGB += ng.VolumesPerNode * ng.VolumesSize
 		if ng.BootFromVolume {
 			q.Volumes++
-			q.VolumeGB += max(f.Disk, 1)
+			q.VolumeGB += max(f.DiskGB, 1)
 		}
 		if ng.AutoSecurityGroup && ng.SecurityGroupID == "" {
 			newGroups[ng] = true
@@ -63,7 +54,7 @@ func (c *Cloud) EstimateQuota(ctx context.Context, cl *sahara.Cluster, newInstan
 		if err != nil {
 			return q, err
 		}
-		netID, err := resolveNetwork(ctx, nc, cl.NeutronManagementNetwork, "neutron_management_network")
+		netID, err := c.resolveNetwork(ctx, cl.NeutronManagementNetwork, "neutron_management_network")
 		if err != nil {
 			return q, err
 		}

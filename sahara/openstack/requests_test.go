@@ -66,6 +66,7 @@ func TestBoot_RequestBodies(t *testing.T) {
 	ng.AddInstance(in)
 	p := &spawnPlan{cl: cl, cc: c.clients[svcCompute], nc: c.clients[svcNetwork], vc: c.clients[svcVolume],
 		netID: "net1", sgIDs: map[string]string{"web": "web-id"}, pools: map[string]string{"public": "ext-net"},
+		flavorIDs: map[string]string{"f1": "f1"}, imageIDs: map[string]string{"img": "img"},
 		userKey: "ssh-rsa AAAAuser me@laptop", total: 1}
 	userData, err := UserData("ubuntu", cl.ManagementPublicKey, p.userKey)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
@@ -39,7 +38,9 @@ type spawnPlan struct {
 	sgIDs     map[string]string // name or ID → ID
 	pools     map[string]string // pool name or ID → network ID
 	userKey   string
-	flavorGB  map[string]int
+	flavorIDs map[string]string // flavor name or ID → ID
+	flavorGB  map[string]int    // flavor name or ID → root disk GB
+	imageIDs  map[string]string // image name or ID → ID
 	total     int
 	spawned   atomic.Int32
 	portFixed sync.Map // instance name → fixed IP of its port
@@ -162,7 +163,8 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 	if cl.ID == "" {
 		return nil, errors.New("cluster has no ID")
 	}
-	p := &spawnPlan{cl: cl, total: len(instances), sgIDs: map[string]string{}, pools: map[string]string{}, flavorGB: map[string]int{}}
+	p := &spawnPlan{cl: cl, total: len(instances), sgIDs: map[string]string{}, pools: map[string]string{},
+		flavorIDs: map[string]string{}, flavorGB: map[string]int{}, imageIDs: map[string]string{}}
 	var err error
 	if p.cc, err = c.compute(ctx); err != nil {
 		return nil, err
@@ -170,7 +172,7 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 	if p.nc, err = c.network(ctx); err != nil {
 		return nil, err
 	}
-	if p.netID, err = resolveNetwork(ctx, p.nc, cl.NeutronManagementNetwork, "neutron_management_network"); err != nil {
+	if p.netID, err = c.resolveNetwork(ctx, cl.NeutronManagementNetwork, "neutron_management_network"); err != nil {
 		return nil, err
 	}
 	var sgRefs []string
@@ -189,7 +191,7 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 		}
 		sgRefs = append(sgRefs, ng.SecurityGroups...)
 		if ng.FloatingIPPool != "" && p.pools[ng.FloatingIPPool] == "" {
-			if p.pools[ng.FloatingIPPool], err = resolveNetwork(ctx, p.nc, ng.FloatingIPPool, "floating_ip_pool of node group "+ng.Name); err != nil {
+			if p.pools[ng.FloatingIPPool], err = c.resolveNetwork(ctx, ng.FloatingIPPool, "floating_ip_pool of node group "+ng.Name); err != nil {
 				return nil, err
 			}
 		}
@@ -203,13 +205,9 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 				c.log.Warn("boot_volume_local_to_instance has no effect: the boot volume is created before its instance",
 					"cluster_id", cl.ID, "node_group", ng.Name)
 			}
-			if _, ok := p.flavorGB[ng.FlavorID]; !ok {
-				f, err := flavors.Get(ctx, p.cc, ng.FlavorID).Extract()
-				if err != nil {
-					return nil, fmt.Errorf("reading flavor %s of node group %s: %w", ng.FlavorID, ng.Name, err)
-				}
-				p.flavorGB[ng.FlavorID] = max(f.Disk, 1)
-			}
+		}
+		if err := c.resolveImageAndFlavor(ctx, p, ng); err != nil {
+			return nil, err
 		}
 		if ng.ImageUsername == "" {
 			img, err := c.GetImage(ctx, ng.ImageIDOrDefault())
@@ -238,6 +236,31 @@ func (c *Cloud) planSpawn(ctx context.Context, cl *sahara.Cluster, instances []*
 		p.userKey = kp.PublicKey
 	}
 	return p, nil
+}
+
+// resolveImageAndFlavor finds the IDs of the group's flavor and image, which
+// the user may have given by name. Glance IDs are UUIDs; a Nova flavor ID may
+// be any string, so flavors are always looked up (once per run).
+func (c *Cloud) resolveImageAndFlavor(ctx context.Context, p *spawnPlan, ng *sahara.NodeGroup) error {
+	if _, ok := p.flavorIDs[ng.FlavorID]; !ok {
+		f, err := c.Flavor(ctx, ng.FlavorID)
+		if err != nil {
+			return fmt.Errorf("flavor of node group %s: %w", ng.Name, err)
+		}
+		p.flavorIDs[ng.FlavorID], p.flavorGB[ng.FlavorID] = f.ID, max(f.DiskGB, 1)
+	}
+	img := ng.ImageIDOrDefault()
+	if _, ok := p.imageIDs[img]; !ok {
+		p.imageIDs[img] = img
+		if !uuidRE.MatchString(img) {
+			im, err := c.GetImage(ctx, img)
+			if err != nil {
+				return fmt.Errorf("image of node group %s: %w", ng.Name, err)
+			}
+			p.imageIDs[img] = im.ID
+		}
+	}
+	return nil
 }
 
 // findLeftovers lists the cluster's servers and ports (and floating IPs and
@@ -347,8 +370,8 @@ func (c *Cloud) boot(ctx context.Context, p *spawnPlan, in *sahara.Instance) err
 		}
 		opts := servers.CreateOpts{
 			Name:             in.InstanceName,
-			FlavorRef:        ng.FlavorID,
-			ImageRef:         ng.ImageIDOrDefault(),
+			FlavorRef:        p.flavorIDs[ng.FlavorID],
+			ImageRef:         p.imageIDs[ng.ImageIDOrDefault()],
 			AvailabilityZone: ng.AvailabilityZone,
 			Networks:         []servers.Network{{Port: portID}},
 			Metadata:         map[string]string{sahara.TagCluster: cl.ID, sahara.TagNodeGroup: ng.Name},
@@ -466,7 +489,7 @@ func (c *Cloud) ensureBootVolume(ctx context.Context, p *spawnPlan, in *sahara.I
 		return nil
 	}
 	v, err := volumes.Create(ctx, p.vc, volumes.CreateOpts{
-		Name: in.InstanceName + "-boot", Size: p.flavorGB[ng.FlavorID], ImageID: ng.ImageIDOrDefault(),
+		Name: in.InstanceName + "-boot", Size: p.flavorGB[ng.FlavorID], ImageID: p.imageIDs[ng.ImageIDOrDefault()],
 		VolumeType: ng.BootVolumeType, AvailabilityZone: ng.BootVolumeAvailabilityZone,
 		Metadata: map[string]string{sahara.TagCluster: cl.ID, sahara.TagNodeGroup: ng.Name, tagInstance: in.InstanceName,
 			tagBootVolume: "true"},
