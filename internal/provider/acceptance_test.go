@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,10 +202,12 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 	assertStoreEmpty(t, env)
 }
 
+// The fake lifecycle names its flavor, image and network by name, as users
+// write them; Nova, Glance and Neutron resolve them.
 func TestAccCluster_FakePluginLifecycle(t *testing.T) {
 	env := accEnv(t)
 	testAccClusterLifecycle(t, env, accLayout{
-		plugin: "fake", version: "0.1", image: env.Images["fake"], network: env.NetworkID, flavor: env.FlavorID,
+		plugin: "fake", version: "0.1", image: env.ImageNames["fake"], network: env.NetworkName, flavor: env.FlavorName,
 		name:   fmt.Sprintf("accf%d", time.Now().Unix()%100000),
 		master: []string{"namenode", "resourcemanager"}, worker: []string{"datanode", "nodemanager"},
 	})
@@ -245,6 +248,11 @@ func TestAccCluster_VanillaPlanTimeValidation(t *testing.T) {
 			{Config: templates},
 			{Config: noMaster, PlanOnly: true,
 				ExpectError: msgRE("", "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 0")},
+			// A flavor Nova lacks, asked for by name, fails the plan on the attribute.
+			{Config: strings.Replace(full, "flavor_id      = "+strconv.Quote(env.FlavorID), `flavor_id      = "m1.huge"`, 1), PlanOnly: true,
+				ExpectError: msgRE(`with saharagen_node_group_template.master,.*flavor_id`, "Requested flavor 'm1.huge' not found")},
+			{Config: strings.Replace(full, strconv.Quote(env.NetworkID), `"no-such-net"`, 1), PlanOnly: true,
+				ExpectError: msgRE(`with saharagen_cluster_template.ct,.*neutron_management_network`, "Network no-such-net not found")},
 			{Config: full, PlanOnly: true, ExpectNonEmptyPlan: true},
 		},
 		CheckDestroy: func(*terraform.State) error {

@@ -59,6 +59,22 @@ func mergeFields(cfg nodeGroupFields, prior *nodeGroupFields) nodeGroupFields {
 	return out
 }
 
+// fillUnknown plans the unknown fields of planned as resolved gives them
+// (what the apply will store), except node_configs, which the plugin's
+// recommendations may change at apply.
+func fillUnknown(planned, resolved nodeGroupFields) nodeGroupFields {
+	out := planned
+	v, r := reflect.ValueOf(&out).Elem(), reflect.ValueOf(&resolved).Elem()
+	configs := reflect.ValueOf(&out.NodeConfigs).Pointer()
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Addr().Pointer() == configs || !v.Field(i).Interface().(attr.Value).IsUnknown() {
+			continue
+		}
+		v.Field(i).Set(r.Field(i))
+	}
+	return out
+}
+
 // changedFields lists the fields set in cfg whose value differs from prior.
 func changedFields(cfg, prior nodeGroupFields) []string {
 	c, p := fieldValues(&cfg), fieldValues(&prior)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -198,9 +199,36 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 
 	switch {
 	case state == nil:
-		r.validateCreate(ctx, &plan, &config, &resp.Diagnostics)
+		// What the groups resolve to is what the apply stores: the plan shows it.
+		if spec := r.validateCreate(ctx, &plan, &config, &resp.Diagnostics); spec != nil && len(planned) > 0 {
+			for _, ng := range spec.NodeGroups {
+				if g, ok := planned[ng.Name]; ok {
+					g.nodeGroupFields = fillUnknown(g.nodeGroupFields, nodeGroupFieldsFrom(ng))
+					planned[ng.Name] = g
+				}
+			}
+			mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
+			resp.Diagnostics.Append(d...)
+			plan.NodeGroups = mv
+		}
 	case len(resp.RequiresReplace) == 0 && scaling && !leftover:
-		r.planScale(ctx, &plan, state, rec, planned, &resp.Diagnostics)
+		shrinking := map[string]types.List{}
+		for name, g := range planned {
+			prior, ok := stGroups[name]
+			if ok && len(rolls[name]) == 0 && !g.Count.IsUnknown() && g.Count.ValueInt64() < prior.Count.ValueInt64() {
+				shrinking[name] = healthyInstances(ctx, prior.Instances)
+			}
+		}
+		r.planScale(ctx, &plan, state, rec, planned, shrinking, &resp.Diagnostics)
+	}
+	if state != nil && len(resp.RequiresReplace) == 0 && !resp.Diagnostics.HasError() {
+		var changed []string
+		for name := range planned {
+			if _, exists := stGroups[name]; !exists || len(rolls[name]) > 0 {
+				changed = append(changed, name)
+			}
+		}
+		r.checkChangedReferences(ctx, &plan, &config, changed, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -440,36 +468,66 @@ func pace(p sahara.RollPolicy) string {
 		p.MaxSurge+p.MaxUnavailable, p.MaxUnavailable, p.MaxSurge+p.MaxUnavailable)
 }
 
-// validateCreate runs the engine's ValidateSpec on the planned cluster; it
-// skips silently while something it needs is unknown.
-func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clusterModel, diags *diagsT) {
+// validateCreate runs the engine's ValidateSpec on the planned cluster and
+// returns the spec it validated; it skips silently (nil) while something it
+// needs is unknown.
+func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clusterModel, diags *diagsT) *sahara.ClusterSpec {
 	if !allKnown(config.Name, config.PluginName, config.PluginVersion, config.ClusterTemplateID, config.DefaultImageID,
 		config.ClusterConfigs, config.AntiAffinity, config.NodeGroups) || !nodeGroupsKnown(ctx, config.NodeGroups) {
 		tflog.Debug(ctx, "Cluster validation deferred to apply: some values are known only then")
-		return
+		return nil
 	}
 	var st sahara.Store
 	if needsStore(ctx, config) {
 		b, d := r.data.Backend(ctx)
 		diags.Append(d...)
 		if diags.HasError() {
-			return
+			return nil
 		}
 		st = b.Store
 	}
 	spec, d := r.resolveSpec(ctx, st, plan)
 	diags.Append(d...)
 	if diags.HasError() {
-		return
+		return nil
 	}
 	eng, err := r.data.OfflineEngine(ctx)
 	if err == nil {
 		err = eng.ValidateSpec(ctx, spec)
 	}
 	addValidationErrors(diags, "Invalid Cluster", err)
-	if err == nil {
-		r.warnInterruptedCreate(ctx, spec.Name, diags)
+	if err != nil {
+		return nil
 	}
+	checkReferences(ctx, r.data, "Invalid Cluster", func(ctx context.Context, e *sahara.Engine) error { return e.CheckReferences(ctx, spec) }, diags)
+	r.warnInterruptedCreate(ctx, spec.Name, diags)
+	if diags.HasError() {
+		return nil
+	}
+	return &spec
+}
+
+// checkChangedReferences checks at plan the flavors, images and pools of the
+// node groups an update adds or rolls (the rest were checked at create).
+func (r *clusterResource) checkChangedReferences(ctx context.Context, plan, config *clusterModel, groups []string, diags *diagsT) {
+	if len(groups) == 0 || !nodeGroupsKnown(ctx, config.NodeGroups) || config.DefaultImageID.IsUnknown() {
+		return
+	}
+	var st sahara.Store
+	if needsStore(ctx, config) {
+		b, d := r.data.Backend(ctx)
+		if d.HasError() {
+			return // checked at apply
+		}
+		st = b.Store
+	}
+	spec, d := r.resolveSpec(ctx, st, plan)
+	if d.HasError() {
+		return // the apply reports it
+	}
+	spec.NeutronManagementNetwork = ""
+	spec.NodeGroups = slices.DeleteFunc(spec.NodeGroups, func(ng sahara.NodeGroupSpec) bool { return !slices.Contains(groups, ng.Name) })
+	checkReferences(ctx, r.data, "Invalid Cluster", func(ctx context.Context, e *sahara.Engine) error { return e.CheckReferences(ctx, spec) }, diags)
 }
 
 // warnInterruptedCreate says at plan what the apply will do about a cluster
@@ -495,7 +553,12 @@ func (r *clusterResource) warnInterruptedCreate(ctx context.Context, name string
 }
 
 // planScale shows the victims of a scale-down and runs validate_scaling.
-func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterModel, rec *recordReader, planned map[string]clusterNodeGroupModel, diags *diagsT) {
+//
+// A group that only shrinks keeps its other instances as they are, so the
+// plan lists exactly the victims as removed; shrinking holds each such
+// group's instances (nil when some are broken: a repair changes them too).
+func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterModel, rec *recordReader, planned map[string]clusterNodeGroupModel,
+	shrinking map[string]types.List, diags *diagsT) {
 	for _, g := range planned {
 		if g.Count.IsUnknown() || g.InstancesToRemove.IsUnknown() {
 			return // known at apply
@@ -539,6 +602,9 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 	victims := victimNames(sp)
 	for name, g := range planned {
 		g.InstancesToBeRemoved = listOrEmpty(victims[name])
+		if rest, ok := withoutVictims(shrinking[name], victims[name]); ok && int64(len(rest.Elements())) == g.Count.ValueInt64() {
+			g.Instances = rest
+		}
 		planned[name] = g
 		if len(victims[name]) > 0 {
 			tflog.Info(ctx, fmt.Sprintf("Node group %s: %d instance(s) will be removed", name, len(victims[name])),
@@ -548,6 +614,42 @@ func (r *clusterResource) planScale(ctx context.Context, plan, state *clusterMod
 	mv, d := types.MapValueFrom(ctx, nodeGroupObjectType(), planned)
 	diags.Append(d...)
 	plan.NodeGroups = mv
+}
+
+// healthyInstances is a group's instance list from state; null when some
+// instance is gone or in ERROR (a repair changes it too), or it is unknown.
+func healthyInstances(ctx context.Context, l types.List) types.List {
+	var ins []instanceModel
+	if l.IsNull() || l.IsUnknown() || l.ElementsAs(ctx, &ins, false).HasError() {
+		return types.ListNull(instanceType)
+	}
+	for _, in := range ins {
+		if in.Status == sahara.CloudStatusMissing || in.Status == "ERROR" {
+			return types.ListNull(instanceType)
+		}
+	}
+	return l
+}
+
+// withoutVictims is the list of the instances that stay, each exactly as in
+// state; false when there is nothing to take away.
+func withoutVictims(l types.List, victims []string) (types.List, bool) {
+	if l.IsNull() || len(victims) == 0 {
+		return l, false
+	}
+	var rest []attr.Value
+	for _, v := range l.Elements() {
+		o, ok := v.(types.Object)
+		if !ok {
+			return l, false
+		}
+		if name, ok := o.Attributes()["name"].(types.String); ok && slices.Contains(victims, name.ValueString()) {
+			continue
+		}
+		rest = append(rest, v)
+	}
+	out, d := types.ListValue(instanceType, rest)
+	return out, !d.HasError()
 }
 
 func allKnown(vals ...attr.Value) bool {

@@ -82,9 +82,9 @@ func clusterTemplateSchemaV0() schema.Schema {
 			Validators:          []validator.String{stringvalidator.LengthBetween(1, 50), stringvalidator.RegexMatches(hostnameRE, "must be "+hostnameRule)},
 			MarkdownDescription: "Name of the template, " + hostnameRule + ", unique among the project's cluster templates." + inPlace},
 		"default_image_id": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
-			MarkdownDescription: "Image of node groups that set none." + inPlace},
+			MarkdownDescription: "Image (name or ID) of node groups that set none." + inPlace},
 		"neutron_management_network": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
-			MarkdownDescription: "Neutron network (ID) of the instances." + inPlace},
+			MarkdownDescription: "Neutron network (name or ID) of the instances." + inPlace},
 		"domain_name": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			MarkdownDescription: "DNS domain of the instances (Sahara's Designate `domain_name`)." + inPlace},
 		"cluster_configs": schema.MapAttribute{Optional: true, Computed: true, ElementType: configsType.ElemType,
@@ -229,7 +229,47 @@ func (r *clusterTemplateResource) ModifyPlan(ctx context.Context, req resource.M
 	mv, d := types.MapValueFrom(ctx, templateNodeGroupObjectType(), planned)
 	resp.Diagnostics.Append(d...)
 	plan.NodeGroups = mv
+	r.checkReferences(ctx, &plan, state, cfgGroups, stGroups, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkReferences checks at plan the flavors, images and networks the
+// template names itself (inline node groups, default image, network), on
+// create and when they change; a node group template's were checked with it.
+func (r *clusterTemplateResource) checkReferences(ctx context.Context, plan, state *clusterTemplateModel, cfg, prior map[string]templateNodeGroupModel, diags *diagsT) {
+	if r.data == nil || diags.HasError() {
+		return
+	}
+	if _, err := r.data.plugins.PluginVersion(plan.PluginName.ValueString(), plan.PluginVersion.ValueString()); err != nil {
+		return // ValidateConfig reports it
+	}
+	spec := sahara.ClusterSpec{PluginName: plan.PluginName.ValueString(), PluginVersion: plan.PluginVersion.ValueString()}
+	if state == nil || !plan.DefaultImageID.Equal(state.DefaultImageID) {
+		spec.DefaultImageID = plan.DefaultImageID.ValueString()
+	}
+	if state == nil || !plan.NeutronManagementNetwork.Equal(state.NeutronManagementNetwork) {
+		spec.NeutronManagementNetwork = plan.NeutronManagementNetwork.ValueString()
+	}
+	for _, name := range sortedNames(cfg) {
+		g, old := cfg[name], prior[name]
+		if !g.NodeGroupTemplateID.IsNull() {
+			continue
+		}
+		if state != nil && g.FlavorID.Equal(old.FlavorID) && g.ImageID.Equal(old.ImageID) && g.FloatingIPPool.Equal(old.FloatingIPPool) {
+			continue
+		}
+		ng, d := g.spec(ctx) // unknown values read as unset
+		if !d.HasError() {
+			ng.Name = name
+			spec.NodeGroups = append(spec.NodeGroups, ng)
+		}
+	}
+	if spec.DefaultImageID == "" && spec.NeutronManagementNetwork == "" && len(spec.NodeGroups) == 0 {
+		return
+	}
+	checkReferences(ctx, r.data, "Invalid Cluster Template", func(ctx context.Context, e *sahara.Engine) error {
+		return e.CheckReferences(ctx, spec)
+	}, diags)
 }
 
 func (r *clusterTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

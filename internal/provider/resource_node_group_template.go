@@ -85,17 +85,37 @@ func (r *nodeGroupTemplateResource) Configure(_ context.Context, req resource.Co
 // the servers of node groups made from the template: a cluster referencing
 // the id then sees a change in the same plan and rolls those groups, instead
 // of noticing only in the plan after this one.
+//
+// On create, and when the flavor, image or pool changes, it checks that
+// they exist (by name or ID) and that the image has the plugin's tags.
 func (r *nodeGroupTemplateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	var plan, state nodeGroupTemplateModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	pv, sv := fieldValues(&plan.nodeGroupFields), fieldValues(&state.nodeGroupFields)
+	if r.data != nil && !plan.PluginName.IsUnknown() && !plan.PluginVersion.IsUnknown() &&
+		(req.State.Raw.IsNull() || !pv["flavor_id"].Equal(sv["flavor_id"]) || !pv["image_id"].Equal(sv["image_id"]) ||
+			!pv["floating_ip_pool"].Equal(sv["floating_ip_pool"])) {
+		// Unknown values read as unset; a wrong plugin is ValidateConfig's error.
+		var d diagsT
+		t := plan.template(ctx, &d)
+		if _, err := r.data.plugins.PluginVersion(t.PluginName, t.PluginVersion); err == nil && !d.HasError() {
+			checkReferences(ctx, r.data, "Invalid Node Group Template", func(ctx context.Context, e *sahara.Engine) error {
+				return e.CheckTemplateReferences(ctx, *t)
+			}, &resp.Diagnostics)
+		}
+	}
+	if req.State.Raw.IsNull() {
+		return
+	}
 	for _, name := range nodeGroupFieldNames {
 		if !pv[name].Equal(sv[name]) {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
