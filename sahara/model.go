@@ -189,6 +189,9 @@ type Cluster struct {
 	Info map[string]map[string]string `json:"info,omitempty"`
 	// Extra is plugin- and engine-private data.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Secrets is plugin-private data that grants access (keys, passwords):
+	// like ManagementPrivateKey, never written to the Store (SecretsApart).
+	Secrets map[string]string `json:"secrets,omitempty"`
 	// ServerGroupIDs are the anti-affinity server groups of the cluster.
 	ServerGroupIDs []string `json:"server_group_ids,omitempty"`
 	// Progress is the event log of provisioning steps (Sahara's provision_progress).

@@ -52,6 +52,39 @@ func accEnv(t *testing.T) *testbed.Env {
 // record from the acceptance tests' store container. The project-wide count
 // of leftovers runs once after the whole suite (make testacc), since other
 // packages' tests share the project.
+// storeSecretsInClear reads every object of the store's container on the
+// cloud and names those that hold a private key.
+func storeSecretsInClear(env *testbed.Env) error {
+	ctx := context.Background()
+	cl, err := env.Clients(ctx, false)
+	if err != nil {
+		return err
+	}
+	pages, err := objects.List(cl.Object, accStoreContainer, objects.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", accStoreContainer, err)
+	}
+	names, err := objects.ExtractNames(pages)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, n := range names {
+		res := objects.Download(ctx, cl.Object, accStoreContainer, n, nil)
+		body, err := res.ExtractContent()
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", n, err)
+		}
+		if strings.Contains(string(body), "PRIVATE KEY") {
+			bad = append(bad, n)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d of %d objects of %s hold a private key in the clear: %v", len(bad), len(names), accStoreContainer, bad)
+	}
+	return nil
+}
+
 func assertStoreEmpty(t *testing.T, env *testbed.Env) {
 	t.Helper()
 	ctx := context.Background()
@@ -167,10 +200,11 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 				},
 				Check: func(s *terraform.State) error {
 					clusterID = s.RootModule().Resources[addr].Primary.ID
-					return nil
+					return storeSecretsInClear(env)
 				},
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			// An import reads the shared record, which holds no secret: not the key.
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "management_private_key"}},
 			{
 				Config: l.config(2, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

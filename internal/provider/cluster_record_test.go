@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -36,8 +37,14 @@ func (s *faultyStore) Put(ctx context.Context, kind, id string, v any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// A cluster record reaches the store as a *sahara.Cluster or, through
+	// sahara.SecretsApart, as its JSON without secrets.
+	var rec struct{ Status sahara.ClusterStatus }
+	if raw, err := json.Marshal(v); kind == sahara.KindCluster && err == nil {
+		_ = json.Unmarshal(raw, &rec)
+	}
 	s.mu.Lock()
-	if c, ok := v.(*sahara.Cluster); ok && c.Status == sahara.StatusActive && s.failPuts > 0 {
+	if rec.Status == sahara.StatusActive && s.failPuts > 0 {
 		s.failPuts--
 		s.failed++
 		s.mu.Unlock()

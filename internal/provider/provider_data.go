@@ -86,6 +86,8 @@ type providerData struct {
 	mu      sync.Mutex
 	backend *Backend
 	logCtx  logContext
+	// vault holds the clusters' secrets, which the store never sees.
+	vault sahara.SecretVault
 }
 
 func newProviderData(s Settings, connect Connector) (*providerData, error) {
@@ -116,6 +118,7 @@ func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 				"or the clouds.yaml entry selected by `cloud`/OS_CLOUD, and that the identity endpoint is reachable.\n\n"+err.Error())
 		return nil, diags
 	}
+	b.Store = sahara.SecretsApart(b.Store, &d.vault)
 	d.backend = b
 	return b, nil
 }

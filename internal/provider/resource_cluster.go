@@ -217,7 +217,9 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 			"management_public_key": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Public half of the per-cluster management key, authorized on every instance."},
 			"management_private_key": schema.StringAttribute{Computed: true, Sensitive: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "Private half of the management key (PEM): the provider logs in with it; anyone with the state can too. Never logged."},
+				MarkdownDescription: "Private half of the management key (PEM): the provider logs in with it; anyone with the state can too. Never logged. " +
+					"It lives only in Terraform state (the cluster's record in the object store holds no secret), so `terraform import` does not bring it: " +
+					"an imported cluster can be read and destroyed, and is changed from the workspace that holds the key, or moved with its state (`terraform state mv -state-out`)."},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
@@ -288,6 +290,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		addValidationErrors(&resp.Diagnostics, "Invalid Cluster", err)
 		return
 	}
+	defer r.saveSecrets(ctx, c.ID, resp.Private, &resp.Diagnostics)
 	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)
 	// Under the lease no other run creates this name or works on a cluster
 	// of this name, so what the name check finds is settled.
@@ -333,6 +336,8 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state clusterModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	r.loadSecrets(ctx, &state, req.Private, &resp.Diagnostics)
+	defer r.saveSecrets(ctx, state.ID.ValueString(), resp.Private, &resp.Diagnostics)
 	b, d := r.data.Backend(ctx)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -365,6 +370,8 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.loadSecrets(ctx, &state, req.Private, &resp.Diagnostics)
+	defer r.saveSecrets(ctx, state.ID.ValueString(), resp.Private, &resp.Diagnostics)
 	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(d...)
 	b, d := r.data.Backend(ctx)
@@ -386,6 +393,14 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	c.Link()
+	if c.ManagementPrivateKey == "" && !plan.NodeGroups.Equal(state.NodeGroups) {
+		resp.Diagnostics.AddError("Management Key Not In State", fmt.Sprintf(
+			"Cluster %q (%s) cannot be changed from this workspace: changing its instances needs its management key, which "+
+				"lives only in the Terraform state of the workspace that created it (the shared record holds no secret). "+
+				"Import brings the record, not the key. Move the resource with its state instead (`terraform state mv "+
+				"-state-out=…` from that workspace, or `terraform state pull`/`push`), or change it from there.", c.Name, c.ID))
+		return
+	}
 	if c.LeftByInterruptedScale() { // the lease is ours: no run is working on it
 		if !r.recoverScale(ctx, b, &c, &resp.Diagnostics) {
 			return
@@ -458,6 +473,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.loadSecrets(ctx, &state, req.Private, &resp.Diagnostics)
 	timeout, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
 	resp.Diagnostics.Append(d...)
 	b, d := r.data.Backend(ctx)

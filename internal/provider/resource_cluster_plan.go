@@ -72,6 +72,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !req.State.Raw.IsNull() {
 		state = &clusterModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		r.loadSecrets(ctx, state, req.Private, &resp.Diagnostics)
 	}
 	cfgGroups := map[string]clusterNodeGroupModel{}
 	if !config.NodeGroups.IsNull() && !config.NodeGroups.IsUnknown() {

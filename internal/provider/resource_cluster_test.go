@@ -109,7 +109,7 @@ func TestCluster_CreateImportScaleInPlace(t *testing.T) {
 			},
 			{
 				ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateVerifyIgnore: []string{"timeouts", "management_private_key"},
 			},
 			{
 				Config: clusterConfig(1, 3, "", ""),
@@ -387,7 +387,7 @@ resource "saharagen_cluster" "c" {
 			},
 			{Config: fromTemplate, PlanOnly: true},
 			// The template's configs are not the cluster's own: import keeps them apart.
-			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "management_private_key"}},
 			{
 				// The request's dfs.replication = 3 overrides the template's 1: two datanodes are too few.
 				Config:      override,
@@ -473,7 +473,7 @@ func TestCluster_ImportKeepsClusterConfigs(t *testing.T) {
 		ProtoV6ProviderFactories: cloud.factories(),
 		Steps: []resource.TestStep{
 			{Config: clusterConfig(1, 2, "", `cluster_configs = { HDFS = { "dfs.replication" = "2" }, general = { "Enable XFS" = "false" } }`)},
-			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{ResourceName: clusterAddr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "management_private_key"}},
 		},
 	})
 }

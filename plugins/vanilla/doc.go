@@ -70,10 +70,11 @@
 //   - Site files are written in a fixed order (user targets sorted by name,
 //     cluster before node group, then the computed ones) where Sahara
 //     followed the order of the user's JSON.
-//   - The hadoop user's key pair (Extra[ExtraKeypair]) is RSA 2048 made with
-//     the standard library and kept in the cluster record instead of
-//     Barbican; the private key is written with FileOptions.Sensitive and
-//     never logged. OnTerminateCluster only drops it from the record.
+//   - The hadoop user's key pair (Secrets[ExtraKeypair]) is RSA 2048 made
+//     with the standard library and kept with the cluster's secrets (out of
+//     the shared record: sahara.SecretsApart) instead of Barbican; the
+//     private key is written with FileOptions.Sensitive and never logged.
+//     OnTerminateCluster only drops it.
 //   - Command lines are Sahara's byte for byte when the values in them are
 //     shell-inert; a value that is not (a $, quote or backslash in a host
 //     name) switches to single-quoted words built with sahara.Quote.

@@ -23,9 +23,17 @@ type keypair struct {
 }
 
 // clusterKeypair returns the hadoop user's key pair of the cluster, making
-// and recording it (Extra[ExtraKeypair]) the first time when create is set.
+// and recording it (Secrets[ExtraKeypair]) the first time when create is set.
 func clusterKeypair(c *sahara.Cluster, create bool) (*keypair, error) {
-	if raw := c.Extra[ExtraKeypair]; raw != "" {
+	// Records of before Cluster.Secrets kept it in Extra, in the clear.
+	if raw := c.Extra[ExtraKeypair]; raw != "" && c.Secrets[ExtraKeypair] == "" {
+		if c.Secrets == nil {
+			c.Secrets = map[string]string{}
+		}
+		c.Secrets[ExtraKeypair] = raw
+		delete(c.Extra, ExtraKeypair)
+	}
+	if raw := c.Secrets[ExtraKeypair]; raw != "" {
 		var kp keypair
 		if err := json.Unmarshal([]byte(raw), &kp); err != nil {
 			return nil, fmt.Errorf("vanilla: cluster extra %s is not a key pair: %w", ExtraKeypair, err)
@@ -43,10 +51,10 @@ func clusterKeypair(c *sahara.Cluster, create bool) (*keypair, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Extra == nil {
-		c.Extra = map[string]string{}
+	if c.Secrets == nil {
+		c.Secrets = map[string]string{}
 	}
-	c.Extra[ExtraKeypair] = string(raw)
+	c.Secrets[ExtraKeypair] = string(raw)
 	return kp, nil
 }
 

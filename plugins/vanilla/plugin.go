@@ -20,10 +20,11 @@ const (
 	hadoopUser    = "hadoop"
 )
 
-// Keys of Cluster.Extra the plugin reads or writes.
+// Keys of Cluster.Extra (and Cluster.Secrets) the plugin reads or writes.
 const (
-	// ExtraKeypair holds the cluster's hadoop-user key pair as JSON
-	// {"public": …, "private": …}; the private key is secret.
+	// ExtraKeypair is the Cluster.Secrets key of the cluster's hadoop-user
+	// key pair as JSON {"public": …, "private": …} (records of before
+	// Secrets have it in Extra).
 	ExtraKeypair = "vanilla_keypair"
 	// ExtraSwiftAuthURL is the Keystone v3 URL (ending in "/v3/") that
 	// core-site.xml points the Swift file system at; without it the Swift
@@ -166,9 +167,10 @@ func (p *Plugin) OpenPorts(c *sahara.Cluster, ng *sahara.NodeGroup) []int {
 }
 
 // OnTerminateCluster implements sahara.Terminator. Sahara deletes the key
-// pair's secret from its key manager here; saharagen keeps the key in the
-// cluster record, which goes with the cluster, so nothing runs remotely.
+// pair's secret from its key manager here; saharagen keeps the key with the
+// cluster's secrets, which go with the cluster, so nothing runs remotely.
 func (p *Plugin) OnTerminateCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
 	delete(c.Extra, ExtraKeypair)
+	delete(c.Secrets, ExtraKeypair)
 	return nil
 }

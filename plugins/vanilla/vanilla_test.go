@@ -166,7 +166,10 @@ func TestStartCluster_GeneratesSecretKeypair(t *testing.T) {
 		t.Fatal(err)
 	}
 	var kp keypair
-	if err := json.Unmarshal([]byte(c.Extra[ExtraKeypair]), &kp); err != nil {
+	if c.Extra[ExtraKeypair] != "" {
+		t.Errorf("the key pair is in Extra, which the store keeps in the clear")
+	}
+	if err := json.Unmarshal([]byte(c.Secrets[ExtraKeypair]), &kp); err != nil {
 		t.Fatalf("extra %s: %v", ExtraKeypair, err)
 	}
 	block, _ := pem.Decode([]byte(kp.Private))
