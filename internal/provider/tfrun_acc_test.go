@@ -71,12 +71,9 @@ type tfRun struct {
 
 func newTFRun(t *testing.T, env *testbed.Env) *tfRun {
 	t.Helper()
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH") // as terraform-plugin-testing finds it
-	if tf == "" {
-		var err error
-		if tf, err = exec.LookPath("terraform"); err != nil {
-			t.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH (make testacc does)")
-		}
+	cli, err := testCLI()
+	if err != nil {
+		t.Fatal(err)
 	}
 	bin, err := providerBinary()
 	if err != nil {
@@ -84,13 +81,14 @@ func newTFRun(t *testing.T, env *testbed.Env) *tfRun {
 	}
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "dev.tfrc")
+	// The configurations' source "saharagen/saharagen" is on the CLI's registry.
 	if err := os.WriteFile(rc, fmt.Appendf(nil, `provider_installation {
   dev_overrides {
-    "registry.terraform.io/saharagen/saharagen" = %q
+    "%s/saharagen/saharagen" = %q
   }
   direct {}
 }
-`, bin), 0o600); err != nil {
+`, cli.registry, bin), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	environ := append(os.Environ(),
@@ -102,7 +100,7 @@ func newTFRun(t *testing.T, env *testbed.Env) *tfRun {
 		environ = append(environ, "TF_LOG_PROVIDER=INFO",
 			"TF_LOG_PATH="+fmt.Sprintf(mask, strings.ReplaceAll(t.Name(), "/", "__")))
 	}
-	return &tfRun{t: t, dir: dir, env: environ, tf: tf, testbed: env}
+	return &tfRun{t: t, dir: dir, env: environ, tf: cli.path, testbed: env}
 }
 
 // copyTo is a second working directory with this one's configuration and
