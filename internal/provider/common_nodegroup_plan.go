@@ -65,13 +65,12 @@ func mergeFields(cfg nodeGroupFields, prior *nodeGroupFields) nodeGroupFields {
 func fillUnknown(planned, resolved nodeGroupFields) nodeGroupFields {
 	out := planned
 	v, r := reflect.ValueOf(&out).Elem(), reflect.ValueOf(&resolved).Elem()
-	configs := reflect.ValueOf(&out.NodeConfigs).Pointer()
 	for i := 0; i < v.NumField(); i++ {
-		if v.Field(i).Addr().Pointer() == configs || !v.Field(i).Interface().(attr.Value).IsUnknown() {
-			continue
+		if v.Field(i).Interface().(attr.Value).IsUnknown() {
+			v.Field(i).Set(r.Field(i))
 		}
-		v.Field(i).Set(r.Field(i))
 	}
+	out.NodeConfigs = planned.NodeConfigs
 	return out
 }
 

@@ -290,7 +290,7 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, r
 		}
 		hit := false
 		for _, in := range ins {
-			if in.Status == sahara.CloudStatusMissing || in.Status == "ERROR" {
+			if in.broken() {
 				broken = append(broken, fmt.Sprintf("%s (%s)", in.Name, in.Status))
 				hit = true
 			}
@@ -478,18 +478,8 @@ func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clus
 		tflog.Debug(ctx, "Cluster validation deferred to apply: some values are known only then")
 		return nil
 	}
-	var st sahara.Store
-	if needsStore(ctx, config) {
-		b, d := r.data.Backend(ctx)
-		diags.Append(d...)
-		if diags.HasError() {
-			return nil
-		}
-		st = b.Store
-	}
-	spec, d := r.resolveSpec(ctx, st, plan)
-	diags.Append(d...)
-	if diags.HasError() {
+	spec, ok := r.plannedSpec(ctx, plan, config, diags)
+	if !ok {
 		return nil
 	}
 	eng, err := r.data.OfflineEngine(ctx)
@@ -508,23 +498,33 @@ func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clus
 	return &spec
 }
 
+// plannedSpec resolves the planned cluster as the apply will (templates read
+// from the store when the configuration references some).
+func (r *clusterResource) plannedSpec(ctx context.Context, plan, config *clusterModel, diags *diagsT) (sahara.ClusterSpec, bool) {
+	var st sahara.Store
+	if needsStore(ctx, config) {
+		b, d := r.data.Backend(ctx)
+		diags.Append(d...)
+		if diags.HasError() {
+			return sahara.ClusterSpec{}, false
+		}
+		st = b.Store
+	}
+	spec, d := r.resolveSpec(ctx, st, plan)
+	diags.Append(d...)
+	return spec, !diags.HasError()
+}
+
 // checkChangedReferences checks at plan the flavors, images and pools of the
 // node groups an update adds or rolls (the rest were checked at create).
 func (r *clusterResource) checkChangedReferences(ctx context.Context, plan, config *clusterModel, groups []string, diags *diagsT) {
 	if len(groups) == 0 || !nodeGroupsKnown(ctx, config.NodeGroups) || config.DefaultImageID.IsUnknown() {
 		return
 	}
-	var st sahara.Store
-	if needsStore(ctx, config) {
-		b, d := r.data.Backend(ctx)
-		if d.HasError() {
-			return // checked at apply
-		}
-		st = b.Store
-	}
-	spec, d := r.resolveSpec(ctx, st, plan)
-	if d.HasError() {
-		return // the apply reports it
+	var ignored diagsT // what stops the check here, the apply reports
+	spec, ok := r.plannedSpec(ctx, plan, config, &ignored)
+	if !ok {
+		return
 	}
 	spec.NeutronManagementNetwork = ""
 	spec.NodeGroups = slices.DeleteFunc(spec.NodeGroups, func(ng sahara.NodeGroupSpec) bool { return !slices.Contains(groups, ng.Name) })
@@ -624,12 +624,16 @@ func healthyInstances(ctx context.Context, l types.List) types.List {
 	if l.IsNull() || l.IsUnknown() || l.ElementsAs(ctx, &ins, false).HasError() {
 		return types.ListNull(instanceType)
 	}
-	for _, in := range ins {
-		if in.Status == sahara.CloudStatusMissing || in.Status == "ERROR" {
-			return types.ListNull(instanceType)
-		}
+	if slices.ContainsFunc(ins, instanceModel.broken) {
+		return types.ListNull(instanceType)
 	}
 	return l
+}
+
+// broken: the refresh found the instance's server gone or in ERROR; the
+// apply repairs it.
+func (in instanceModel) broken() bool {
+	return in.Status == sahara.CloudStatusMissing || in.Status == "ERROR"
 }
 
 // withoutVictims is the list of the instances that stay, each exactly as in
