@@ -5,8 +5,10 @@
                              the test project + user
   bootstrap.py resources  -> waits for the compute hosts; flavors, images with
                              Sahara image-registry properties, networks,
-                             router, quotas; writes TB_DIR/{clouds.yaml,
-                             openrc, openrc-admin, env.json}
+                             router, quotas; the second test project
+                             saharagen-nostore (no object storage in its
+                             catalog); writes TB_DIR/{clouds.yaml, openrc,
+                             openrc-nostore, openrc-admin, env.json}
 Idempotent.
 """
 import json
@@ -16,6 +18,7 @@ import sys
 import time
 
 import openstack
+from openstack import exceptions
 
 PASS = os.environ.get("TESTBED_PASSWORD", "secret")
 IP = "127.0.0.1"
@@ -26,6 +29,11 @@ USER = "saharagen"
 USER_PASS = os.environ.get("TESTBED_USER_PASSWORD", "saharagen-testbed")
 IMAGE_USER = "ubuntu"
 CLOUD = "saharagen-testbed"
+# The second test project: the same user and resources, but its tokens'
+# catalog has no object storage (Keystone endpoint filtering, OS-EP-FILTER).
+NOSTORE_PROJECT = "saharagen-nostore"
+NOSTORE_CLOUD = CLOUD + "-nostore"
+NOSTORE_HIDDEN = ("object-store",)  # service types left out of its catalog
 NET, SUBNET, CIDR, GW = "saharagen-net", "saharagen-subnet", "10.90.0.0/24", "10.90.0.1"
 PUB, PUB_CIDR, PUB_GW = "public", "172.24.4.0/24", "172.24.4.1"
 VANILLA = ["2.7.1", "2.7.5", "2.8.2", "3.3.6", "3.4.1"]
@@ -113,9 +121,73 @@ def ensure_image(c, name, props):
     props = dict(props)
     have = img.properties or {}
     missing = {k: v for k, v in props.items() if have.get(k) != v}
+    if img.visibility != "public":  # both test projects boot from them
+        missing["visibility"] = "public"
     if missing:
         c.image.update_image(img, **missing)
     return img.id
+
+
+def set_quotas(c, project_id):
+    """Generous quotas (tests may lower them with Env.SetQuota)."""
+    c.set_compute_quotas(project_id, instances=100, cores=400, ram=409600,
+                         key_pairs=100, server_groups=50,
+                         server_group_members=50, metadata_items=128)
+    c.network.update_quota(project_id, network=50, subnet=50, port=500,
+                           router=20, floatingip=100, security_group=100,
+                           security_group_rule=1000)
+    c.set_volume_quotas(project_id, volumes=100, gigabytes=2000, snapshots=50)
+
+
+def nostore(c, private):
+    """Project saharagen-nostore: a cloud without object storage.
+
+    The test user (and admin) get the roles they have in the main project;
+    every endpoint but the object-store ones is associated with the project
+    (OS-EP-FILTER: once a project has associations, its project-scoped
+    tokens list only those endpoints); the tenant network is shared with it
+    (Neutron RBAC access_as_shared: same subnet, router, bridge and floating
+    IPs as the main project); quotas as the main project's. The images are
+    public, the flavors public, the external network is external to all.
+    """
+    idn = c.identity
+    default = idn.find_domain("default")
+    proj = get_or_create(idn.find_project, idn.create_project,
+                         NOSTORE_PROJECT, domain_id=default.id,
+                         description="saharagen testbed project without "
+                                     "object storage in its catalog")
+    roles = {r: idn.find_role(r) for r in ("admin", "member", "reader")}
+    tu = idn.find_user(USER)
+    for r in ("member", "reader"):
+        idn.assign_project_role_to_user(proj, tu, roles[r])
+    idn.assign_project_role_to_user(proj, idn.find_user("admin"),
+                                    roles["admin"])
+
+    types = {s.id: s.type for s in idn.services()}
+    endpoints = list(idn.endpoints())
+    want = {e.id for e in endpoints
+            if types.get(e.service_id) not in NOSTORE_HIDDEN}
+    base = "/OS-EP-FILTER/projects/%s/endpoints" % proj.id
+    r = idn.get(base)
+    exceptions.raise_from_response(r)
+    have = {e["id"] for e in r.json()["endpoints"]}
+    for eid in sorted(want - have):
+        exceptions.raise_from_response(idn.put(base + "/" + eid))
+    for eid in sorted(have - want):  # object-store ones, or gone
+        r = idn.delete(base + "/" + eid)
+        if r.status_code != 404:
+            exceptions.raise_from_response(r)
+
+    net = c.network
+    if not list(net.rbac_policies(object_type="network",
+                                  object_id=private.id,
+                                  action="access_as_shared",
+                                  target_project_id=proj.id)):
+        net.create_rbac_policy(object_type="network", object_id=private.id,
+                               action="access_as_shared",
+                               target_project_id=proj.id)
+    set_quotas(c, proj.id)
+    return proj
 
 
 def resources():
@@ -196,22 +268,26 @@ def resources():
             external_gateway_info={"network_id": public.id})
         net.add_interface_to_router(router, subnet_id=sub.id)
 
-    # generous quotas (tests may lower them with Env.SetQuota)
-    c.set_compute_quotas(proj.id, instances=100, cores=400, ram=409600,
-                         key_pairs=100, server_groups=50,
-                         server_group_members=50, metadata_items=128)
-    net.update_quota(proj.id, network=50, subnet=50, port=500, router=20,
-                     floatingip=100, security_group=100,
-                     security_group_rule=1000)
-    c.set_volume_quotas(proj.id, volumes=100, gigabytes=2000, snapshots=50)
+    set_quotas(c, proj.id)
+    ns = nostore(c, private)
 
-    write_files(proj.id, flavors, images, dv, public, private, sub, router,
-                len(hyps))
+    write_files(proj.id, ns.id, flavors, images, dv, public, private, sub,
+                router, len(hyps))
     print("resources ok")
 
 
-def write_files(project_id, flavors, images, dv, public, private, sub, router,
-                nhosts):
+def write(path, text):
+    """Replace path at once (tests may be reading it), mode 0600."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def write_files(project_id, nostore_id, flavors, images, dv, public, private,
+                sub, router, nhosts):
     d = os.environ["TB_DIR"]
     os.makedirs(d, exist_ok=True)
     clouds = os.path.join(d, "clouds.yaml")
@@ -246,10 +322,13 @@ def write_files(project_id, flavors, images, dv, public, private, sub, router,
         "images": images,
         "image_names": {k: "saharagen-" + k for k in images},
         "compute_hosts": nhosts,
+        # same user, images, flavors and (shared) network; no object-store
+        "nostore_cloud": NOSTORE_CLOUD,
+        "nostore_project_name": NOSTORE_PROJECT,
+        "nostore_project_id": nostore_id,
     }
-    with open(os.path.join(d, "env.json"), "w") as f:
-        json.dump(env, f, indent=2, sort_keys=True)
-        f.write("\n")
+    write(os.path.join(d, "env.json"),
+          json.dumps(env, indent=2, sort_keys=True) + "\n")
 
     def cloud(name, user, pw, project):
         return ("  %s:\n    auth:\n      auth_url: %s\n      username: %s\n"
@@ -259,9 +338,9 @@ def write_files(project_id, flavors, images, dv, public, private, sub, router,
                 "    region_name: %s\n    interface: public\n"
                 "    identity_api_version: 3\n"
                 % (name, KS, user, pw, project, REGION))
-    with open(clouds, "w") as f:
-        f.write("clouds:\n" + cloud(CLOUD, USER, USER_PASS, PROJECT)
-                + cloud(CLOUD + "-admin", "admin", PASS, "admin"))
+    write(clouds, "clouds:\n" + cloud(CLOUD, USER, USER_PASS, PROJECT)
+          + cloud(CLOUD + "-admin", "admin", PASS, "admin")
+          + cloud(NOSTORE_CLOUD, USER, USER_PASS, NOSTORE_PROJECT))
 
     def rc(user, pw, project):
         return ("export OS_AUTH_URL=%s\nexport OS_IDENTITY_API_VERSION=3\n"
@@ -270,12 +349,10 @@ def write_files(project_id, flavors, images, dv, public, private, sub, router,
                 "export OS_PROJECT_DOMAIN_NAME=Default\n"
                 "export OS_REGION_NAME=%s\nexport OS_INTERFACE=public\n"
                 % (KS, user, pw, project, REGION))
-    with open(os.path.join(d, "openrc"), "w") as f:
-        f.write(rc(USER, USER_PASS, PROJECT))
-    with open(os.path.join(d, "openrc-admin"), "w") as f:
-        f.write(rc("admin", PASS, "admin"))
-    for n in ("clouds.yaml", "openrc", "openrc-admin", "env.json"):
-        os.chmod(os.path.join(d, n), 0o600)
+    write(os.path.join(d, "openrc"), rc(USER, USER_PASS, PROJECT))
+    write(os.path.join(d, "openrc-nostore"),
+          rc(USER, USER_PASS, NOSTORE_PROJECT))
+    write(os.path.join(d, "openrc-admin"), rc("admin", PASS, "admin"))
 
 
 if __name__ == "__main__":
