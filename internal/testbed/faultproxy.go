@@ -396,7 +396,10 @@ func (e *Env) FaultProxy(t testing.TB, services ...string) (*FaultProxy, map[str
 	}
 	endpoints := map[string]string{
 		"compute": c.Compute.Endpoint, "network": c.Network.Endpoint, "volumev3": c.Volume.Endpoint,
-		"object-store": c.Object.Endpoint, "image": c.Image.Endpoint,
+		"image": c.Image.Endpoint,
+	}
+	if c.Object != nil { // nil in the project without object storage (NoStore)
+		endpoints["object-store"] = c.Object.Endpoint
 	}
 	p := NewFaultProxy()
 	t.Cleanup(p.Close)
@@ -404,7 +407,7 @@ func (e *Env) FaultProxy(t testing.TB, services ...string) (*FaultProxy, map[str
 	for _, s := range services {
 		ep, ok := endpoints[s]
 		if !ok {
-			t.Fatalf("testbed: fault proxy: unknown service %q", s)
+			t.Fatalf("testbed: fault proxy: service %q unknown or not in the catalog of project %s", s, e.ProjectName)
 		}
 		if overrides[s], err = p.Front(s, ep); err != nil {
 			t.Fatal(err)

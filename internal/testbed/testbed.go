@@ -101,6 +101,16 @@ type Env struct {
 	ImageNames          map[string]string `json:"image_names"`   // plugin name -> image name
 	ComputeHosts        int               `json:"compute_hosts"`
 
+	// The second test project, a cloud without object storage: the same
+	// user, images, flavors and network (shared with it by Neutron RBAC;
+	// RouterID is the main project's router, not visible there), but its
+	// tokens' catalog has no object-store endpoint (Keystone endpoint
+	// filtering). NoStore returns the Env that points at it. Empty in an
+	// env.json written before the project existed.
+	NoStoreCloud       string `json:"nostore_cloud"`        // saharagen-testbed-nostore
+	NoStoreProjectName string `json:"nostore_project_name"` // saharagen-nostore
+	NoStoreProjectID   string `json:"nostore_project_id"`
+
 	mu      sync.Mutex
 	clients map[bool]*Clients // cached by admin flag (tokens re-authenticate)
 }
@@ -133,6 +143,47 @@ func Require(t testing.TB) *Env {
 		t.Fatalf("testbed: %s=1 but the testbed is not usable (run `make testbed-up`): %v", EnvVar, err)
 	}
 	return env
+}
+
+// RequireNoStore is Require for a test that runs in the project without
+// object storage: the Env returned by NoStore. It fails (never skips) when the
+// testbed is enabled but its env.json has no such project (bootstrapped
+// before it existed: run `make testbed-up`) or its user gets no token there.
+func RequireNoStore(t testing.TB) *Env {
+	t.Helper()
+	ns := Require(t).NoStore()
+	if ns == nil {
+		t.Fatalf("testbed: %s=1 but env.json has no project without object storage (nostore_*): run `make testbed-up`", EnvVar)
+	}
+	if err := ns.Ping(context.Background()); err != nil {
+		t.Fatalf("testbed: project %s (no object storage) is not usable (run `make testbed-up`): %v", ns.ProjectName, err)
+	}
+	return ns
+}
+
+// NoStore returns a copy of the Env for the testbed's second project,
+// saharagen-nostore, whose tokens' catalog has no object-store endpoint:
+// Cloud, ProjectName and ProjectID name that project, everything else
+// (user, images, flavors, network, external network) is the same. A provider
+// configured with its Cloud runs on a cloud without object storage;
+// Leftovers, AssertNoLeftovers and SetQuota act on that project; its Clients
+// have no Object client. NoStore of that copy is an equal copy. Nil when
+// env.json has no such project (written before it existed).
+func (e *Env) NoStore() *Env {
+	if e.NoStoreProjectID == "" || e.NoStoreCloud == "" {
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		panic(fmt.Sprintf("testbed: copying the Env: %v", err)) // only plain fields: cannot happen
+	}
+	var ns Env
+	if err := json.Unmarshal(b, &ns); err != nil {
+		panic(fmt.Sprintf("testbed: copying the Env: %v", err))
+	}
+	ns.Dir = e.Dir
+	ns.Cloud, ns.ProjectName, ns.ProjectID = e.NoStoreCloud, e.NoStoreProjectName, e.NoStoreProjectID
+	return &ns
 }
 
 // RepoRoot finds the repository root (the directory holding go.mod) from the
@@ -252,13 +303,15 @@ func (e *Env) endpoint() gophercloud.EndpointOpts {
 	return gophercloud.EndpointOpts{Region: e.Region, Availability: gophercloud.AvailabilityPublic}
 }
 
-// Clients are the service clients of one identity.
+// Clients are the service clients of one identity. Object is nil when the
+// token's catalog has no object-store endpoint (the Env of NoStore).
 type Clients struct {
 	Compute, Network, Volume, Object, Image *gophercloud.ServiceClient
 }
 
 // Clients returns compute, network, block-storage v3, object-store and image
-// clients for the test user (admin=false) or admin. They are cached in the
+// clients for the test user (admin=false) or admin (Object: nil when the
+// catalog has no object-store endpoint). They are cached in the
 // Env (one Keystone login per identity; tokens renew themselves) and shared:
 // copy a ServiceClient before changing its Microversion.
 func (e *Env) Clients(ctx context.Context, admin bool) (*Clients, error) {
@@ -296,7 +349,11 @@ func (e *Env) newClients(ctx context.Context, admin bool) (*Clients, error) {
 		return nil, err
 	}
 	if c.Object, err = openstack.NewObjectStorageV1(pc, eo); err != nil {
-		return nil, err
+		var nf *gophercloud.ErrEndpointNotFound
+		if !errors.As(err, &nf) {
+			return nil, err
+		}
+		c.Object = nil // a project without object storage (NoStore)
 	}
 	if c.Image, err = openstack.NewImageV2(pc, eo); err != nil {
 		return nil, err
@@ -330,11 +387,14 @@ func (c Counts) String() string {
 	return strings.Join(parts, " ")
 }
 
-// Leftovers counts the OpenStack objects of the test project. With clusterID
+// Leftovers counts the OpenStack objects of the Env's test project (the main
+// one, or NoStore's: each Env counts its own). With clusterID
 // "" it counts everything the testbed bootstrap did not create (servers,
 // ports except router/DHCP/network-owned ones, floating IPs, volumes,
-// security groups except "default", server groups, keypairs of the test user,
-// objects in every Swift container). With a cluster id it counts only that
+// security groups except "default", server groups, keypairs of the test user
+// — per user, so the same in both projects —, objects in every Swift
+// container of the project's account, which is counted even when the
+// project's catalog has no object-store endpoint). With a cluster id it counts only that
 // cluster's objects: Nova metadata / Cinder metadata saharagen_cluster=<id>,
 // Neutron tag saharagen_cluster=<id> (and ports of the cluster's servers),
 // keypairs and server groups named saharagen-<id>..., Swift objects named
@@ -467,12 +527,44 @@ func (e *Env) Leftovers(ctx context.Context, clusterID string) (Counts, error) {
 	}
 
 	// Swift objects in every container
-	n, err := countObjects(ctx, c.Object, clusterID)
+	oc, err := e.objectClient(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	n, err := countObjects(ctx, oc, clusterID)
 	if err != nil {
 		return nil, err
 	}
 	counts["objects"] = n
 	return counts, nil
+}
+
+// objectClient is the test user's object-store client: the catalog's, or,
+// when the project's catalog has none (NoStore), one for the project's
+// account on the same Swift (the admin's catalog URL with AUTH_<project id>):
+// Swift authorizes by the token's project, not by the catalog, so whatever
+// reached the store anyway still counts.
+func (e *Env) objectClient(ctx context.Context, c *Clients) (*gophercloud.ServiceClient, error) {
+	if c.Object != nil {
+		return c.Object, nil
+	}
+	a, err := e.Clients(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	if a.Object == nil {
+		return nil, errors.New("testbed: the admin's catalog has no object-store endpoint either")
+	}
+	base := strings.TrimRight(a.Object.Endpoint, "/")
+	i := strings.LastIndex(base, "/AUTH_")
+	if i < 0 {
+		return nil, fmt.Errorf("testbed: object-store endpoint %s does not end in an AUTH_ account", a.Object.Endpoint)
+	}
+	return &gophercloud.ServiceClient{
+		ProviderClient: c.Compute.ProviderClient,
+		Endpoint:       base[:i] + "/AUTH_" + e.ProjectID + "/",
+		Type:           "object-store",
+	}, nil
 }
 
 func countObjects(ctx context.Context, oc *gophercloud.ServiceClient, clusterID string) (int, error) {
@@ -534,7 +626,7 @@ func (e *Env) AssertNoLeftovers(t testing.TB, clusterID string) {
 		}
 		time.Sleep(2 * time.Second)
 	}
-	what := "in the test project"
+	what := "in the test project " + e.ProjectName
 	if clusterID != "" {
 		what = "of cluster " + clusterID
 	}

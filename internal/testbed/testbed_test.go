@@ -57,3 +57,34 @@ func TestCounts(t *testing.T) {
 		t.Errorf("total %d string %q", c.Total(), c.String())
 	}
 }
+
+func TestNoStore(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(DirEnvVar, dir)
+	js := `{"cloud":"saharagen-testbed","project_name":"saharagen","project_id":"p1","network_id":"n1","images":{"fake":"img"},` +
+		`"nostore_cloud":"saharagen-testbed-nostore","nostore_project_name":"saharagen-nostore","nostore_project_id":"p2"}`
+	if err := os.WriteFile(filepath.Join(dir, "env.json"), []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := e.NoStore()
+	if ns == nil || ns == e {
+		t.Fatalf("NoStore: %v", ns)
+	}
+	if ns.Cloud != "saharagen-testbed-nostore" || ns.ProjectName != "saharagen-nostore" || ns.ProjectID != "p2" ||
+		ns.NetworkID != "n1" || ns.Images["fake"] != "img" || ns.Dir != dir || ns.CloudsYAML != e.CloudsYAML {
+		t.Errorf("NoStore: %+v", ns)
+	}
+	if e.Cloud != "saharagen-testbed" || e.ProjectID != "p1" {
+		t.Errorf("NoStore changed the main Env: %+v", e)
+	}
+	if again := ns.NoStore(); again == nil || again.ProjectID != "p2" || again.Cloud != ns.Cloud {
+		t.Errorf("NoStore of NoStore: %+v", again)
+	}
+	if (&Env{Cloud: "c", ProjectID: "p1"}).NoStore() != nil {
+		t.Error("NoStore without a nostore project in env.json is not nil")
+	}
+}
