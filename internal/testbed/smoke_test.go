@@ -66,8 +66,11 @@ type fixture struct {
 	signer  ssh.Signer
 }
 
-func newFixture(t *testing.T) *fixture {
-	env := requireSmoke(t)
+func newFixture(t *testing.T) *fixture { return newFixtureIn(t, requireSmoke(t)) }
+
+// newFixtureIn: the fixture in env's project (env.NoStore(): the project
+// without object storage).
+func newFixtureIn(t *testing.T, env *testbed.Env) *fixture {
 	ctx := context.Background()
 	c, err := env.Clients(ctx, false)
 	if err != nil {
@@ -382,6 +385,63 @@ func deleteVolume(c *gophercloud.ServiceClient, id string) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// TestNoStoreServer: a server booted in the project without object storage
+// (the network is the main project's, shared with it) is SSH-reachable on its
+// fixed IP and on a floating IP, as in the main project; Leftovers counts it
+// in that project, not in the main one (but for the keypair: per user).
+func TestNoStoreServer(t *testing.T) {
+	env := requireSmoke(t)
+	ns := testbed.RequireNoStore(t)
+	f := newFixtureIn(t, ns)
+	c := f.c
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	s, err := f.boot(ctx, "ns-"+f.cid, "", nil)
+	must(t, "boot in "+ns.ProjectName, err)
+	s, err = f.waitActive(ctx, s.ID)
+	must(t, "active", err)
+	if s.TenantID != ns.ProjectID {
+		t.Errorf("server in project %s, want %s", s.TenantID, ns.ProjectID)
+	}
+	cl, err := f.sshTo(ctx, s.ID, fixedIP(s))
+	must(t, "ssh to the fixed IP", err)
+	out, err := testbed.Run(cl, "id -un; sudo -n id -u")
+	_ = cl.Close()
+	if fs := strings.Fields(out); err != nil || len(fs) != 2 || fs[0] != ns.ImageUser || fs[1] != "0" {
+		t.Errorf("id/sudo: %q %v", out, err)
+	}
+	t.Logf("server in %s created -> SSH-reachable at %s: %.1fs", ns.ProjectName, fixedIP(s), time.Since(start).Seconds())
+
+	pl, err := ports.List(c.Network, ports.ListOpts{DeviceID: s.ID}).AllPages(ctx)
+	must(t, "ports", err)
+	pp, _ := ports.ExtractPorts(pl)
+	if len(pp) != 1 || pp[0].NetworkID != ns.NetworkID || pp[0].ProjectID != ns.ProjectID {
+		t.Fatalf("ports of the server: %+v", pp)
+	}
+	fip, err := floatingips.Create(ctx, c.Network, floatingips.CreateOpts{FloatingNetworkID: ns.ExternalNetworkID, PortID: pp[0].ID}).Extract()
+	must(t, "floating ip", err)
+	t.Cleanup(func() { _ = floatingips.Delete(context.Background(), c.Network, fip.ID).ExtractErr() })
+	_, err = attributestags.ReplaceAll(ctx, c.Network, "floatingips", fip.ID, attributestags.ReplaceAllOpts{Tags: []string{testbed.ClusterTag + "=" + f.cid}}).Extract()
+	must(t, "tag floating ip", err)
+	fcl, err := f.sshTo(ctx, s.ID, fip.FloatingIP)
+	must(t, "ssh via floating ip", err)
+	_ = fcl.Close()
+	t.Logf("floating IP %s reachable", fip.FloatingIP)
+
+	if n, err := ns.Leftovers(ctx, f.cid); err != nil || n["servers"] != 1 || n["ports"] != 1 || n["floating_ips"] != 1 || n["keypairs"] != 1 {
+		t.Errorf("Leftovers(%s) in %s while the server exists: %v %v", f.cid, ns.ProjectName, n, err)
+	}
+	if n, err := env.Leftovers(ctx, f.cid); err != nil || n.Total() != n["keypairs"] {
+		t.Errorf("Leftovers(%s) in %s counts objects of %s: %v %v", f.cid, env.ProjectName, ns.ProjectName, n, err)
+	}
+
+	must(t, "delete fip", floatingips.Delete(ctx, c.Network, fip.ID).ExtractErr())
+	f.deleteServer(s.ID)
+	must(t, "delete keypair", keypairs.Delete(ctx, c.Compute, f.keyName, nil).ExtractErr())
+	ns.AssertNoLeftovers(t, f.cid)
 }
 
 // TestFaults checks the fault hooks: spawn error (metadata and name), slow
