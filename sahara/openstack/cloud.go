@@ -126,7 +126,7 @@ func (c *Cloud) client(ctx context.Context, svc string) (*gophercloud.ServiceCli
 	}
 	if err != nil {
 		if svc == svcObject {
-			return nil, fmt.Errorf("the cloud has no object-store endpoint: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrNoObjectStorage, err)
 		}
 		return nil, fmt.Errorf("the cloud has no %s endpoint: %w", svc, err)
 	}

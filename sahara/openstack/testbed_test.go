@@ -6,6 +6,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -419,6 +420,19 @@ func TestStore_SwiftRoundTrip(t *testing.T) {
 	}
 	t.Cleanup(func() { deleteContainer(t, s) })
 	id := newUUID()
+	storeRoundTrip(ctx, t, s, id, func() {
+		if n, _ := env.Leftovers(ctx, id); n["objects"] != 1 {
+			t.Fatalf("the record is not the object clusters/%s.json: %s", id, n)
+		}
+	})
+	env.AssertNoLeftovers(t, id)
+}
+
+// storeRoundTrip writes a cluster record twice and a template, reads and
+// lists them, runs written (the store's own checks), then deletes the record
+// twice; ids with a slash are refused.
+func storeRoundTrip(ctx context.Context, t *testing.T, s sahara.Store, id string, written func()) {
+	t.Helper()
 	in := sahara.Cluster{ID: id, ClusterSpec: sahara.ClusterSpec{Name: "c1", PluginName: "fake"}, Status: sahara.StatusActive}
 	if err := s.Put(ctx, sahara.KindCluster, id, in); err != nil {
 		t.Fatal(err)
@@ -427,8 +441,7 @@ func TestStore_SwiftRoundTrip(t *testing.T) {
 	if err := s.Put(ctx, sahara.KindCluster, id, in); err != nil { // overwrite
 		t.Fatal(err)
 	}
-	ngt := sahara.NodeGroupTemplate{ID: "t1", PluginName: "fake"}
-	if err := s.Put(ctx, sahara.KindNodeGroupTemplate, "t1", ngt); err != nil {
+	if err := s.Put(ctx, sahara.KindNodeGroupTemplate, "t1", sahara.NodeGroupTemplate{ID: "t1", PluginName: "fake"}); err != nil {
 		t.Fatal(err)
 	}
 	var out sahara.Cluster
@@ -442,9 +455,7 @@ func TestStore_SwiftRoundTrip(t *testing.T) {
 	if err != nil || len(ids) != 1 || ids[0] != id {
 		t.Fatalf("List clusters: %v %v", ids, err)
 	}
-	if n, _ := env.Leftovers(ctx, id); n["objects"] != 1 {
-		t.Fatalf("the record is not the object clusters/%s.json: %s", id, n)
-	}
+	written()
 	if err := s.Delete(ctx, sahara.KindCluster, id); err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +468,6 @@ func TestStore_SwiftRoundTrip(t *testing.T) {
 	if err := s.Put(ctx, sahara.KindCluster, "a/b", in); err == nil {
 		t.Fatal("Put accepted an id with a slash")
 	}
-	env.AssertNoLeftovers(t, id)
 }
 
 func deleteContainer(t *testing.T, s *Store) {
@@ -633,4 +643,95 @@ func TestCloud_ImageRegistryRoundTrip(t *testing.T) {
 	if err := c.UnregisterImage(ctx, newUUID()); err != nil {
 		t.Fatalf("UnregisterImage of a missing image: %v", err)
 	}
+}
+
+// The Keystone credential store, for clouds without object storage: the
+// same round trip as Swift's, records of other namespaces and kinds kept
+// apart, and of two runs taking the same lease at once exactly one wins
+// (Keystone picks credential IDs, so both may create a credential).
+func TestCredentialStore_RoundTripAndLeases(t *testing.T) {
+	env := testbed.Require(t)
+	t.Setenv("OS_CLIENT_CONFIG_FILE", env.CloudsYAML)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := New(ctx, Config{Cloud: env.Cloud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := "saharagen-test-" + newUUID()[:8]
+	s, err := c.CredentialStore(ctx, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.CredentialStore(ctx, ns+"-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, st := range []*CredentialStore{s, other} {
+			for _, kind := range []string{sahara.KindCluster, sahara.KindNodeGroupTemplate, sahara.KindLease} {
+				ids, _ := st.List(context.Background(), kind)
+				for _, id := range ids {
+					_ = st.Delete(context.Background(), kind, id)
+				}
+			}
+		}
+	})
+	id := newUUID()
+	if err := other.Put(ctx, sahara.KindCluster, id, sahara.Cluster{ID: id, ClusterSpec: sahara.ClusterSpec{Name: "elsewhere"}}); err != nil {
+		t.Fatal(err)
+	}
+	storeRoundTrip(ctx, t, s, id, func() {
+		if n := credentialCount(ctx, t, s, sahara.KindCluster, id); n != 1 {
+			t.Fatalf("the record is %d credentials after an overwrite, want 1", n)
+		}
+	})
+	var out sahara.Cluster
+	if err := other.Get(ctx, sahara.KindCluster, id, &out); err != nil || out.Name != "elsewhere" {
+		t.Fatalf("the other namespace's record: %+v %v", out, err)
+	}
+
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		held := make([]*sahara.HeldLease, 2)
+		errs := make([]error, 2)
+		for i := range held {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				held[i], errs[i] = sahara.AcquireLease(ctx, s, sahara.KindCluster, "demo", "create",
+					sahara.LeaseOptions{Holder: []string{"a", "b"}[i], Settle: 2 * time.Second})
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for i, h := range held {
+			if h != nil {
+				won++
+				if err := h.Release(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else if !errors.Is(errs[i], sahara.ErrLeased) {
+				t.Fatalf("round %d: loser's error %v, want ErrLeased", round, errs[i])
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d runs hold the lease, want 1", round, won)
+		}
+		if n := credentialCount(ctx, t, s, sahara.KindLease, sahara.LeaseKey(sahara.KindCluster, "demo")); n != 0 {
+			t.Fatalf("round %d: %d lease credentials left after release", round, n)
+		}
+	}
+}
+
+func credentialCount(ctx context.Context, t *testing.T, s *CredentialStore, kind, id string) int {
+	t.Helper()
+	f, err := s.lookup(ctx, kind, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f == nil {
+		return 0
+	}
+	return len(f.ids)
 }
