@@ -35,6 +35,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/credentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -62,7 +63,7 @@ const (
 )
 
 // Kinds of objects counted by Leftovers.
-var Kinds = []string{"servers", "ports", "floating_ips", "volumes", "security_groups", "server_groups", "keypairs", "objects"}
+var Kinds = []string{"servers", "ports", "floating_ips", "volumes", "security_groups", "server_groups", "keypairs", "objects", "records"}
 
 // Env is what testbed-up.sh wrote to .testbed/env.json.
 type Env struct {
@@ -536,7 +537,70 @@ func (e *Env) Leftovers(ctx context.Context, clusterID string) (Counts, error) {
 		return nil, err
 	}
 	counts["objects"] = n
+
+	// records kept in Keystone credentials (a cloud without object storage)
+	n, err = e.countRecordCredentials(ctx, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	counts["records"] = n
 	return counts, nil
+}
+
+// recordCredentialType is the Keystone credential type of the provider's
+// records where there is no object storage (sahara/openstack.CredentialType).
+const recordCredentialType = "saharagen-record"
+
+// RecordCredential is a record the provider keeps in a Keystone credential.
+type RecordCredential struct {
+	CredentialID string
+	Namespace    string `json:"saharagen_namespace"`
+	Kind         string `json:"kind"`
+	ID           string `json:"id"`
+	Blob         string
+}
+
+// RecordCredentials lists the test user's record credentials in the Env's project.
+func (e *Env) RecordCredentials(ctx context.Context) ([]RecordCredential, error) {
+	c, err := e.Clients(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	ic, err := openstack.NewIdentityV3(c.Compute.ProviderClient, e.endpoint())
+	if err != nil {
+		return nil, err
+	}
+	pages, err := credentials.List(ic, credentials.ListOpts{Type: recordCredentialType}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing Keystone credentials: %w", err)
+	}
+	creds, err := credentials.ExtractCredentials(pages)
+	if err != nil {
+		return nil, err
+	}
+	var out []RecordCredential
+	for _, cr := range creds {
+		var rec RecordCredential
+		if cr.ProjectID != e.ProjectID || json.Unmarshal([]byte(cr.Blob), &rec) != nil {
+			continue
+		}
+		rec.CredentialID, rec.Blob = cr.ID, cr.Blob
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// countRecordCredentials counts the test user's record credentials in the
+// project; with a cluster id, that cluster's record only.
+func (e *Env) countRecordCredentials(ctx context.Context, clusterID string) (int, error) {
+	recs, err := e.RecordCredentials(ctx)
+	n := 0
+	for _, r := range recs {
+		if clusterID == "" || (r.Kind == "clusters" && r.ID == clusterID) {
+			n++
+		}
+	}
+	return n, err
 }
 
 // objectClient is the test user's object-store client: the catalog's, or,
