@@ -11,6 +11,7 @@ terraform {
 provider "saharagen" {
   cloud                    = "mycloud" # an entry of clouds.yaml
   template_store_container = "saharagen"
+  record_store             = "auto" # Swift when the cloud has it, else the user's Keystone credentials
   parallelism              = 8
 
   ssh = {

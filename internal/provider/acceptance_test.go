@@ -3,15 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -40,72 +37,13 @@ func accFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 // (OS_CLIENT_CONFIG_FILE + OS_CLOUD), so the provider block stays empty.
 const accStoreContainer = "saharagen-acc"
 
-func accEnv(t *testing.T) *testbed.Env {
-	env := testbed.Require(t)
+func accEnv(t *testing.T) *testbed.Env { return accEnvOn(t, testbed.Require(t)) }
+
+func accEnvOn(t *testing.T, env *testbed.Env) *testbed.Env {
 	t.Setenv("OS_CLIENT_CONFIG_FILE", env.CloudsYAML)
 	t.Setenv("OS_CLOUD", env.Cloud)
 	t.Setenv("SAHARAGEN_TEMPLATE_STORE_CONTAINER", accStoreContainer)
 	return env
-}
-
-// assertStoreEmpty checks that destroy removed every template and cluster
-// record from the acceptance tests' store container. The project-wide count
-// of leftovers runs once after the whole suite (make testacc), since other
-// packages' tests share the project.
-// storeSecretsInClear reads every object of the store's container on the
-// cloud and names those that hold a private key.
-func storeSecretsInClear(env *testbed.Env) error {
-	ctx := context.Background()
-	cl, err := env.Clients(ctx, false)
-	if err != nil {
-		return err
-	}
-	pages, err := objects.List(cl.Object, accStoreContainer, objects.ListOpts{}).AllPages(ctx)
-	if err != nil {
-		return fmt.Errorf("listing %s: %w", accStoreContainer, err)
-	}
-	names, err := objects.ExtractNames(pages)
-	if err != nil {
-		return err
-	}
-	var bad []string
-	for _, n := range names {
-		res := objects.Download(ctx, cl.Object, accStoreContainer, n, nil)
-		body, err := res.ExtractContent()
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", n, err)
-		}
-		if strings.Contains(string(body), "PRIVATE KEY") {
-			bad = append(bad, n)
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%d of %d objects of %s hold a private key in the clear: %v", len(bad), len(names), accStoreContainer, bad)
-	}
-	return nil
-}
-
-func assertStoreEmpty(t *testing.T, env *testbed.Env) {
-	t.Helper()
-	ctx := context.Background()
-	cl, err := env.Clients(ctx, false)
-	if err != nil {
-		t.Fatalf("testbed clients: %v", err)
-	}
-	pages, err := objects.List(cl.Object, accStoreContainer, objects.ListOpts{}).AllPages(ctx)
-	if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		return
-	}
-	if err != nil {
-		t.Fatalf("listing %s: %v", accStoreContainer, err)
-	}
-	names, err := objects.ExtractNames(pages)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(names) > 0 {
-		t.Errorf("destroy left %d objects in container %s: %v", len(names), accStoreContainer, names)
-	}
 }
 
 type accLayout struct {
@@ -200,7 +138,7 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 				},
 				Check: func(s *terraform.State) error {
 					clusterID = s.RootModule().Resources[addr].Primary.ID
-					return storeSecretsInClear(env)
+					return accRecordsOf(env).secretsInClear(t, clusterID)
 				},
 			},
 			// An import reads the shared record, which holds no secret: not the key.
@@ -233,18 +171,23 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 			return nil
 		},
 	})
-	assertStoreEmpty(t, env)
+	accRecordsOf(env).assertEmpty(t)
 }
 
 // The fake lifecycle names its flavor, image and network by name, as users
 // write them; Nova, Glance and Neutron resolve them.
 func TestAccCluster_FakePluginLifecycle(t *testing.T) {
 	env := accEnv(t)
-	testAccClusterLifecycle(t, env, accLayout{
+	testAccClusterLifecycle(t, env, fakeLayout(env, "accf"))
+}
+
+// fakeLayout is a fake-plugin cluster named prefix and a number.
+func fakeLayout(env *testbed.Env, prefix string) accLayout {
+	return accLayout{
 		plugin: "fake", version: "0.1", image: env.ImageNames["fake"], network: env.NetworkName, flavor: env.FlavorName,
-		name:   fmt.Sprintf("accf%d", time.Now().Unix()%100000),
+		name:   fmt.Sprintf("%s%d", prefix, time.Now().Unix()%100000),
 		master: []string{"namenode", "resourcemanager"}, worker: []string{"datanode", "nodemanager"},
-	})
+	}
 }
 
 // The testbed's image has no Hadoop (it cannot be installed offline), so a
@@ -290,7 +233,7 @@ func TestAccCluster_VanillaPlanTimeValidation(t *testing.T) {
 			{Config: full, PlanOnly: true, ExpectNonEmptyPlan: true},
 		},
 		CheckDestroy: func(*terraform.State) error {
-			assertStoreEmpty(t, env)
+			accRecordsOf(env).assertEmpty(t)
 			return nil
 		},
 	})

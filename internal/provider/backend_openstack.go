@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -27,19 +28,42 @@ func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authenticating to OpenStack: %w", err)
 	}
-	store, err := cloud.Store(ctx, s.TemplateStoreContainer)
-	if err != nil {
-		return nil, fmt.Errorf("opening the template store %q: %w", s.TemplateStoreContainer, err)
-	}
 	remotes, err := sshConnector(s)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{Infra: cloud, Store: store, Remotes: remotes}
+	b := &Backend{Infra: cloud, Remotes: remotes}
+	if err := openRecordStore(ctx, cloud, s, b); err != nil {
+		return nil, err
+	}
 	if reg, ok := any(cloud).(ImageRegistry); ok {
 		b.Images = reg
 	}
 	return b, nil
+}
+
+// openRecordStore sets b.Store as record_store says: object storage, or the
+// user's Keystone credentials on a cloud without it.
+func openRecordStore(ctx context.Context, cloud *openstack.Cloud, s Settings, b *Backend) error {
+	if s.RecordStore != recordStoreKeystone {
+		st, err := cloud.Store(ctx, s.TemplateStoreContainer)
+		if err == nil {
+			b.Store, b.StoreName = st, fmt.Sprintf("the object-store container %q (template_store_container)", s.TemplateStoreContainer)
+			return nil
+		}
+		if s.RecordStore == recordStoreObject || !errors.Is(err, openstack.ErrNoObjectStorage) {
+			return fmt.Errorf("opening the template store %q: %w", s.TemplateStoreContainer, err)
+		}
+		s.Logger.Info("The cloud has no object storage: templates and cluster records are kept in the user's Keystone credentials",
+			"namespace", s.TemplateStoreContainer)
+	}
+	st, err := cloud.CredentialStore(ctx, s.TemplateStoreContainer)
+	if err != nil {
+		return fmt.Errorf("opening the record store in Keystone credentials: %w", err)
+	}
+	b.Store, b.StoreName = st, fmt.Sprintf("the Keystone credentials of type %s of this user, namespace %q (template_store_container)",
+		openstack.CredentialType, s.TemplateStoreContainer)
+	return nil
 }
 
 // sshConnector is the SSH remote of the ssh block: host keys of instances are

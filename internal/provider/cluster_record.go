@@ -101,5 +101,5 @@ func recordNotSaved(diags *diagsT, c *sahara.Cluster, err error) {
 	diags.AddWarning("Cluster Record Not Saved",
 		fmt.Sprintf("Cluster %q (%s) is %s and Terraform's state says so, but writing its record to the template store failed %d times. "+
 			"Other runs and imports read an older record until the next operation on the cluster writes it again; check that the "+
-			"object-store container (template_store_container) is writable.\n\n%v", c.Name, c.ID, c.Status, finalWriteAttempts, err))
+			"record store (record_store, template_store_container) is writable.\n\n%v", c.Name, c.ID, c.Status, finalWriteAttempts, err))
 }

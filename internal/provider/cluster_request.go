@@ -51,8 +51,8 @@ func (r *clusterResource) resolveSpec(ctx context.Context, st sahara.Store, m *c
 		if !storeGet(ctx, st, sahara.KindClusterTemplate, req.ClusterTemplateID, tmpl, &diags) {
 			if !diags.HasError() {
 				diags.AddAttributeError(path.Root("cluster_template_id"), "Cluster Template Not Found",
-					fmt.Sprintf("Cluster template %s not found in the template store (container %q). Check the ID, or create it with saharagen_cluster_template.",
-						req.ClusterTemplateID, r.data.settings.TemplateStoreContainer))
+					fmt.Sprintf("Cluster template %s not found in %s. Check the ID, or create it with saharagen_cluster_template.",
+						req.ClusterTemplateID, r.data.storeName()))
 			}
 			return req, diags
 		}

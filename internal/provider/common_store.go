@@ -30,8 +30,8 @@ func storeGet(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 	}
 	if err != nil {
 		diags.AddError("Template Store Error",
-			fmt.Sprintf("Reading %s %q from the template store failed. Check that the object-store container "+
-				"(template_store_container) exists and is readable with these credentials.\n\n%v", storeKinds[kind].title, id, err))
+			fmt.Sprintf("Reading %s %q from the template store failed. Check that the record store "+
+				"(record_store, template_store_container) exists and is readable with these credentials.\n\n%v", storeKinds[kind].title, id, err))
 		return false
 	}
 	return true
@@ -41,8 +41,8 @@ func storeGet(ctx context.Context, st sahara.Store, kind, id string, v any, diag
 func storePut(ctx context.Context, st sahara.Store, kind, id string, v any, diags *diagsT) {
 	if err := st.Put(ctx, kind, id, v); err != nil {
 		diags.AddError("Template Store Error",
-			fmt.Sprintf("Writing %s %q to the template store failed. Check that the object-store container "+
-				"(template_store_container) is writable with these credentials and that the object-store quota is not exhausted.\n\n%v", storeKinds[kind].title, id, err))
+			fmt.Sprintf("Writing %s %q to the template store failed. Check that the record store "+
+				"(record_store, template_store_container) is writable with these credentials and that its quota is not exhausted.\n\n%v", storeKinds[kind].title, id, err))
 	}
 }
 

@@ -4,6 +4,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -69,6 +72,7 @@ type providerModel struct {
 	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
 	SSH                         *sshModel    `tfsdk:"ssh"`
 	TemplateStoreContainer      types.String `tfsdk:"template_store_container"`
+	RecordStore                 types.String `tfsdk:"record_store"`
 	Parallelism                 types.Int64  `tfsdk:"parallelism"`
 	DeleteInstancesTimeout      types.String `tfsdk:"delete_instances_timeout"`
 }
@@ -155,7 +159,15 @@ func providerSchema() schema.Schema {
 				},
 			},
 			"template_store_container": schema.StringAttribute{Optional: true,
-				MarkdownDescription: "Object-store (Swift) container holding node group templates, cluster templates and cluster records. Default `" + DefaultTemplateContainer + "`. Environment: `SAHARAGEN_TEMPLATE_STORE_CONTAINER`."},
+				MarkdownDescription: "Object-store (Swift) container holding node group templates, cluster templates and cluster records " +
+					"(with `record_store = \"keystone_credentials\"`, the namespace of the records instead). Default `" + DefaultTemplateContainer + "`. Environment: `SAHARAGEN_TEMPLATE_STORE_CONTAINER`."},
+			"record_store": schema.StringAttribute{Optional: true,
+				Validators: []validator.String{stringvalidator.OneOf(recordStores...)},
+				MarkdownDescription: "Where templates, cluster records and leases are kept. `object_storage`: a container of the project's " +
+					"object storage (`template_store_container`), shared by every user of the project. `keystone_credentials`: the user's " +
+					"Keystone credentials (the identity API's `/v3/credentials`, encrypted at rest), for clouds without object storage; " +
+					"shared by the runs of that one user in the project. `auto` (default): object storage when the service catalog has it, " +
+					"Keystone credentials otherwise. Secrets are in neither: they stay in Terraform state. Environment: `SAHARAGEN_RECORD_STORE`."},
 			"parallelism": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 256)},
 				MarkdownDescription: "How many instances the engine works on at once (spawning, SSH steps). Default 16."},
 			"delete_instances_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
@@ -243,6 +255,7 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 			MaxRetries:                  maxRetries(m.MaxRetries),
 		},
 		TemplateStoreContainer: m.TemplateStoreContainer.ValueString(),
+		RecordStore:            m.RecordStore.ValueString(),
 		Parallelism:            int(m.Parallelism.ValueInt64()),
 		SSHConnectionTimeout:   30 * time.Second,
 	}
@@ -281,6 +294,10 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 		s.DeleteTimeout = d
 	}
 	s.applyDefaults()
+	if !slices.Contains(recordStores, s.RecordStore) {
+		diags.AddAttributeError(path.Root("record_store"), "Invalid Record Store",
+			fmt.Sprintf("record_store (or SAHARAGEN_RECORD_STORE) is %q; it must be one of %s.", s.RecordStore, strings.Join(recordStores, ", ")))
+	}
 	return s, diags
 }
 

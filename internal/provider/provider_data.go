@@ -32,7 +32,9 @@ type Settings struct {
 	// DeleteTimeout bounds each wait of a deletion for the cloud (0: the adapter's default).
 	DeleteTimeout          time.Duration
 	TemplateStoreContainer string
-	Parallelism            int
+	// RecordStore is one of recordStores.
+	RecordStore string
+	Parallelism int
 	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).
 	Logger *slog.Logger
 }
@@ -44,10 +46,25 @@ func (s *Settings) applyDefaults() {
 	if s.TemplateStoreContainer == "" {
 		s.TemplateStoreContainer = DefaultTemplateContainer
 	}
+	if s.RecordStore == "" {
+		s.RecordStore = os.Getenv("SAHARAGEN_RECORD_STORE")
+	}
+	if s.RecordStore == "" {
+		s.RecordStore = recordStoreAuto
+	}
 	if s.Parallelism == 0 {
 		s.Parallelism = 16
 	}
 }
+
+// Where records are kept (the record_store setting).
+const (
+	recordStoreAuto     = "auto"
+	recordStoreObject   = "object_storage"
+	recordStoreKeystone = "keystone_credentials"
+)
+
+var recordStores = []string{recordStoreAuto, recordStoreObject, recordStoreKeystone}
 
 // ImageRegistry is the Glance side of saharagen_image: Sahara's image
 // registry lives in image properties (_sahara_username, _sahara_description,
@@ -70,6 +87,8 @@ type Backend struct {
 	Infra   sahara.Infrastructure
 	Remotes sahara.RemoteConnector
 	Store   sahara.Store
+	// StoreName says where Store keeps records, for diagnostics.
+	StoreName string
 	// Images is nil when the cloud adapter has no image registry.
 	Images ImageRegistry
 }
@@ -109,7 +128,7 @@ func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 	if d.backend != nil {
 		return d.backend, nil
 	}
-	tflogInfo(ctx, "Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer},
+	tflogInfo(ctx, "Connecting to OpenStack", map[string]any{"template_store_container": d.settings.TemplateStoreContainer, "record_store": d.settings.RecordStore},
 		d.settings.OpenStack.Secrets()...)
 	b, err := d.connect(ctx, d.settings)
 	if err != nil {
@@ -121,6 +140,16 @@ func (d *providerData) Backend(ctx context.Context) (*Backend, diagsT) {
 	b.Store = sahara.SecretsApart(b.Store, &d.vault)
 	d.backend = b
 	return b, nil
+}
+
+// storeName says where records are kept.
+func (d *providerData) storeName() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend != nil && d.backend.StoreName != "" {
+		return d.backend.StoreName
+	}
+	return fmt.Sprintf("the record store %q (template_store_container)", d.settings.TemplateStoreContainer)
 }
 
 // Engine returns an engine for one operation whose log lines go to the tflog

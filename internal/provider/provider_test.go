@@ -173,7 +173,7 @@ func init() { leaseOptions.Settle = 5 * time.Millisecond }
 
 // nonAuthAttributes are the provider attributes that are not options of the
 // cloud adapter's configuration.
-var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "parallelism": true, "delete_instances_timeout": true}
+var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "record_store": true, "parallelism": true, "delete_instances_timeout": true}
 
 // cloudConfigNotInSchema are options of the cloud adapter the provider block
 // does not offer (they still come from clouds.yaml or OS_*).
@@ -340,6 +340,7 @@ provider "saharagen" {
   system_scope   = true
   endpoint_type  = "internal"
   cacert_file    = %q
+  record_store   = "keystone_credentials"
 }
 resource "saharagen_node_group_template" "worker" {
   name           = "worker"
@@ -356,10 +357,15 @@ resource "saharagen_node_group_template" "worker" {
 				ExpectError: regexp.MustCompile(`(?s)endpoint_type.*value must be one of`),
 			},
 			{
+				Config:      strings.Replace(cfg, `"keystone_credentials"`, `"swift"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)record_store.*value must be one of.*"auto".*"object_storage".*"keystone_credentials"`),
+			},
+			{
 				Config: cfg,
 				Check: func(*terraform.State) error {
 					o := cloud.settings.OpenStack
-					if o.DomainID != "d-1" || o.DefaultDomain != "dflt" || !o.SystemScope || o.EndpointType != "internal" || o.CACertFile != ca {
+					if o.DomainID != "d-1" || o.DefaultDomain != "dflt" || !o.SystemScope || o.EndpointType != "internal" || o.CACertFile != ca ||
+						cloud.settings.RecordStore != "keystone_credentials" {
 						return fmt.Errorf("settings reached the adapter as %+v", o)
 					}
 					if !regexp.MustCompile(`^terraform-provider-saharagen/test Terraform/\d+\.\d+`).MatchString(o.UserAgent) {

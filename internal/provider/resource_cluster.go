@@ -685,21 +685,21 @@ func (r *clusterResource) recordMissing(ctx context.Context, b *Backend, state *
 	}
 	if c.Name == "" { // an import: nothing in state to destroy with
 		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
-			"Cluster %s cannot be imported: its record is not in the template store (container %q), but %d servers carry its tag: %s. "+
+			"Cluster %s cannot be imported: its record is not in %s, but %d servers carry its tag: %s. "+
 				"A cluster is imported from its record, which holds what the servers alone cannot tell (plugin, processes, configs).\n\n"+
 				"If the record is in another container, region or project, point the provider there (template_store_container, region, "+
 				"the credentials' project) and import again. If it is lost, delete the objects tagged %s=%s (servers, volumes, ports, "+
 				"floating IPs, security groups) and create the cluster again.",
-			c.ID, r.data.settings.TemplateStoreContainer, len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
+			c.ID, r.data.storeName(), len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
 		return
 	}
 	resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
-		"The record of cluster %q (%s) is not in the template store (container %q), but %d of its servers still run: %s. "+
+		"The record of cluster %q (%s) is not in %s, but %d of its servers still run: %s. "+
 			"The provider keeps the cluster rather than plan a second one beside it.\n\n"+
 			"If the record is in another container, region or project, point the provider there (template_store_container, region, "+
 			"the credentials' project). If the record is lost, `terraform destroy -refresh=false` deletes every object tagged %s=%s, "+
 			"and `terraform state rm` lets go of the cluster without deleting it.",
-		c.Name, c.ID, r.data.settings.TemplateStoreContainer, len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
+		c.Name, c.ID, r.data.storeName(), len(alive), strings.Join(alive, ", "), sahara.TagCluster, c.ID))
 }
 
 // removeInterruptedCreate deletes what a create left when its run was

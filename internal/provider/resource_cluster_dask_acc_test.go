@@ -48,22 +48,7 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 	worker := func(i int) string { return fmt.Sprintf("%s-worker-%d", name, i) }
 	victim := worker(1)
 	vars := func(workers int, remove ...string) config.Variables {
-		rm := make([]config.Variable, len(remove))
-		for i, r := range remove {
-			rm[i] = config.StringVariable(r)
-		}
-		return config.Variables{
-			"cloud":             config.StringVariable(env.Cloud),
-			"image_id":          config.StringVariable(env.Images["dask"]),
-			"register_image":    config.BoolVariable(false), // the testbed tagged it; others share it
-			"image_user":        config.StringVariable(env.ImageUser),
-			"flavor_id":         config.StringVariable(env.FlavorID),
-			"network_id":        config.StringVariable(env.NetworkID),
-			"floating_ip_pool":  config.StringVariable(env.ExternalNetworkName),
-			"cluster_name":      config.StringVariable(name),
-			"worker_count":      config.IntegerVariable(workers),
-			"workers_to_remove": config.ListVariable(rm...),
-		}
+		return quickstartVars(env, name, workers, remove...)
 	}
 	addr := "saharagen_cluster.dask"
 	workers := tfjsonpath.New("node_groups").AtMapKey("worker")
@@ -218,6 +203,26 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// quickstartVars are the quickstart's variables on the testbed.
+func quickstartVars(env *testbed.Env, name string, workers int, remove ...string) config.Variables {
+	rm := make([]config.Variable, len(remove))
+	for i, r := range remove {
+		rm[i] = config.StringVariable(r)
+	}
+	return config.Variables{
+		"cloud":             config.StringVariable(env.Cloud),
+		"image_id":          config.StringVariable(env.Images["dask"]),
+		"register_image":    config.BoolVariable(false), // the testbed tagged it; others share it
+		"image_user":        config.StringVariable(env.ImageUser),
+		"flavor_id":         config.StringVariable(env.FlavorID),
+		"network_id":        config.StringVariable(env.NetworkID),
+		"floating_ip_pool":  config.StringVariable(env.ExternalNetworkName),
+		"cluster_name":      config.StringVariable(name),
+		"worker_count":      config.IntegerVariable(workers),
+		"workers_to_remove": config.ListVariable(rm...),
+	}
 }
 
 func withVar(v config.Variables, name string, value config.Variable) config.Variables {

@@ -443,14 +443,14 @@ func TestCluster_ReadNoticesMissingServersAndDeletedCluster(t *testing.T) {
 					}
 				},
 				Config:      cfg,
-				ExpectError: regexpMust(`(?s)Cluster Record Missing.*3 of its servers still run:\s+demo-master-0,\s+demo-worker-0,\s+demo-worker-1`),
+				ExpectError: regexpMust(`(?s)Cluster Record Missing.*3\s+of\s+its\s+servers\s+still\s+run:\s+demo-master-0,\s+demo-worker-0,\s+demo-worker-1`),
 			},
 			{
 				// an import finds the servers by the cluster's tag alone
 				ResourceName:      clusterAddr,
 				ImportState:       true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return saved.ID, nil },
-				ExpectError:       regexpMust(`(?s)cannot be imported:\s+its\s+record\s+is\s+not\s+in\s+the\s+template\s+store.*3\s+servers\s+carry\s+its\s+tag:\s+demo-master-0,\s+demo-worker-0,\s+demo-worker-1`),
+				ExpectError:       regexpMust(`(?s)cannot be imported:\s+its\s+record\s+is\s+not\s+in\s+the\s+record\s+store.*3\s+servers\s+carry\s+its\s+tag:\s+demo-master-0,\s+demo-worker-0,\s+demo-worker-1`),
 			},
 			{
 				PreConfig: func() {
