@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -509,6 +510,33 @@ func (e *Engine) Refresh(ctx context.Context, c *Cluster) error {
 	if err := e.opts.Infra.RefreshInstances(ctx, c); err != nil {
 		return fmt.Errorf("refreshing cluster %s: %w", c.Name, err)
 	}
+	return nil
+}
+
+// SetAutoSecurityGroupCIDRs changes, in place, the CIDRs that may reach the
+// plugin's ports through each named group's auto security group (group
+// name → CIDRs), then brings the cluster's auto security groups to their
+// rules; no server changes.
+func (e *Engine) SetAutoSecurityGroupCIDRs(ctx context.Context, c *Cluster, cidrs map[string][]string) error {
+	if err := e.needCloud(); err != nil {
+		return err
+	}
+	c.Link()
+	for name, l := range cidrs {
+		ng := c.NodeGroup(name)
+		if ng == nil {
+			return fmt.Errorf("cluster %s has no node group %q", c.Name, name)
+		}
+		if len(l) > 0 && !ng.AutoSecurityGroup {
+			return InvalidData(fmt.Sprintf("Node group '%s': auto_security_group_cidrs are rules of the group's auto security group; "+
+				"it has none (auto_security_group is false)", name)).At(Field{NodeGroup: name, Attribute: "auto_security_group_cidrs"})
+		}
+		ng.AutoSecurityGroupCIDRs = slices.Clone(l)
+	}
+	if err := e.opts.Infra.PrepareCluster(ctx, c); err != nil {
+		return fmt.Errorf("updating the security groups of cluster %s: %w", c.Name, err)
+	}
+	e.log.Info("Auto security groups updated", "cluster_id", c.ID, "node_groups", len(cidrs))
 	return nil
 }
 

@@ -39,10 +39,13 @@ type NodeGroupSpec struct {
 	FloatingIPPool             string   `json:"floating_ip_pool,omitempty"`
 	SecurityGroups             []string `json:"security_groups,omitempty"`
 	AutoSecurityGroup          bool     `json:"auto_security_group,omitempty"`
-	AvailabilityZone           string   `json:"availability_zone,omitempty"`
-	IsProxyGateway             bool     `json:"is_proxy_gateway,omitempty"`
-	UseAutoconfig              *bool    `json:"use_autoconfig,omitempty"`
-	NodeGroupTemplateID        string   `json:"node_group_template_id,omitempty"`
+	// AutoSecurityGroupCIDRs may reach the plugin's user-facing ports (its
+	// open ports) through the auto security group; none by default.
+	AutoSecurityGroupCIDRs []string `json:"auto_security_group_cidrs,omitempty"`
+	AvailabilityZone       string   `json:"availability_zone,omitempty"`
+	IsProxyGateway         bool     `json:"is_proxy_gateway,omitempty"`
+	UseAutoconfig          *bool    `json:"use_autoconfig,omitempty"`
+	NodeGroupTemplateID    string   `json:"node_group_template_id,omitempty"`
 }
 
 // MountPrefix returns volume_mount_prefix or Sahara's default.
@@ -58,7 +61,8 @@ func (s *NodeGroupSpec) MountPrefix() string {
 // template reference. Two specs with the same settings make the same servers.
 func (s *NodeGroupSpec) ServerSettings() string {
 	k := *s
-	k.Name, k.Count, k.NodeGroupTemplateID = "", 0, ""
+	// Firewall rules change in place: not a server setting.
+	k.Name, k.Count, k.NodeGroupTemplateID, k.AutoSecurityGroupCIDRs = "", 0, "", nil
 	b, err := json.Marshal(k)
 	if err != nil {
 		panic(err) // plain data: cannot fail

@@ -66,6 +66,7 @@ func overlayNonZero(dst, src any) {
 func cloneNodeGroupSpec(s NodeGroupSpec) NodeGroupSpec {
 	s.NodeProcesses = append([]string(nil), s.NodeProcesses...)
 	s.SecurityGroups = cloneStrings(s.SecurityGroups)
+	s.AutoSecurityGroupCIDRs = cloneStrings(s.AutoSecurityGroupCIDRs)
 	s.NodeConfigs = s.NodeConfigs.Clone()
 	if s.UseAutoconfig != nil {
 		v := *s.UseAutoconfig

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"regexp"
 	"sort"
@@ -268,6 +269,16 @@ func (k *checker) nodeGroup(ng NodeGroupSpec, name string, inline bool) {
 	}
 	if ng.VolumesPerNode > 0 && ng.VolumesSize <= 0 {
 		k.add(at("volumes_size"), InvalidData("You must specify a volumes_size parameter"))
+	}
+	for _, c := range ng.AutoSecurityGroupCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			k.add(at("auto_security_group_cidrs"), InvalidData(fmt.Sprintf(
+				"Node group '%s': %q is not a CIDR such as 203.0.113.0/24 or 2001:db8::/48", ng.Name, c)))
+		}
+	}
+	if len(ng.AutoSecurityGroupCIDRs) > 0 && !ng.AutoSecurityGroup {
+		k.add(at("auto_security_group_cidrs"), InvalidData(fmt.Sprintf(
+			"Node group '%s': auto_security_group_cidrs are rules of the group's auto security group; set auto_security_group = true", ng.Name)))
 	}
 }
 

@@ -3,6 +3,7 @@ package sahara_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
@@ -181,3 +182,42 @@ func TestValidate_PluginErrorsNameTheirField(t *testing.T) {
 		})
 	}
 }
+
+// auto_security_group_cidrs: each must be a CIDR, and they need the group's
+// auto security group; they are not a server setting (a change rolls nothing).
+func TestValidate_AutoSecurityGroupCIDRs(t *testing.T) {
+	_, eng := validationRegistry(t)
+	cases := []struct {
+		cidrs []string
+		auto  bool
+		want  string
+	}{
+		{[]string{"203.0.113.0/24", "2001:db8::/48"}, true, ""},
+		{[]string{"203.0.113.7"}, true, `"203.0.113.7" is not a CIDR`},
+		{[]string{"10.0.0.0/33\n"}, true, "is not a CIDR"},
+		{[]string{"203.0.113.0/24"}, false, "set auto_security_group = true"},
+	}
+	for _, tc := range cases {
+		spec := vanillaLayout(nil)
+		spec.NodeGroups[0].AutoSecurityGroup, spec.NodeGroups[0].AutoSecurityGroupCIDRs = tc.auto, tc.cidrs
+		err := eng.ValidateSpec(context.Background(), spec)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tc.cidrs, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v (auto %v): got %v, want %q", tc.cidrs, tc.auto, err, tc.want)
+		} else if f := sahara.FieldOf(sahara.Errors(err)[0]); f != (sahara.Field{NodeGroup: "master", Attribute: "auto_security_group_cidrs"}) {
+			t.Errorf("%v: error at %+v", tc.cidrs, f)
+		}
+	}
+	a, b := spec0(), spec0()
+	b.AutoSecurityGroupCIDRs = []string{"203.0.113.0/24"}
+	if a.ServerSettings() != b.ServerSettings() {
+		t.Error("auto_security_group_cidrs change the servers' settings: a change would roll the group")
+	}
+}
+
+func spec0() sahara.NodeGroupSpec { return vanillaLayout(nil).NodeGroups[0] }

@@ -74,6 +74,7 @@ print('flavor_id        = "%s"  # %s' % (env["flavor_id"], env["flavor_name"]))
 print('network_id       = "%s"  # %s' % (env["network_id"], env["network_name"]))
 print('floating_ip_pool = "%s"' % env["external_network_name"])
 print('cluster_name     = "dask-demo"')
+print('client_cidrs     = ["%s"]  # the testbed host is on the cluster network' % env["subnet_cidr"])
 EOF
 	sed 's/^/    /' "$DEMO/testbed.auto.tfvars"
 	quiet tf init -input=false -no-color

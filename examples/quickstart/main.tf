@@ -12,7 +12,8 @@ resource "saharagen_image" "dask" {
 }
 
 locals {
-  image_id = var.register_image ? saharagen_image.dask[0].image_id : var.image_id
+  image_id     = var.register_image ? saharagen_image.dask[0].image_id : var.image_id
+  client_cidrs = length(var.client_cidrs) > 0 ? var.client_cidrs : null
 }
 
 resource "saharagen_node_group_template" "scheduler" {
@@ -79,11 +80,17 @@ resource "saharagen_cluster" "dask" {
     scheduler = {
       node_group_template_id = saharagen_node_group_template.scheduler.id
       count                  = 1
+      # Only these networks reach the scheduler's port (8786) and, below,
+      # the workers' (a client may fetch results from them directly); the
+      # cluster's instances reach each other anyway. No client_cidrs:
+      # nothing outside the cluster does.
+      auto_security_group_cidrs = local.client_cidrs
     }
     worker = {
-      node_group_template_id = saharagen_node_group_template.worker.id
-      count                  = var.worker_count
-      instances_to_remove    = var.workers_to_remove
+      node_group_template_id    = saharagen_node_group_template.worker.id
+      count                     = var.worker_count
+      instances_to_remove       = var.workers_to_remove
+      auto_security_group_cidrs = local.client_cidrs
     }
   }
 

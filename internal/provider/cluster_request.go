@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -42,6 +43,7 @@ func (r *clusterResource) resolveSpec(ctx context.Context, st sahara.Store, m *c
 			spec.Name = name
 			spec.Count = int(g.Count.ValueInt64())
 			spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()
+			spec.AutoSecurityGroupCIDRs = g.cidrs(ctx, &diags)
 			req.NodeGroups = append(req.NodeGroups, spec)
 		}
 	}
@@ -147,6 +149,7 @@ func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *
 		diags.Append(d...)
 		spec.Name, spec.Count = name, count
 		spec.NodeGroupTemplateID = g.NodeGroupTemplateID.ValueString()
+		spec.AutoSecurityGroupCIDRs = g.cidrs(ctx, &diags)
 		spec, ok := resolveNodeGroup(ctx, st, ngts, spec, path.Root("node_groups").AtMapKey(name).AtName("node_group_template_id"), &diags)
 		if !ok {
 			return nil, diags
@@ -158,6 +161,36 @@ func (r *clusterResource) scaleRequest(ctx context.Context, st sahara.Store, c *
 		return nil, diags
 	}
 	return &sr, diags
+}
+
+// cidrs are the group's auto_security_group_cidrs, sorted (nil when unset).
+func (g clusterNodeGroupModel) cidrs(ctx context.Context, diags *diagsT) []string {
+	if g.AutoSecurityGroupCIDRs.IsNull() || g.AutoSecurityGroupCIDRs.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(g.AutoSecurityGroupCIDRs.ElementsAs(ctx, &out, false)...)
+	sort.Strings(out)
+	return out
+}
+
+// changedCIDRs returns, per group of the record whose planned
+// auto_security_group_cidrs differ from the record's, the planned CIDRs.
+func changedCIDRs(ctx context.Context, c *sahara.Cluster, plan *clusterModel, diags *diagsT) map[string][]string {
+	if plan.NodeGroups.IsNull() || plan.NodeGroups.IsUnknown() {
+		return nil
+	}
+	groups := map[string]clusterNodeGroupModel{}
+	diags.Append(plan.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	out := map[string][]string{}
+	for name, g := range groups {
+		if ng := c.NodeGroup(name); ng != nil {
+			if want := g.cidrs(ctx, diags); !slices.Equal(want, ng.AutoSecurityGroupCIDRs) {
+				out[name] = want
+			}
+		}
+	}
+	return out
 }
 
 func sortedNames[T any](m map[string]T) []string {

@@ -69,13 +69,14 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 			count = ng.RunningCount() // the record claims the scale's target
 		}
 		g := clusterNodeGroupModel{
-			NodeGroupTemplateID:  strOrNull(ng.NodeGroupTemplateID),
-			Count:                types.Int64Value(int64(count)),
-			InstancesToRemove:    types.ListNull(types.StringType),
-			UpdatePolicy:         types.ObjectNull(updatePolicyType().AttrTypes),
-			nodeGroupFields:      nodeGroupFieldsFrom(ng.NodeGroupSpec),
-			Instances:            instancesValue(ng.Instances),
-			InstancesToBeRemoved: types.ListValueMust(types.StringType, nil),
+			NodeGroupTemplateID:    strOrNull(ng.NodeGroupTemplateID),
+			Count:                  types.Int64Value(int64(count)),
+			InstancesToRemove:      types.ListNull(types.StringType),
+			UpdatePolicy:           types.ObjectNull(updatePolicyType().AttrTypes),
+			AutoSecurityGroupCIDRs: setOrNull(ng.AutoSecurityGroupCIDRs),
+			nodeGroupFields:        nodeGroupFieldsFrom(ng.NodeGroupSpec),
+			Instances:              instancesValue(ng.Instances),
+			InstancesToBeRemoved:   types.ListValueMust(types.StringType, nil),
 		}
 		if p, ok := priorGroups[ng.Name]; ok {
 			g.InstancesToRemove, g.UpdatePolicy = p.InstancesToRemove, p.UpdatePolicy

@@ -199,11 +199,22 @@ func listOrNull(l []string) types.List {
 	if len(l) == 0 {
 		return types.ListNull(types.StringType)
 	}
+	return types.ListValueMust(types.StringType, stringValues(l))
+}
+
+func setOrNull(l []string) types.Set {
+	if len(l) == 0 {
+		return types.SetNull(types.StringType)
+	}
+	return types.SetValueMust(types.StringType, stringValues(l))
+}
+
+func stringValues(l []string) []attr.Value {
 	vals := make([]attr.Value, len(l))
 	for i, s := range l {
 		vals[i] = types.StringValue(s)
 	}
-	return types.ListValueMust(types.StringType, vals)
+	return vals
 }
 
 func stringList(ctx context.Context, l types.List, diags *diagsT) []string {

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"sort"
 	"strings"
@@ -86,5 +87,24 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
 			fmt.Sprintf("%q is not a positive Go duration; use a value such as \"30s\" or \"2m\".", req.ConfigValue.ValueString()))
+	}
+}
+
+// cidrValidator accepts IPv4 and IPv6 CIDRs.
+type cidrValidator struct{}
+
+func (cidrValidator) Description(context.Context) string {
+	return "value must be a CIDR such as 203.0.113.0/24 or 2001:db8::/48"
+}
+
+func (v cidrValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (cidrValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, _, err := net.ParseCIDR(req.ConfigValue.ValueString()); err != nil {
+		addAttrError(&resp.Diagnostics, req.Path, "Invalid CIDR",
+			fmt.Sprintf("%q is not a CIDR; use a network such as \"203.0.113.0/24\", \"198.51.100.7/32\" or \"2001:db8::/48\".", req.ConfigValue.ValueString()))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -76,6 +77,8 @@ type clusterNodeGroupModel struct {
 	Count               types.Int64  `tfsdk:"count"`
 	InstancesToRemove   types.List   `tfsdk:"instances_to_remove"`
 	UpdatePolicy        types.Object `tfsdk:"update_policy"`
+	// AutoSecurityGroupCIDRs is the cluster's own: templates do not carry it.
+	AutoSecurityGroupCIDRs types.Set `tfsdk:"auto_security_group_cidrs"`
 	nodeGroupFields
 	Instances            types.List `tfsdk:"instances"`
 	InstancesToBeRemoved types.List `tfsdk:"instances_to_be_removed"`
@@ -141,6 +144,12 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 			"max_unavailable": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(0, 100)},
 				MarkdownDescription: "Old instances a batch retires before their replacements are added, for a project without room for more servers. Default 0."},
 		}}
+	ngAttrs["auto_security_group_cidrs"] = schema.SetAttribute{Optional: true, ElementType: types.StringType,
+		Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(cidrValidator{})},
+		MarkdownDescription: "Networks (CIDRs such as `203.0.113.0/24` or `2001:db8::/48`) allowed to reach the plugin's user-facing ports " +
+			"(its UIs, the Dask scheduler; `saharagen_plugin` lists them) through the group's auto security group; needs `auto_security_group`. " +
+			"Unset, only the cluster's own instances reach them: an auto security group admits every protocol from the members of the " +
+			"cluster's auto security groups, SSH (22) from anywhere, and nothing else. **Changing it updates the rules in place.**"}
 	ngAttrs["instances"] = schema.ListNestedAttribute{Computed: true,
 		MarkdownDescription: "The node group's instances, in index order.",
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -161,7 +170,7 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 			"servers, volumes and networking created on OpenStack (every object tagged with the cluster's ID), then configured and started " +
 			"by the plugin over SSH. Progress is logged at INFO (`TF_LOG=INFO`): each status (`" + strings.Join(clusterStatuses()[1:9], "` → `") +
 			"`) and per-step instance counts.\n\n" +
-			"**In place:** a node group's `count`, a new node group, `instances_to_remove`, `update_policy`, `description`, `is_public`, `is_protected`, `timeouts`. " +
+			"**In place:** a node group's `count`, a new node group, `instances_to_remove`, `update_policy`, `auto_security_group_cidrs`, `description`, `is_public`, `is_protected`, `timeouts`. " +
 			"**Rolled:** any other field of an existing node group (flavor, image, volumes, configs, …): the group's instances are replaced " +
 			"batch by batch through the plugin's scale path; the cluster and its other groups stay. " +
 			"**Replace:** every other attribute, and removing a node group (set its `count` to 0 to empty it in place).\n\n" +
@@ -418,6 +427,17 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			resp.Diagnostics.Append(resp.State.Set(ctx, newState)...)
 		}
 		return
+	}
+	if cidrs := changedCIDRs(ctx, &c, &plan, &resp.Diagnostics); len(cidrs) > 0 {
+		eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+		if err == nil {
+			tflogInfo(ctx, "Updating auto security groups", map[string]any{"cluster_id": c.ID, "node_groups": len(cidrs)})
+			err = eng.SetAutoSecurityGroupCIDRs(ctx, &c, cidrs)
+		}
+		if err != nil {
+			addValidationErrors(&resp.Diagnostics, "Security Group Update Error", err)
+			return
+		}
 	}
 	scale, d := r.scaleRequest(ctx, b.Store, &c, &plan, &state)
 	resp.Diagnostics.Append(d...)

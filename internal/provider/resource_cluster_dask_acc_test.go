@@ -205,7 +205,8 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 	})
 }
 
-// quickstartVars are the quickstart's variables on the testbed.
+// quickstartVars are the quickstart's variables on the testbed; the Dask
+// client runs on the testbed host, on the cluster's subnet.
 func quickstartVars(env *testbed.Env, name string, workers int, remove ...string) config.Variables {
 	rm := make([]config.Variable, len(remove))
 	for i, r := range remove {
@@ -222,6 +223,7 @@ func quickstartVars(env *testbed.Env, name string, workers int, remove ...string
 		"cluster_name":      config.StringVariable(name),
 		"worker_count":      config.IntegerVariable(workers),
 		"workers_to_remove": config.ListVariable(rm...),
+		"client_cidrs":      config.ListVariable(config.StringVariable(env.SubnetCIDR)),
 	}
 }
 

@@ -144,6 +144,14 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			}
 		}
 	}
+	if state != nil { // a create's groups are checked whole by validateCreate
+		for _, name := range sortedNames(planned) {
+			if g := planned[name]; !g.AutoSecurityGroupCIDRs.IsNull() && !g.AutoSecurityGroup.IsUnknown() && !g.AutoSecurityGroup.ValueBool() {
+				addAttrError(&resp.Diagnostics, path.Root("node_groups").AtMapKey(name).AtName("auto_security_group_cidrs"), "Invalid Node Group",
+					fmt.Sprintf("Node group '%s': auto_security_group_cidrs are rules of the group's auto security group; set auto_security_group = true", name))
+			}
+		}
+	}
 	// A destroy that failed or was stopped left the cluster partly deleted:
 	// an apply deletes the rest and creates it anew (a destroy finishes it).
 	// Nothing else is planned: a cluster being deleted is neither scaled nor

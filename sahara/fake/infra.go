@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -62,6 +63,8 @@ type Infra struct {
 	servers map[string]*Server
 	// objects per cluster ID: keypair, security groups, server groups.
 	objects map[string]map[string]bool
+	// sgCIDRs: the CIDRs each auto security group admits to the plugin's ports.
+	sgCIDRs map[string][]string
 }
 
 var (
@@ -260,8 +263,22 @@ func (f *Infra) PrepareCluster(ctx context.Context, c *sahara.Cluster) error {
 			ng.SecurityGroupID = fmt.Sprintf("sg-%s-%s", c.Name, ng.Name)
 			objs["securitygroup/"+ng.SecurityGroupID] = true
 		}
+		if ng.AutoSecurityGroup {
+			if f.sgCIDRs == nil {
+				f.sgCIDRs = map[string][]string{}
+			}
+			f.sgCIDRs[ng.SecurityGroupID] = slices.Clone(ng.AutoSecurityGroupCIDRs)
+		}
 	}
 	return nil
+}
+
+// SecurityGroupCIDRs returns the CIDRs the auto security group admits to
+// the plugin's ports, as the last PrepareCluster left them.
+func (f *Infra) SecurityGroupCIDRs(id string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sgCIDRs[id])
 }
 
 // SpawnInstances implements sahara.Infrastructure: every server boots

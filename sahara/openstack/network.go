@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -14,7 +13,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
@@ -81,25 +79,6 @@ func (c *Cloud) resolveNetwork(ctx context.Context, ref, what string) (string, e
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return n.ID, nil
-}
-
-// networkCIDRs lists the CIDRs of a network's subnets (the auto security
-// group opens all traffic between them).
-func networkCIDRs(ctx context.Context, nc *gophercloud.ServiceClient, networkID string) ([]string, error) {
-	pages, err := subnets.List(nc, subnets.ListOpts{NetworkID: networkID}).AllPages(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing subnets of network %s: %w", networkID, err)
-	}
-	list, err := subnets.ExtractSubnets(pages)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range list {
-		out = append(out, s.CIDR)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // resolveSecurityGroups maps names or IDs to IDs with one list call.

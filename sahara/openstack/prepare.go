@@ -146,12 +146,15 @@ func AutoSecurityGroupName(cl *sahara.Cluster, ng *sahara.NodeGroup) string {
 	return strings.ToLower(cl.Name + "-" + ng.Name + "-" + id)
 }
 
-// SecurityRule is one ingress rule of an auto security group.
+// SecurityRule is one ingress rule of an auto security group: from a CIDR
+// (Prefix) or from the members of a security group (RemoteGroup); no
+// Protocol is any protocol.
 type SecurityRule struct {
-	EtherType string
-	Protocol  string
-	Min, Max  int
-	Prefix    string
+	EtherType   string
+	Protocol    string
+	Min, Max    int
+	Prefix      string
+	RemoteGroup string
 }
 
 // key identifies a rule as Neutron reports it: a full 1-65535 range is
@@ -160,40 +163,49 @@ func (r SecurityRule) key() string {
 	if r.Min == 1 && r.Max == 65535 {
 		r.Min, r.Max = 0, 0
 	}
-	return fmt.Sprintf("%s|%s|%d|%d|%s", r.EtherType, r.Protocol, r.Min, r.Max, r.Prefix)
+	return fmt.Sprintf("%s|%s|%d|%d|%s|%s", r.EtherType, r.Protocol, r.Min, r.Max, r.Prefix, r.RemoteGroup)
 }
 
-// AutoSecurityGroupRules are the ingress rules Sahara gives an auto security
-// group: each open port and SSH over TCP from anywhere (IPv4
-// and IPv6), and all TCP, UDP and ICMP from each CIDR of the cluster network.
-func AutoSecurityGroupRules(openPorts []int, cidrs []string) []SecurityRule {
+// AutoSecurityGroupRules are the ingress rules of an auto security group,
+// least exposure first (Sahara opened the plugin's ports to 0.0.0.0/0 and
+// everything to the cluster network): SSH from anywhere (the provider
+// configures the instances over it), the plugin's open ports (its UIs and
+// client ports) from the node group's CIDRs only, and every protocol from
+// the members of each of the cluster's auto security groups (memberGroups,
+// this group's own ID included), so the cluster's processes reach each other
+// and nothing else on the network reaches them.
+func AutoSecurityGroupRules(openPorts []int, cidrs, memberGroups []string) []SecurityRule {
 	var out []SecurityRule
+	for _, g := range memberGroups {
+		out = append(out, SecurityRule{EtherType: "IPv4", RemoteGroup: g}, SecurityRule{EtherType: "IPv6", RemoteGroup: g})
+	}
+	out = append(out,
+		SecurityRule{EtherType: "IPv4", Protocol: "tcp", Min: 22, Max: 22, Prefix: "0.0.0.0/0"},
+		SecurityRule{EtherType: "IPv6", Protocol: "tcp", Min: 22, Max: 22, Prefix: "::/0"})
 	seen := map[int]bool{22: true}
-	tcpAnywhere := func(p int) {
-		out = append(out,
-			SecurityRule{EtherType: "IPv4", Protocol: "tcp", Min: p, Max: p, Prefix: "0.0.0.0/0"},
-			SecurityRule{EtherType: "IPv6", Protocol: "tcp", Min: p, Max: p, Prefix: "::/0"})
-	}
 	for _, p := range openPorts {
-		if p > 0 && p < 65536 && !seen[p] {
-			seen[p] = true
-			tcpAnywhere(p)
+		if p <= 0 || p >= 65536 || seen[p] {
+			continue
 		}
-	}
-	tcpAnywhere(22)
-	for _, cidr := range cidrs {
-		et, icmp := "IPv4", "icmp"
-		if ip, _, err := net.ParseCIDR(cidr); err == nil && ip.To4() == nil {
-			et, icmp = "IPv6", "ipv6-icmp"
+		seen[p] = true
+		for _, cidr := range cidrs {
+			out = append(out, SecurityRule{EtherType: etherType(cidr), Protocol: "tcp", Min: p, Max: p, Prefix: cidr})
 		}
-		out = append(out,
-			SecurityRule{EtherType: et, Protocol: "tcp", Min: 1, Max: 65535, Prefix: cidr},
-			SecurityRule{EtherType: et, Protocol: "udp", Min: 1, Max: 65535, Prefix: cidr},
-			SecurityRule{EtherType: et, Protocol: icmp, Prefix: cidr})
 	}
 	return out
 }
 
+func etherType(cidr string) string {
+	if ip, _, err := net.ParseCIDR(cidr); err == nil && ip.To4() == nil {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// ensureSecurityGroups makes each auto security group of the cluster exist
+// with exactly its rules (AutoSecurityGroupRules): first every group, since
+// each group's rules name all of them, then the rules. Rules another run or
+// an older release added are removed; egress rules are left as Neutron made them.
 func (c *Cloud) ensureSecurityGroups(ctx context.Context, cl *sahara.Cluster) error {
 	var auto []*sahara.NodeGroup
 	for _, ng := range cl.NodeGroups {
@@ -208,52 +220,60 @@ func (c *Cloud) ensureSecurityGroups(ctx context.Context, cl *sahara.Cluster) er
 	if err != nil {
 		return err
 	}
-	netID, err := c.resolveNetwork(ctx, cl.NeutronManagementNetwork, "neutron_management_network")
-	if err != nil {
-		return err
-	}
-	cidrs, err := networkCIDRs(ctx, nc, netID)
-	if err != nil {
-		return err
-	}
 	existing, err := clusterSecurityGroups(ctx, nc, cl.ID)
 	if err != nil {
 		return err
 	}
-	for _, ng := range auto {
+	sgs := make([]*groups.SecGroup, len(auto))
+	var members []string
+	for i, ng := range auto {
 		name := AutoSecurityGroupName(cl, ng)
-		var sg *groups.SecGroup
-		for i := range existing {
-			if existing[i].ID == ng.SecurityGroupID || existing[i].Name == name {
-				sg = &existing[i]
+		for j := range existing {
+			if existing[j].ID == ng.SecurityGroupID || existing[j].Name == name {
+				sgs[i] = &existing[j]
 				break
 			}
 		}
-		if sg == nil {
+		if sgs[i] == nil {
 			created, err := groups.Create(ctx, nc, groups.CreateOpts{Name: name, Description: clusterTag(cl.ID)}).Extract()
 			if err != nil {
 				return fmt.Errorf("creating security group %s: %w", name, err)
 			}
-			sg = created
+			sgs[i] = created
 		}
-		ng.SecurityGroupID = sg.ID
-		if err := tagNeutron(ctx, nc, "security-groups", sg.ID, cl.ID); err != nil {
+		ng.SecurityGroupID = sgs[i].ID
+		if err := tagNeutron(ctx, nc, "security-groups", sgs[i].ID, cl.ID); err != nil {
 			return err
 		}
-		if err := c.ensureRules(ctx, nc, sg, AutoSecurityGroupRules(ng.OpenPorts, cidrs)); err != nil {
-			return fmt.Errorf("security group %s: %w", name, err)
+		members = append(members, sgs[i].ID)
+	}
+	for i, ng := range auto {
+		if err := c.ensureRules(ctx, nc, sgs[i], AutoSecurityGroupRules(ng.OpenPorts, ng.AutoSecurityGroupCIDRs, members)); err != nil {
+			return fmt.Errorf("security group %s: %w", sgs[i].Name, err)
 		}
 	}
 	c.log.Info("Auto security groups ready", "cluster_id", cl.ID, "count", len(auto))
 	return nil
 }
 
-// ensureRules adds the wanted rules the group lacks, in one bulk request.
+// ensureRules makes the group's ingress rules exactly want: the missing
+// ones in one bulk request, then the others deleted.
 func (c *Cloud) ensureRules(ctx context.Context, nc *gophercloud.ServiceClient, sg *groups.SecGroup, want []SecurityRule) error {
+	wanted := map[string]bool{}
+	for _, r := range want {
+		wanted[r.key()] = true
+	}
 	have := map[string]bool{}
+	var stale []string
 	for _, r := range sg.Rules {
-		if r.Direction == "ingress" {
-			have[SecurityRule{r.EtherType, r.Protocol, r.PortRangeMin, r.PortRangeMax, r.RemoteIPPrefix}.key()] = true
+		if r.Direction != "ingress" {
+			continue
+		}
+		k := SecurityRule{r.EtherType, r.Protocol, r.PortRangeMin, r.PortRangeMax, r.RemoteIPPrefix, r.RemoteGroupID}.key()
+		if wanted[k] && !have[k] {
+			have[k] = true
+		} else {
+			stale = append(stale, r.ID)
 		}
 	}
 	var opts []rules.CreateOpts
@@ -261,16 +281,22 @@ func (c *Cloud) ensureRules(ctx context.Context, nc *gophercloud.ServiceClient, 
 		if have[r.key()] {
 			continue
 		}
+		have[r.key()] = true
 		opts = append(opts, rules.CreateOpts{
 			Direction: rules.DirIngress, EtherType: rules.RuleEtherType(r.EtherType), SecGroupID: sg.ID,
-			Protocol: rules.RuleProtocol(r.Protocol), PortRangeMin: r.Min, PortRangeMax: r.Max, RemoteIPPrefix: r.Prefix,
+			Protocol: rules.RuleProtocol(r.Protocol), PortRangeMin: r.Min, PortRangeMax: r.Max,
+			RemoteIPPrefix: r.Prefix, RemoteGroupID: r.RemoteGroup,
 		})
 	}
-	if len(opts) == 0 {
-		return nil
+	if len(opts) > 0 {
+		if _, err := rules.CreateBulk(ctx, nc, opts).Extract(); err != nil {
+			return fmt.Errorf("creating %d rules: %w", len(opts), err)
+		}
 	}
-	if _, err := rules.CreateBulk(ctx, nc, opts).Extract(); err != nil {
-		return fmt.Errorf("creating %d rules: %w", len(opts), err)
+	for _, id := range stale {
+		if err := rules.Delete(ctx, nc, id).ExtractErr(); err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting rule %s: %w", id, err)
+		}
 	}
 	return nil
 }

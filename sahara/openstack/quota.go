@@ -50,22 +50,19 @@ func (c *Cloud) EstimateQuota(ctx context.Context, cl *sahara.Cluster, newInstan
 		}
 	}
 	if len(newGroups) > 0 {
-		nc, err := c.network(ctx)
-		if err != nil {
-			return q, err
+		autoGroups := 0
+		for _, ng := range cl.NodeGroups {
+			if ng.AutoSecurityGroup {
+				autoGroups++
+			}
 		}
-		netID, err := c.resolveNetwork(ctx, cl.NeutronManagementNetwork, "neutron_management_network")
-		if err != nil {
-			return q, err
-		}
-		cidrs, err := networkCIDRs(ctx, nc, netID)
-		if err != nil {
-			return q, err
-		}
+		members := make([]string, autoGroups) // the rules' count, not their IDs
 		for ng := range newGroups {
 			q.SecurityGroups++
-			q.SecurityRules += len(AutoSecurityGroupRules(ng.OpenPorts, cidrs)) + egressDefaults
+			q.SecurityRules += len(AutoSecurityGroupRules(ng.OpenPorts, ng.AutoSecurityGroupCIDRs, members)) + egressDefaults
 		}
+		// each group already there admits the new ones' members (IPv4 and IPv6)
+		q.SecurityRules += 2 * len(newGroups) * (autoGroups - len(newGroups))
 	}
 	return q, nil
 }

@@ -3,6 +3,7 @@ package openstack
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,40 +152,52 @@ func TestUserData_QuotesHostileValues(t *testing.T) {
 	}
 }
 
-func TestAutoSecurityGroupRules_SaharaRuleSet(t *testing.T) {
-	got := AutoSecurityGroupRules([]int{8080, 22, 8080, 9000}, []string{"10.0.0.0/24", "fd00::/64"})
-	var keys []string
-	for _, r := range got {
-		keys = append(keys, r.key())
+// Least exposure: members of the cluster's auto groups reach everything,
+// SSH is open, the plugin's ports only to the group's CIDRs; nothing else.
+func TestAutoSecurityGroupRules_LeastExposure(t *testing.T) {
+	keys := func(rs []SecurityRule) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.key())
+		}
+		return strings.Join(out, " ")
 	}
-	want := []string{
-		"IPv4|tcp|8080|8080|0.0.0.0/0", "IPv6|tcp|8080|8080|::/0",
-		"IPv4|tcp|9000|9000|0.0.0.0/0", "IPv6|tcp|9000|9000|::/0",
-		"IPv4|tcp|22|22|0.0.0.0/0", "IPv6|tcp|22|22|::/0",
-		"IPv4|tcp|0|0|10.0.0.0/24", "IPv4|udp|0|0|10.0.0.0/24", "IPv4|icmp|0|0|10.0.0.0/24",
-		"IPv6|tcp|0|0|fd00::/64", "IPv6|udp|0|0|fd00::/64", "IPv6|ipv6-icmp|0|0|fd00::/64",
+	got := keys(AutoSecurityGroupRules([]int{8080, 22, 8080, 9000}, []string{"203.0.113.0/24", "2001:db8::/48"}, []string{"sg1", "sg2"}))
+	want := strings.Join([]string{
+		"IPv4||0|0||sg1", "IPv6||0|0||sg1", "IPv4||0|0||sg2", "IPv6||0|0||sg2",
+		"IPv4|tcp|22|22|0.0.0.0/0|", "IPv6|tcp|22|22|::/0|",
+		"IPv4|tcp|8080|8080|203.0.113.0/24|", "IPv6|tcp|8080|8080|2001:db8::/48|",
+		"IPv4|tcp|9000|9000|203.0.113.0/24|", "IPv6|tcp|9000|9000|2001:db8::/48|",
+	}, " ")
+	if got != want {
+		t.Fatalf("rules\n got %v\nwant %v", got, want)
 	}
-	if strings.Join(keys, " ") != strings.Join(want, " ") {
-		t.Fatalf("rules\n got %v\nwant %v", keys, want)
+	// without CIDRs the plugin's ports are open to the cluster's members only
+	got = keys(AutoSecurityGroupRules([]int{8786, 8787}, nil, []string{"sg1"}))
+	if want := "IPv4||0|0||sg1 IPv6||0|0||sg1 IPv4|tcp|22|22|0.0.0.0/0| IPv6|tcp|22|22|::/0|"; got != want {
+		t.Fatalf("rules without CIDRs\n got %v\nwant %v", got, want)
 	}
 }
 
+// A new group gets its rules in one bulk request; a group an older release
+// made (plugin ports from anywhere, everything from the subnet) loses the
+// rules it should not have, and keeps those it should.
 func TestEnsureSecurityGroups_CreatesTaggedGroupWithBulkRules(t *testing.T) {
 	c, fs := fakeCloud(t)
 	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "Demo", NeutronManagementNetwork: "private"}}
 	ng := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "Master", AutoSecurityGroup: true})
 	ng.ID = "0123456789abcdef"
 	ng.OpenPorts = []int{50070}
-	fs.Mux.HandleFunc("/network/v2.0/networks", func(w http.ResponseWriter, r *http.Request) {
-		th.TestFormValues(t, r, map[string]string{"name": "private"})
-		reply(w, 200, `{"networks": [{"id": "net1"}]}`)
-	})
-	fs.Mux.HandleFunc("/network/v2.0/subnets", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, `{"subnets": [{"id": "s1", "cidr": "10.0.0.0/24"}]}`)
-	})
+	ng.AutoSecurityGroupCIDRs = []string{"203.0.113.0/24"}
+	old := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "worker", AutoSecurityGroup: true})
+	old.ID, old.SecurityGroupID = "fedcba9876543210", "sg0"
 	fs.Mux.HandleFunc("/network/v2.0/security-groups", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "GET" {
-			reply(w, 200, `{"security_groups": []}`)
+			reply(w, 200, `{"security_groups": [{"id": "sg0", "name": "demo-worker-fedcba98", "security_group_rules": [
+				{"id": "r-ssh", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"},
+				{"id": "r-any", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 50075, "port_range_max": 50075, "remote_ip_prefix": "0.0.0.0/0"},
+				{"id": "r-net", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "remote_ip_prefix": "10.0.0.0/24"},
+				{"id": "r-out", "direction": "egress", "ethertype": "IPv4"}]}]}`)
 			return
 		}
 		th.TestJSONRequest(t, r, `{"security_group": {"name": "demo-master-01234567", "description": "saharagen_cluster=cid"}}`)
@@ -192,27 +205,52 @@ func TestEnsureSecurityGroups_CreatesTaggedGroupWithBulkRules(t *testing.T) {
 		reply(w, 201, `{"security_group": {"id": "sg1", "name": "demo-master-01234567", "security_group_rules": [
 			{"direction": "egress", "ethertype": "IPv4"}, {"direction": "egress", "ethertype": "IPv6"}]}}`)
 	})
-	fs.Mux.HandleFunc("/network/v2.0/security-groups/sg1/tags", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, `{"tags": ["saharagen_cluster=cid"]}`)
-	})
-	bulk := 0
+	for _, sg := range []string{"sg0", "sg1"} {
+		fs.Mux.HandleFunc("/network/v2.0/security-groups/"+sg+"/tags", func(w http.ResponseWriter, r *http.Request) {
+			reply(w, 200, `{"tags": ["saharagen_cluster=cid"]}`)
+		})
+	}
+	member := func(sg, et, from string) string {
+		return fmt.Sprintf(`{"direction": "ingress", "ethertype": %q, "security_group_id": %q, "remote_group_id": %q}`, et, sg, from)
+	}
+	ssh := func(sg string) string {
+		return fmt.Sprintf(`{"direction": "ingress", "ethertype": "IPv6", "security_group_id": %q, "protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "::/0"}`, sg)
+	}
+	var bulks []string
 	fs.Mux.HandleFunc("/network/v2.0/security-group-rules", func(w http.ResponseWriter, r *http.Request) {
-		bulk++
-		th.TestJSONRequest(t, r, `{"security_group_rules": [
-			{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 50070, "port_range_max": 50070, "remote_ip_prefix": "0.0.0.0/0"},
-			{"direction": "ingress", "ethertype": "IPv6", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 50070, "port_range_max": 50070, "remote_ip_prefix": "::/0"},
-			{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"},
-			{"direction": "ingress", "ethertype": "IPv6", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "::/0"},
-			{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 1, "port_range_max": 65535, "remote_ip_prefix": "10.0.0.0/24"},
-			{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "udp", "port_range_min": 1, "port_range_max": 65535, "remote_ip_prefix": "10.0.0.0/24"},
-			{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "icmp", "remote_ip_prefix": "10.0.0.0/24"}]}`)
+		var body map[string][]map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body["security_group_rules"]) == 0 {
+			t.Errorf("rules request %v: %v", body, err)
+			return
+		}
+		sg, _ := body["security_group_rules"][0]["security_group_id"].(string)
+		bulks = append(bulks, sg)
+		want := map[string]string{
+			"sg1": `{"security_group_rules": [` + member("sg1", "IPv4", "sg1") + `,` + member("sg1", "IPv6", "sg1") + `,` +
+				member("sg1", "IPv4", "sg0") + `,` + member("sg1", "IPv6", "sg0") + `,
+				{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"},
+				` + ssh("sg1") + `,
+				{"direction": "ingress", "ethertype": "IPv4", "security_group_id": "sg1", "protocol": "tcp", "port_range_min": 50070, "port_range_max": 50070, "remote_ip_prefix": "203.0.113.0/24"}]}`,
+			"sg0": `{"security_group_rules": [` + member("sg0", "IPv4", "sg1") + `,` + member("sg0", "IPv6", "sg1") + `,` +
+				member("sg0", "IPv4", "sg0") + `,` + member("sg0", "IPv6", "sg0") + `,` + ssh("sg0") + `]}`,
+		}[sg]
+		th.CheckJSONEquals(t, want, body)
 		reply(w, 201, `{"security_group_rules": []}`)
+	})
+	var deleted []string
+	fs.Mux.HandleFunc("/network/v2.0/security-group-rules/", func(w http.ResponseWriter, r *http.Request) {
+		th.TestMethod(t, r, "DELETE")
+		deleted = append(deleted, strings.TrimPrefix(r.URL.Path, "/network/v2.0/security-group-rules/"))
+		w.WriteHeader(204)
 	})
 	if err := c.ensureSecurityGroups(context.Background(), cl); err != nil {
 		t.Fatal(err)
 	}
-	if ng.SecurityGroupID != "sg1" || bulk != 1 {
-		t.Fatalf("group %q, bulk calls %d", ng.SecurityGroupID, bulk)
+	if ng.SecurityGroupID != "sg1" || strings.Join(bulks, ",") != "sg1,sg0" {
+		t.Fatalf("group %q, bulk requests for %v", ng.SecurityGroupID, bulks)
+	}
+	if strings.Join(deleted, ",") != "r-any,r-net" {
+		t.Fatalf("deleted rules %v, want the old group's port open to anywhere and its subnet rule", deleted)
 	}
 }
 
@@ -267,11 +305,9 @@ func TestEstimateQuota_CountsFlavorsVolumesAndGroups(t *testing.T) {
 		flavorGets++
 		reply(w, 200, `{"flavor": {"id": "f1", "vcpus": 2, "ram": 2048, "disk": 20}}`)
 	})
-	fs.Mux.HandleFunc("/network/v2.0/subnets", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, `{"subnets": [{"cidr": "10.0.0.0/24"}]}`)
-	})
 	cl := &sahara.Cluster{ID: "cid", ClusterSpec: sahara.ClusterSpec{Name: "c", NeutronManagementNetwork: "11111111-2222-3333-4444-555555555555"}}
-	a := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "a", FlavorID: "f1", FloatingIPPool: "p", VolumesPerNode: 2, VolumesSize: 5, AutoSecurityGroup: true})
+	a := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "a", FlavorID: "f1", FloatingIPPool: "p", VolumesPerNode: 2, VolumesSize: 5, AutoSecurityGroup: true,
+		AutoSecurityGroupCIDRs: []string{"203.0.113.0/24"}})
 	a.OpenPorts = []int{80}
 	b := cl.AddNodeGroup(sahara.NodeGroupSpec{Name: "b", FlavorID: "f1", BootFromVolume: true})
 	ins := []*sahara.Instance{a.NewInstance(0), a.NewInstance(1), b.NewInstance(0)}
@@ -283,7 +319,7 @@ func TestEstimateQuota_CountsFlavorsVolumesAndGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sahara.QuotaRequest{Instances: 3, Cores: 6, RAMMB: 6144, FloatingIPs: 2, SecurityGroups: 1,
-		SecurityRules: 2 + 2 + 3 + egressDefaults, Ports: 3, Volumes: 5, VolumeGB: 40}
+		SecurityRules: 2 /* members */ + 2 /* ssh */ + 1 /* port 80 from the CIDR */ + egressDefaults, Ports: 3, Volumes: 5, VolumeGB: 40}
 	if q != want || flavorGets != 1 {
 		t.Fatalf("got %+v (flavor reads %d), want %+v", q, flavorGets, want)
 	}

@@ -86,7 +86,7 @@ func TestCloud_SpawnAndDeleteWithEveryOption(t *testing.T) {
 	cl := testCluster(t, env,
 		sahara.NodeGroupSpec{
 			Name: "master", Count: 1, NodeProcesses: []string{"namenode"},
-			AutoSecurityGroup: true, SecurityGroups: []string{"default"},
+			AutoSecurityGroup: true, SecurityGroups: []string{"default"}, AutoSecurityGroupCIDRs: []string{"203.0.113.0/24"},
 			FloatingIPPool: env.ExternalNetworkName, AvailabilityZone: "nova",
 			VolumesPerNode: 2, VolumesSize: 1, VolumesAvailabilityZone: "nova",
 		},
@@ -185,6 +185,12 @@ func TestCloud_SpawnAndDeleteWithEveryOption(t *testing.T) {
 	}
 
 	// the auto security groups hold exactly the expected ingress rules
+	var members []string
+	for _, ng := range cl.NodeGroups {
+		if ng.AutoSecurityGroup {
+			members = append(members, ng.SecurityGroupID)
+		}
+	}
 	for _, ng := range cl.NodeGroups {
 		sg, err := groups.Get(ctx, adm.Network, ng.SecurityGroupID).Extract()
 		if err != nil {
@@ -196,11 +202,11 @@ func TestCloud_SpawnAndDeleteWithEveryOption(t *testing.T) {
 		var got []string
 		for _, r := range sg.Rules {
 			if r.Direction == "ingress" {
-				got = append(got, SecurityRule{r.EtherType, r.Protocol, r.PortRangeMin, r.PortRangeMax, r.RemoteIPPrefix}.key())
+				got = append(got, SecurityRule{r.EtherType, r.Protocol, r.PortRangeMin, r.PortRangeMax, r.RemoteIPPrefix, r.RemoteGroupID}.key())
 			}
 		}
 		var want []string
-		for _, r := range AutoSecurityGroupRules(ng.OpenPorts, []string{env.SubnetCIDR}) {
+		for _, r := range AutoSecurityGroupRules(ng.OpenPorts, ng.AutoSecurityGroupCIDRs, members) {
 			want = append(want, r.key())
 		}
 		sort.Strings(got)
