@@ -11,9 +11,13 @@ resource "saharagen_cluster" "hadoop" {
   # its node group template) rolls that group in place, update_policy paces it.
   node_groups = {
     master = {
-      flavor_id      = "m1.large"
-      node_processes = ["namenode", "resourcemanager", "historyserver"]
-      count          = 1
+      flavor_id           = "m1.large"
+      node_processes      = ["namenode", "resourcemanager", "historyserver"]
+      count               = 1
+      auto_security_group = true
+      # Only the office reaches the web UIs; the cluster's instances reach
+      # each other anyway, and nobody else reaches anything but SSH.
+      auto_security_group_cidrs = ["198.51.100.0/24"]
     }
     worker = {
       node_group_template_id = saharagen_node_group_template.worker.id
