@@ -65,10 +65,12 @@ variable "workers_to_remove" {
   description = "When worker_count goes down: names of the workers to retire first (the rest are the highest-numbered ones)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "client_cidrs" {
   description = "Networks allowed to reach the Dask scheduler (8786) and workers (9000-9009), e.g. [\"203.0.113.7/32\"] for your machine's address as the cloud sees it. The Dask scheduler has no authentication: anyone who reaches 8786 can run code on the cluster. Empty: only the cluster's own instances reach it."
   type        = list(string)
   default     = []
+  nullable    = false
 }
