@@ -5,7 +5,10 @@ saharagen_testbed.sgsync`` under setsid, PID file
 /run/saharagen-testbed/sgsync.pid, log /var/log/saharagen-testbed/sgsync.log;
 stopped by PID (SIGTERM); restarted when this file or firewall.py change.
 
-Every second, a *fetch pass* reads as the cloud admin, across all projects:
+Every second while instances exist (every 10 s while none does: then
+nothing depends on the answers, and the first new instance's port record
+brings a pass at once), a *fetch pass* reads as the cloud admin, across
+all projects:
 
   1. GET /v2.0/ports?device_owner=compute:nova&fields=...
   2. GET /v2.0/security-group-rules?direction=ingress&fields=...
@@ -28,10 +31,11 @@ Between fetch passes it looks at the directory where the Nova driver
 records each instance port (STATE/ports, see fip.py) ten times a second:
 one stat(), no API call.  When it changed, an instance got its interfaces
 (or lost them), and its ruleset is rendered at once from the last fetched
-data (Nova created and bound the port before the spawn, so it is there):
-a new server's security groups apply before its sshd starts.  Until then
-the namespace has the default-deny ruleset the driver loaded when it
-created it.
+data, or after a fetch pass made right then when that data lacks one of
+its ports (Nova created and bound the port before the spawn, so Neutron
+has it): a new server's security groups apply before its sshd starts.
+Until then the namespace has the default-deny ruleset the driver loaded
+when it created it.
 
 Failures keep the rules as they are (fail closed, never open): a fetch that
 fails changes nothing; a ruleset that does not load is retried at the next
@@ -76,6 +80,7 @@ PROJECT = os.environ.get("SGSYNC_PROJECT", "admin")
 PASSWORD = os.environ.get("TESTBED_PASSWORD", "secret")
 
 PERIOD = 1.0      # seconds between the starts of two fetch passes
+IDLE_PERIOD = 10  # the same while no instance exists on this machine
 MIN_IDLE = 0.25   # at least this long between two passes (slow Neutron)
 TICK = 0.1        # how often the port records are looked at
 SUMMARY = 600     # seconds between two summary lines in the log
@@ -361,33 +366,43 @@ class Sync:
     def run(self):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        LOG.info("sgsync started: %d Neutron calls per pass, every %.1f s",
-                 2, PERIOD)
-        next_fetch = 0.0
+        LOG.info("sgsync started: 2 Neutron calls per pass, every %.0f s "
+                 "while instances exist, every %.0f s without", PERIOD,
+                 IDLE_PERIOD)
+        next_fetch = last_end = 0.0
         records = object()
+        here = False  # any instance on this machine?
         next_summary = time.monotonic() + SUMMARY
         missing_since = None
         while not self.stop:
             now = time.monotonic()
             dirty = fetched = False
-            if now >= next_fetch:
-                fetched = True
-                self.passes += 1
-                try:
-                    dirty = self.fetch() or bool(self.failed)
-                    self.last_fetch = time.time()
-                except Exception as e:  # keep the rules, try again
-                    self.fetch_errors += 1
-                    self.last_error = "fetch: %s" % e
-                    self._log_fetch_error(e)
-                end = time.monotonic()
-                self.last_fetch_ms = (end - now) * 1000
-                next_fetch = max(now + PERIOD, end + MIN_IDLE)
             sig = records_signature()
             if sig != records:
                 # taken before reading the records: a change made while
                 # rendering is seen at the next tick
                 records, dirty = sig, True
+                recorded = instance_records()
+                here = bool(recorded)
+                if self._unknown(recorded):
+                    # a port the last answers lack (the first instance
+                    # after an idle spell): ask Neutron now rather than
+                    # leave it closed until the next pass
+                    next_fetch = min(next_fetch, max(now, last_end + MIN_IDLE))
+            if now >= next_fetch:
+                fetched = True
+                self.passes += 1
+                try:
+                    dirty = self.fetch() or bool(self.failed) or dirty
+                    self.last_fetch = time.time()
+                except Exception as e:  # keep the rules, try again
+                    self.fetch_errors += 1
+                    self.last_error = "fetch: %s" % e
+                    self._log_fetch_error(e)
+                last_end = time.monotonic()
+                self.last_fetch_ms = (last_end - now) * 1000
+                next_fetch = max(now + (PERIOD if here else IDLE_PERIOD),
+                                 last_end + MIN_IDLE)
             if dirty:
                 self.render_pass()
             if fetched:
@@ -415,6 +430,14 @@ class Sync:
                          t.user + t.system)
             time.sleep(TICK)
         LOG.info("sgsync stopped (rules stay as loaded)")
+
+    def _unknown(self, recorded):
+        """Whether some recorded instance port is not in the last answers."""
+        if self.data is None:
+            return True
+        have = {p["id"] for p in self.data[0]}
+        return any(port not in have
+                   for ifaces in recorded.values() for port in ifaces)
 
     def _stop(self, *_):
         self.stop = True
