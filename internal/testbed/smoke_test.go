@@ -100,18 +100,22 @@ func newFixtureIn(t *testing.T, env *testbed.Env) *fixture {
 	return f
 }
 
-func (f *fixture) boot(ctx context.Context, name string, group string, md map[string]string) (*servers.Server, error) {
+// boot creates a server of the fixture's cluster on the tenant network, in
+// server group group (if any), with extra metadata md, in the security
+// groups sgs (names or IDs; none: the project's default group).
+func (f *fixture) boot(ctx context.Context, name string, group string, md map[string]string, sgs ...string) (*servers.Server, error) {
 	meta := map[string]string{testbed.ClusterTag: f.cid, testbed.NodeGroupTag: "smoke"}
 	for k, v := range md {
 		meta[k] = v
 	}
 	opts := keypairs.CreateOptsExt{
 		CreateOptsBuilder: servers.CreateOpts{
-			Name:      name,
-			FlavorRef: f.env.FlavorID,
-			ImageRef:  f.env.Images["fake"],
-			Networks:  []servers.Network{{UUID: f.env.NetworkID}},
-			Metadata:  meta,
+			Name:           name,
+			FlavorRef:      f.env.FlavorID,
+			ImageRef:       f.env.Images["fake"],
+			Networks:       []servers.Network{{UUID: f.env.NetworkID}},
+			Metadata:       meta,
+			SecurityGroups: sgs,
 		},
 		KeyName: f.keyName,
 	}

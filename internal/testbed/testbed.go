@@ -120,7 +120,8 @@ type Env struct {
 func Enabled() bool { return os.Getenv(EnvVar) == "1" }
 
 // Require returns the testbed for a test. Not enabled: the test is skipped.
-// Enabled but unreachable (no env.json, or no Keystone token): the test fails.
+// Enabled but unreachable (no env.json, or no Keystone token), or its
+// security group daemon is dead: the test fails.
 func Require(t testing.TB) *Env {
 	t.Helper()
 	if !Enabled() {
@@ -130,6 +131,9 @@ func Require(t testing.TB) *Env {
 	if err == nil {
 		err = env.Ping(context.Background())
 	}
+	if err == nil {
+		err = checkSGSync()
+	}
 	if err != nil && os.Getenv(AutoUpEnvVar) == "1" {
 		t.Logf("testbed not reachable (%v): running testbed-up.sh", err)
 		if uerr := Up(context.Background()); uerr != nil {
@@ -138,6 +142,9 @@ func Require(t testing.TB) *Env {
 		env, err = Load()
 		if err == nil {
 			err = env.Ping(context.Background())
+		}
+		if err == nil {
+			err = checkSGSync()
 		}
 	}
 	if err != nil {

@@ -190,6 +190,47 @@ def nostore(c, private):
     return proj
 
 
+# What a project's user typically adds to the "default" security group of a
+# fresh project, which only admits its own members: SSH and ping from
+# anywhere.  The provider SSHes into clusters that have no security group of
+# their own from this host (the testbed enforces security groups: sgsync.py).
+DEFAULT_GROUP_RULES = [
+    {"ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
+     "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"},
+    {"ethertype": "IPv6", "protocol": "tcp", "port_range_min": 22,
+     "port_range_max": 22, "remote_ip_prefix": "::/0"},
+    {"ethertype": "IPv4", "protocol": "icmp", "remote_ip_prefix": "0.0.0.0/0"},
+    {"ethertype": "IPv6", "protocol": "ipv6-icmp", "remote_ip_prefix": "::/0"},
+]
+
+
+def open_default_group(project):
+    """Adds DEFAULT_GROUP_RULES to the project's default group (the test
+    user does it, as a user would; listing the groups makes Neutron create
+    the default one).  Idempotent: only missing rules are created."""
+    u = conn(project.name, USER, USER_PASS).network
+    sgs = list(u.security_groups(name="default", project_id=project.id))
+    if len(sgs) != 1:
+        sys.exit("project %s: %d security groups named default"
+                 % (project.name, len(sgs)))
+    sg = sgs[0]
+
+    def key(r):
+        return (r["ethertype"], r["protocol"], r.get("port_range_min"),
+                r.get("port_range_max"), r["remote_ip_prefix"])
+    have = {key(r) for r in sg.security_group_rules
+            if r["direction"] == "ingress" and not r.get("remote_group_id")}
+    added = 0
+    for want in DEFAULT_GROUP_RULES:
+        if key(want) not in have:
+            u.create_security_group_rule(security_group_id=sg.id,
+                                         direction="ingress", **want)
+            added += 1
+    if added:
+        print("project %s: %d rules added to its default security group "
+              "(SSH, ICMP from anywhere)" % (project.name, added))
+
+
 def resources():
     c = conn()
     want = int(os.environ.get("NUM_COMPUTE", "5"))
@@ -270,6 +311,8 @@ def resources():
 
     set_quotas(c, proj.id)
     ns = nostore(c, private)
+    for project in (proj, ns):
+        open_default_group(project)
 
     write_files(proj.id, ns.id, flavors, images, dv, public, private, sub,
                 router, len(hyps))

@@ -10,8 +10,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "testbed-down: must run as root"; exit 1; }
 
-# 1. nova-computes first, so none creates an instance while we clean up
-for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done; wait
+# 1. nova-computes first, so none creates an instance while we clean up; the
+#    security group daemon too (it would load rules into vanishing namespaces)
+for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
+stop sgsync & wait
 # 2. instances: every process of an instance lives in its netns sgtb-<uuid>
 for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   for _ in $(seq 30); do

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-status.sh: which testbed services run (by pid file), their memory
-# (PSS of each service's process group, MB), and the instances (namespaces
-# sgtb-*) with their memory.
+# (PSS of each service's process group, MB), the security group daemon's
+# counters, and the instances (namespaces sgtb-*) with their memory.
 . "$(dirname "$0")/lib.sh"
 pss() {  # pss PID... -> total PSS in kB
   local t=0 p v
@@ -22,6 +22,13 @@ for f in "$RUN"/*.pid; do
   printf '%-18s %8s %6s %9.1f\n' "$n" "$pid" "$(echo $pids | wc -w)" "$(awk -v k=$kb 'BEGIN{print k/1024}')"
 done
 printf '%-18s %8s %6s %9.1f\n' TOTAL "" "" "$(awk -v k=$total 'BEGIN{print k/1024}')"
+# the security group daemon's own counters (sgsync.py writes them after each fetch pass)
+if [ -f "$RUN/sgsync.status" ]; then
+  $PY -c 'import json, sys, time; s = json.load(open(sys.argv[1]))
+print("sgsync: last fetch %.1f s ago (%.0f ms), %d passes, %d Neutron calls, %d ruleset loads (%d failed), %d fetch errors, %.1f s CPU; %d instances%s" % (
+    time.time() - s["last_fetch"], s["last_fetch_ms"], s["passes"], s["api_calls"], s["loads"], s["load_errors"],
+    s["fetch_errors"], s["cpu_seconds"], s["instances"], ("; last error: " + s["last_error"]) if s["last_error"] else ""))' "$RUN/sgsync.status"
+fi
 ni=0; itotal=0
 for ns in $(ip netns list 2>/dev/null | awk '/^sgtb-/{print $1}'); do
   kb=$(pss $(ip netns pids "$ns")); ni=$((ni+1)); itotal=$((itotal+kb))

@@ -21,7 +21,7 @@ PKGS="mariadb-server rabbitmq-server python3-pymysql keystone python3-openstackc
       neutron-server cinder-api cinder-scheduler cinder-volume uwsgi-plugin-python3
       swift swift-proxy swift-account swift-container swift-object python3-keystonemiddleware
       memcached openssh-server openssh-client openssh-sftp-server xfsprogs e2fsprogs iproute2
-      util-linux sudo curl bc python3-distributed"
+      util-linux sudo curl bc python3-distributed iptables"
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   MISSING=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null | awk '$2=="ii"{print $1}' | sort >"$RUN/have.txt"; \
             for p in $PKGS; do grep -qx "$p" "$RUN/have.txt" || echo "$p"; done)
@@ -50,13 +50,21 @@ fi
 # ---------------------------------------------------------------- our drivers + helpers
 step "installing testbed drivers"
 # drivers changed since the services started? then restart the processes that load them
-NEWSUM=$(cat "$TB_SRC"/python/saharagen_testbed/*.py "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
+# (sgsync.py is the security group daemon's alone; firewall.py is shared by it and the Nova driver)
+NEWSUM=$(for f in "$TB_SRC"/python/saharagen_testbed/*.py; do [ "${f##*/}" = sgsync.py ] || cat "$f"; done
+         cat "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
 if [ -f "$RUN/drivers.sum" ] && [ "$(cat "$RUN/drivers.sum")" != "$NEWSUM" ]; then
   echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (running instances are adopted by the new nova-computes)"
   for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
   stop cinder-volume & stop neutron-server & wait
 fi
 echo "$NEWSUM" >"$RUN/drivers.sum"
+SGSUM=$(cat "$TB_SRC"/python/saharagen_testbed/{sgsync,firewall}.py | sha256sum | cut -c1-16)
+if [ -f "$RUN/sgsync.sum" ] && [ "$(cat "$RUN/sgsync.sum")" != "$SGSUM" ]; then
+  echo "  sgsync changed: restarting it (instances keep their rules meanwhile)"
+  stop sgsync
+fi
+echo "$SGSUM" >"$RUN/sgsync.sum"
 mkdir -p "$SITE" "$LIBEXEC" "$STATE/volumes" "$STATE/instances" /var/lib/glance/images /var/lib/nova/tmp \
          /var/lib/neutron/tmp /var/lib/cinder/tmp /var/lib/glance/tmp
 rm -rf "$SITE/saharagen_testbed" "$SITE/saharagen_testbed-0.1.dist-info"
@@ -407,6 +415,9 @@ for s in account container object proxy; do
 done
 for u in http://$IP:8778/ http://$IP:9292/ http://$IP:9696/ http://$IP:8774/ http://$IP:8776/; do wait_http "$u" 180; done
 for p in 6202 6201 6200 8080; do wait_health $p 120; done
+# Security groups: each instance's firewall follows Neutron (python/saharagen_testbed/sgsync.py).
+# The admin password reaches it through the environment, not the command line.
+TESTBED_PASSWORD=$PASS start sgsync $PY -m saharagen_testbed.sgsync
 
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"

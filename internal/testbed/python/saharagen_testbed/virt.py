@@ -7,8 +7,11 @@ Every spawned server becomes an isolated "instance" on this host:
   network (``sgtbb<netid10>``).  The bridge holds the subnet's gateway address,
   so the host reaches every fixed IP and instances on one network reach each
   other.  Instances get no default route: nothing routes beyond the testbed
-  networks.  Floating IPs are polled from Neutron and put on the instance as
-  extra /32 addresses plus a host route via the bridge.
+  networks.  Floating IPs are put on the instance as extra /32 addresses
+  plus a host route via the bridge (fip.py).  Security groups: the namespace
+  gets a default-deny iptables ruleset before it has any interface, the
+  sgsync daemon replaces it with the ports' security group rules
+  (firewall.py).
 * its own mount, pid, uts and ipc namespaces with a copy-on-write overlay of
   the host's / on tmpfs, a minimal /dev and an empty /sys/block
   (``instance-init.sh``); the server's user data runs as root before sshd
@@ -54,6 +57,7 @@ from nova import exception
 from nova.virt import fake
 
 from saharagen_testbed import fip
+from saharagen_testbed import firewall
 
 LOG = log.getLogger(__name__)
 
@@ -241,6 +245,14 @@ class TestbedDriver(fake.FakeDriver):
         ns = ns_name(uuid)
         d = os.path.join(STATE, uuid)
         os.makedirs(d, exist_ok=True)
+        # Fail closed: the namespace gets the default-deny firewall before it
+        # has any interface or process; sgsync loads the ruleset of the
+        # ports' security groups once the ports are recorded below.
+        _ip("netns", "add", ns)
+        _ip("-n", ns, "link", "set", "lo", "up")
+        for family, text in firewall.default_deny().items():
+            _run("ip", "netns", "exec", ns, firewall.RESTORE[family],
+                 process_input=text)
         network_info = list(network_info)  # waits for Nova's allocation
         if pause:
             with open(os.path.join(d, "console.log"), "a") as f:
@@ -255,8 +267,6 @@ class TestbedDriver(fake.FakeDriver):
             with open(os.path.join(d, "userdata-%d.sh" % i), "w") as f:
                 f.write(s)
         self._insts[uuid] = {"ifaces": []}
-        _ip("netns", "add", ns)
-        _ip("-n", ns, "link", "set", "lo", "up")
         first = None
         for idx, vif in enumerate(network_info):
             net = vif["network"]
