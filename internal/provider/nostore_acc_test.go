@@ -38,9 +38,11 @@ func TestAccCluster_FakeLifecycleWithoutObjectStorage(t *testing.T) {
 	testAccClusterLifecycle(t, env, fakeLayout(env, "accn"))
 }
 
-// The quickstart as a newcomer applies it: without client_cidrs no rule
-// admits anyone outside the cluster but to SSH; with the host's network in
-// client_cidrs, changed in place, the host computes on its workers.
+// The quickstart as a newcomer applies it: without client_cidrs nothing
+// outside the cluster reaches the Dask ports (in Neutron's rules and on the
+// wire: the testbed enforces security groups) while SSH works; with the
+// host's network in client_cidrs, changed in place, the host computes on
+// its workers.
 func TestAccCluster_QuickstartWithoutObjectStorage(t *testing.T) {
 	env := accEnvNoStore(t)
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "saharagen")
@@ -69,7 +71,10 @@ func TestAccCluster_QuickstartWithoutObjectStorage(t *testing.T) {
 					if err := accRecordsOf(env).secretsInClear(t, clusterID); err != nil {
 						return err
 					}
-					return publicRules(env, clusterID)
+					if err := publicRules(env, clusterID); err != nil {
+						return err
+					}
+					return schedulerExposure(s, false)
 				},
 			},
 			{
