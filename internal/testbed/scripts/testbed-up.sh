@@ -417,7 +417,7 @@ for u in http://$IP:8778/ http://$IP:9292/ http://$IP:9696/ http://$IP:8774/ htt
 for p in 6202 6201 6200 8080; do wait_health $p 120; done
 # Security groups: each instance's firewall follows Neutron (python/saharagen_testbed/sgsync.py).
 # The admin password reaches it through the environment, not the command line.
-TESTBED_PASSWORD=$PASS start sgsync $PY -m saharagen_testbed.sgsync
+TESTBED_PASSWORD=$PASS start sgsync "$PY" -m saharagen_testbed.sgsync
 
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"
