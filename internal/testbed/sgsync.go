@@ -35,7 +35,7 @@ type SGSyncStatus struct {
 	FetchErrors int     `json:"fetch_errors"`
 	LastError   string  `json:"last_error"`
 	Instances   int     `json:"instances"`
-	CPUSeconds  float64 `json:"cpu_seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"` // its own and that of the ip/iptables-restore processes it ran
 }
 
 // ReadSGSyncStatus reads sgsync's status file.

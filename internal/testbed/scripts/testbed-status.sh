@@ -24,7 +24,7 @@ done
 printf '%-18s %8s %6s %9.1f\n' TOTAL "" "" "$(awk -v k=$total 'BEGIN{print k/1024}')"
 # the security group daemon's own counters (sgsync.py writes them after each fetch pass)
 if [ -f "$RUN/sgsync.status" ]; then
-  $PY -c 'import json, sys, time; s = json.load(open(sys.argv[1]))
+  "$PY" -c 'import json, sys, time; s = json.load(open(sys.argv[1]))
 print("sgsync: last fetch %.1f s ago (%.0f ms), %d passes, %d Neutron calls, %d ruleset loads (%d failed), %d fetch errors, %.1f s CPU; %d instances%s" % (
     time.time() - s["last_fetch"], s["last_fetch_ms"], s["passes"], s["api_calls"], s["loads"], s["load_errors"],
     s["fetch_errors"], s["cpu_seconds"], s["instances"], ("; last error: " + s["last_error"]) if s["last_error"] else ""))' "$RUN/sgsync.status"

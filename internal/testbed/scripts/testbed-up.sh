@@ -51,8 +51,8 @@ fi
 step "installing testbed drivers"
 # drivers changed since the services started? then restart the processes that load them
 # (sgsync.py is the security group daemon's alone; firewall.py is shared by it and the Nova driver)
-NEWSUM=$(for f in "$TB_SRC"/python/saharagen_testbed/*.py; do [ "${f##*/}" = sgsync.py ] || cat "$f"; done
-         cat "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh" | sha256sum | cut -c1-16)
+NEWSUM=$({ for f in "$TB_SRC"/python/saharagen_testbed/*.py; do [ "${f##*/}" = sgsync.py ] || cat "$f"; done
+          cat "$TB_SRC"/python/saharagen-testbed-nova-compute "$TB_SCRIPTS/instance-init.sh"; } | sha256sum | cut -c1-16)
 if [ -f "$RUN/drivers.sum" ] && [ "$(cat "$RUN/drivers.sum")" != "$NEWSUM" ]; then
   echo "  drivers changed: restarting nova-compute-*, cinder-volume, neutron-server (running instances are adopted by the new nova-computes)"
   for f in "$RUN"/nova-compute-*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)" & done
@@ -417,7 +417,7 @@ for u in http://$IP:8778/ http://$IP:9292/ http://$IP:9696/ http://$IP:8774/ htt
 for p in 6202 6201 6200 8080; do wait_health $p 120; done
 # Security groups: each instance's firewall follows Neutron (python/saharagen_testbed/sgsync.py).
 # The admin password reaches it through the environment, not the command line.
-TESTBED_PASSWORD=$PASS start sgsync $PY -m saharagen_testbed.sgsync
+TESTBED_PASSWORD=$PASS start sgsync "$PY" -m saharagen_testbed.sgsync
 
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"

@@ -1,7 +1,8 @@
 """Floating IPs of testbed instances (shared by the Nova and Neutron sides).
 
 The Nova driver records every instance port in STATE/ports/<port id>
-("<instance uuid> <ifname> <bridge> <gateway>").  Neutron's FLOATING_IP
+("<instance uuid> <ifname> <bridge> <gateway>"); sgsync reads the same
+records to know which interface of which instance each port is.  Neutron's FLOATING_IP
 callbacks (registered by the ML2 driver in neutron-server, which runs as
 root on the same host) then plumb a floating IP the moment it is associated:
 an extra /32 on the instance's interface and a host route via the network's
