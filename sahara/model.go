@@ -298,6 +298,31 @@ func (c *Cluster) SetInfo(section, key, value string) {
 	c.Info[section][key] = value
 }
 
+// userCredentialPrefix marks the Secrets a plugin issues to the cluster's
+// users (client certificates, passwords), which the provider hands out as
+// sensitive values; the other Secrets stay the plugin's.
+const userCredentialPrefix = "user:"
+
+// SetUserCredential records a secret the plugin issues to the cluster's
+// users. It is kept with the other Secrets, never in the Store.
+func (c *Cluster) SetUserCredential(name, value string) {
+	if c.Secrets == nil {
+		c.Secrets = map[string]string{}
+	}
+	c.Secrets[userCredentialPrefix+name] = value
+}
+
+// UserCredentials returns the secrets issued to users, by name.
+func (c *Cluster) UserCredentials() map[string]string {
+	out := map[string]string{}
+	for k, v := range c.Secrets {
+		if name, ok := strings.CutPrefix(k, userCredentialPrefix); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
 // Cluster returns the node group's cluster.
 func (ng *NodeGroup) Cluster() *Cluster { return ng.cluster }
 

@@ -151,11 +151,25 @@ show_cluster() {
 	SCHED=$(tfout -raw scheduler_internal_address)
 	echo "    cluster $CLUSTER_ID is $(tfout -raw status); scheduler $SCHED (this host is on the cluster network; clients elsewhere use $(tfout -raw scheduler_address))"
 	echo "    workers: $(tfout -json workers | tr -d '[]"' | sed 's/,/, /g')"
+	# The cluster's TLS credentials, as the quickstart's README writes them.
+	mkdir -p "$DEMO/tls" && chmod 700 "$DEMO/tls"
+	tfout -raw tls_ca_cert >"$DEMO/tls/ca.pem"
+	tfout -raw tls_client_cert >"$DEMO/tls/client.pem"
+	(umask 077 && tfout -raw tls_client_key >"$DEMO/tls/client.key")
+	echo "    TLS credentials of the cluster in $DEMO/tls (Dask over TLS with mutual authentication)"
 }
 
 compute() { # compute ARGS...: the quickstart's Dask client, run from this machine
-	$PY "$COMPUTE" "$@" | sed 's/^/    /'
+	$PY "$COMPUTE" --tls "$DEMO/tls" "$@" | sed 's/^/    /'
 	return "${PIPESTATUS[0]}"
+}
+
+refused() { # refused SCHED: a client with the CA but no certificate is turned away
+	local rc=0
+	mkdir -p "$DEMO/tls-no-cert"
+	cp "$DEMO/tls/ca.pem" "$DEMO/tls-no-cert/"
+	$PY "$COMPUTE" --tls "$DEMO/tls-no-cert" probe "$1" | sed 's/^/    /' || rc=${PIPESTATUS[0]}
+	[ "$rc" = 3 ] || { echo "    the scheduler answered a client without the cluster's certificate (exit $rc)"; return 1; }
 }
 
 create() {
@@ -214,6 +228,7 @@ step "terraform init of examples/quickstart (offline, from the mirror)" prepare_
 CREATED=1
 step "terraform apply: 1 Dask scheduler + 3 workers" create
 step "Compute on the cluster from this machine (3 workers)" compute run "$SCHED" 3
+step "A client without the cluster's certificate is refused" refused "$SCHED"
 step "Scale to 4 workers (terraform apply -var worker_count=4)" scale_up
 step "Compute again: the new worker takes tasks" compute run "$SCHED" 4
 VICTIM=$(tfout -json workers | $PY -c 'import json,sys; print(json.load(sys.stdin)[1])')

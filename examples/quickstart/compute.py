@@ -2,22 +2,30 @@
 """Use the quickstart's Dask cluster from your machine (needs the same Dask
 version as the image: Debian's python3-distributed).
 
-  compute.py run     SCHEDULER WORKERS   a real computation; prints the result
-                                         and how many tasks each worker ran
-  compute.py scatter SCHEDULER WORKER    puts 4 MiB of random bytes on that worker
-                                         only, published as "demo-data"
-  compute.py check   SCHEDULER           fetches "demo-data" back and verifies it
+  compute.py [--tls DIR] run     SCHEDULER WORKERS   a real computation; prints the
+                                                    result and how many tasks each
+                                                    worker ran
+  compute.py [--tls DIR] scatter SCHEDULER WORKER    puts 4 MiB of random bytes on that
+                                                    worker only, published as "demo-data"
+  compute.py [--tls DIR] check   SCHEDULER           fetches "demo-data" back, verifies it
+  compute.py [--tls DIR] probe   SCHEDULER           does the scheduler answer this client?
 
-SCHEDULER is tcp://host:8786 (terraform output scheduler_address). Exit status
-1 when a result is wrong.
+SCHEDULER is tls://host:8786 (terraform output scheduler_address); DIR holds the
+cluster's credentials (terraform output: tls_ca_cert > ca.pem, tls_client_cert >
+client.pem, tls_client_key > client.key). Exit status 1 when a result is wrong;
+probe exits 3 when the scheduler refuses or does not answer.
 """
+import asyncio
 import collections
 import hashlib
 import os
+import ssl
 import sys
 import time
 
 from distributed import Client, get_worker
+from distributed.comm import connect
+from distributed.security import Security
 
 DATASET = "demo-data"
 
@@ -73,11 +81,52 @@ def check(client):
     return digest == want
 
 
+def tls_files(tls_dir):
+    return [os.path.join(tls_dir, f) for f in ("ca.pem", "client.pem", "client.key")]
+
+
+def probe(address, tls_dir):
+    """Sends one request on a bare connection: answers only to a client the
+    scheduler accepts (with TLS: a certificate of the cluster's CA)."""
+    ctx = None
+    if tls_dir:
+        ca, cert, key = tls_files(tls_dir)
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.check_hostname = False  # Dask's trust is the cluster CA, not names
+        if os.path.exists(cert):
+            ctx.load_cert_chain(cert, key)
+
+    async def ask():
+        comm = await connect(address, timeout=5, ssl_context=ctx)
+        try:
+            await comm.write({"op": "identity"})
+            return await asyncio.wait_for(comm.read(), 5)
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(ask())
+    except Exception as e:  # refused, handshake failed, closed, timed out
+        print("refused: %s: %s" % (type(e).__name__, e))
+        return False
+    print("answered: %s %s" % (reply.get("type"), reply.get("id")))
+    return True
+
+
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("run", "scatter", "check"):
+    tls_dir = None
+    if argv[:1] == ["--tls"] and len(argv) > 1:
+        tls_dir, argv = argv[1], argv[2:]
+    if len(argv) < 2 or argv[0] not in ("run", "scatter", "check", "probe"):
         print(__doc__, file=sys.stderr)
         return 2
-    with Client(argv[1], timeout=60) as client:
+    if argv[0] == "probe":
+        return 0 if probe(argv[1], tls_dir) else 3
+    security = None
+    if tls_dir:
+        ca, cert, key = tls_files(tls_dir)
+        security = Security(tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    with Client(argv[1], timeout=60, security=security) as client:
         if argv[0] == "run":
             ok = run(client, int(argv[2]))
         elif argv[0] == "scatter":

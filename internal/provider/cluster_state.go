@@ -48,6 +48,7 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		Info:                     infoValue(c.Info),
 		ManagementPublicKey:      types.StringValue(c.ManagementPublicKey),
 		ManagementPrivateKey:     types.StringValue(c.ManagementPrivateKey),
+		Credentials:              stringMap(c.UserCredentials()),
 		Timeouts:                 timeoutsNull(),
 	}
 	priorGroups := map[string]clusterNodeGroupModel{}

@@ -284,3 +284,11 @@ func applyExplicit(s *sahara.NodeGroupSpec, f nodeGroupFields) {
 		s.UseAutoconfig = &b
 	}
 }
+
+func stringMap(m map[string]string) types.Map {
+	vals := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		vals[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, vals)
+}

@@ -64,7 +64,7 @@ func TestAccCluster_QuickstartWithoutObjectStorage(t *testing.T) {
 					sameID.AddStateValue(addr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^tcp://[0-9.]+:8786$`))),
+						knownvalue.StringRegexp(regexp.MustCompile(`^tls://[0-9.]+:8786$`))),
 				},
 				Check: func(s *terraform.State) error {
 					clusterID = s.RootModule().Resources[addr].Primary.ID
@@ -88,6 +88,13 @@ func TestAccCluster_QuickstartWithoutObjectStorage(t *testing.T) {
 				Check: func(s *terraform.State) error {
 					if err := schedulerExposure(s, true); err != nil {
 						return err
+					}
+					// Reachable now, but only with the cluster's certificate.
+					if out, err := daskClient(s, []string{"ca.pem"}, "probe"); err == nil || !strings.Contains(out, "refused") {
+						return fmt.Errorf("the scheduler answered a client without the cluster's certificate (%v):\n%s", err, out)
+					}
+					if _, err := daskCompute(s, "probe"); err != nil {
+						return fmt.Errorf("the cluster's own client certificate was refused: %w", err)
 					}
 					out, err := daskCompute(s, "run", "2")
 					if err != nil {
@@ -118,7 +125,7 @@ func schedulerExposure(s *terraform.State, open bool) error {
 	if !ok {
 		return fmt.Errorf("no scheduler_internal_address output")
 	}
-	hostPort := strings.TrimPrefix(out.Value.(string), "tcp://")
+	hostPort := strings.TrimPrefix(out.Value.(string), "tls://")
 	host, _, err := net.SplitHostPort(hostPort)
 	if err != nil {
 		return err

@@ -69,6 +69,7 @@ type clusterModel struct {
 	Info                     types.Map      `tfsdk:"info"`
 	ManagementPublicKey      types.String   `tfsdk:"management_public_key"`
 	ManagementPrivateKey     types.String   `tfsdk:"management_private_key"`
+	Credentials              types.Map      `tfsdk:"credentials"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -229,6 +230,12 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Private half of the management key (PEM): the provider logs in with it; anyone with the state can too. Never logged. " +
 					"It lives only in Terraform state (the cluster's record in the object store holds no secret), so `terraform import` does not bring it: " +
 					"an imported cluster can be read and destroyed, and is changed from the workspace that holds the key, or moved with its state (`terraform state mv -state-out`)."},
+			"credentials": schema.MapAttribute{Computed: true, Sensitive: true, ElementType: types.StringType,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Secrets the plugin issued to the cluster's users, by name. The dask plugin's, on a TLS cluster (the default): " +
+					"`dask_tls_ca_cert`, `dask_tls_client_cert` and `dask_tls_client_key`, the PEM files a Dask client needs " +
+					"(`distributed.security.Security(tls_ca_file, tls_client_cert, tls_client_key)`). Like `management_private_key`, " +
+					"they live only in Terraform state: empty after `terraform import`."},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -74,7 +75,7 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 					sameScheduler.AddStateValue(addr, schedulerID),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^tcp://[0-9.]+:8786$`))),
+						knownvalue.StringRegexp(regexp.MustCompile(`^tls://[0-9.]+:8786$`))),
 				},
 				Check: func(s *terraform.State) error {
 					clusterID = s.RootModule().Resources[addr].Primary.ID
@@ -263,14 +264,37 @@ func expectFlavor(env *testbed.Env, serverID, flavor string) error {
 }
 
 // daskCompute runs the quickstart's client against the cluster's scheduler
-// (internal address: the testbed host is on the cluster network).
+// (internal address: the testbed host is on the cluster network) with the
+// cluster's TLS credentials from the quickstart's outputs.
 func daskCompute(s *terraform.State, args ...string) (string, error) {
+	return daskClient(s, []string{"ca.pem", "client.pem", "client.key"}, args...)
+}
+
+// daskClient runs compute.py with those of the cluster's credentials named
+// in files (ca.pem, client.pem, client.key) in its --tls directory.
+func daskClient(s *terraform.State, files []string, args ...string) (string, error) {
 	out, ok := s.RootModule().Outputs["scheduler_internal_address"]
 	if !ok {
 		return "", fmt.Errorf("no scheduler_internal_address output")
 	}
 	sched, _ := out.Value.(string)
-	argv := append([]string{quickstartPy, args[0], sched}, args[1:]...)
+	dir, err := os.MkdirTemp("", "saharagen-dask-tls-")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	outputs := map[string]string{"ca.pem": "tls_ca_cert", "client.pem": "tls_client_cert", "client.key": "tls_client_key"}
+	for _, f := range files {
+		o, ok := s.RootModule().Outputs[outputs[f]]
+		pemText, _ := o.Value.(string)
+		if !ok || !strings.Contains(pemText, "-----BEGIN") {
+			return "", fmt.Errorf("output %s holds no PEM: the cluster's credentials are missing", outputs[f])
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(pemText), 0o600); err != nil {
+			return "", err
+		}
+	}
+	argv := append([]string{quickstartPy, "--tls", dir, args[0], sched}, args[1:]...)
 	// compute.py waits on the cluster's answers: bound it like any remote call.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -22,6 +22,7 @@ const (
 	CfgStartupTimeout  = "Workers startup timeout"
 	CfgRetireTimeout   = "Workers retirement timeout"
 	CfgPythonPath      = "Python interpreter"
+	CfgTLS             = "Use TLS"
 	maxPortRangeLength = 100
 )
 
@@ -47,6 +48,8 @@ func configList() []sahara.Config {
 		c(CfgNannyPorts, `Ports a worker's nanny (its supervising process) may listen on, "first:last" or one port`, sahara.ConfigString, "9005:9009", sahara.ScopeCluster, 2),
 		c(CfgStartupTimeout, "Seconds to wait for the scheduler and every worker to be up after start or scale", sahara.ConfigInt, 600, sahara.ScopeCluster, 2),
 		c(CfgRetireTimeout, "Seconds to wait for retiring workers to hand their data to the remaining workers when the cluster shrinks", sahara.ConfigInt, 600, sahara.ScopeCluster, 2),
+		c(CfgTLS, "Scheduler, workers and clients talk TLS and authenticate each other with certificates of a per-cluster CA "+
+			"(the client's are the cluster's credentials); false runs plain TCP, which anyone who reaches the ports can use", sahara.ConfigBool, true, sahara.ScopeCluster, 1),
 		c(CfgPythonPath, "Absolute path of the Python 3 interpreter that has the distributed package on the image", sahara.ConfigString, "/usr/bin/python3", sahara.ScopeCluster, 2),
 	}
 }
@@ -81,6 +84,8 @@ type clusterSettings struct {
 	startupTimeout               time.Duration
 	retireTimeout                time.Duration
 	python                       string
+	// tls: the cluster runs Dask over TLS (decided at create; see usesTLS).
+	tls bool
 }
 
 // nodeSettings are the node-scope values of one node group.
@@ -201,6 +206,10 @@ func (p *Plugin) clusterSettings(c *sahara.Cluster) (clusterSettings, error) {
 		return s, err
 	}
 	s.python = v.(string)
+	if _, err := value(cs, CfgTLS); err != nil {
+		return s, err
+	}
+	s.tls = usesTLS(c)
 	if !path.IsAbs(s.python) || path.Clean(s.python) != s.python {
 		return s, invalidConfig(CfgPythonPath, "must be a clean absolute path such as /usr/bin/python3, got %q", s.python)
 	}

@@ -26,10 +26,37 @@ func schedulerOf(c *sahara.Cluster) (*sahara.Instance, error) {
 	return ins[0], nil
 }
 
-// ConfigureCluster writes the supervisor script and each process's config
-// file on every instance, after checking the image's Dask version.
+// ConfigureCluster writes the supervisor script, each process's config file
+// and (with TLS) the instance's certificate on every instance, after
+// checking the image's Dask version.
 func (p *Plugin) ConfigureCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
+	if err := chooseTransport(c); err != nil {
+		return err
+	}
 	return p.configure(ctx, c, r, c.Instances())
+}
+
+// chooseTransport settles, once per cluster, whether it runs TLS (making
+// its CA and the users' client certificate then).
+func chooseTransport(c *sahara.Cluster) error {
+	if c.Extra[extraTransport] == "" {
+		v, err := value(c.ClusterConfigs, CfgTLS)
+		if err != nil {
+			return err
+		}
+		if c.Extra == nil {
+			c.Extra = map[string]string{}
+		}
+		c.Extra[extraTransport] = "tcp"
+		if v.(bool) {
+			c.Extra[extraTransport] = "tls"
+		}
+	}
+	if usesTLS(c) {
+		_, err := clusterCA(c, true)
+		return err
+	}
+	return nil
 }
 
 func (p *Plugin) configure(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, instances []*sahara.Instance) error {
@@ -41,13 +68,19 @@ func (p *Plugin) configure(ctx context.Context, c *sahara.Cluster, r sahara.Remo
 	if err != nil {
 		return err
 	}
+	var ca *certAuthority
+	if cs.tls {
+		if ca, err = clusterCA(c, false); err != nil {
+			return err
+		}
+	}
 	p.logger(ctx).Info("Configuring Dask", "instances", len(instances), "scheduler", schedulerAddress(sched, cs))
 	return sahara.ParallelEach(ctx, parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
-		return p.configureInstance(ctx, c, cs, sched, r.Remote(in), in)
+		return p.configureInstance(ctx, c, cs, ca, sched, r.Remote(in), in)
 	})
 }
 
-func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs clusterSettings, sched *sahara.Instance, rem sahara.Remote, in *sahara.Instance) error {
+func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs clusterSettings, ca *certAuthority, sched *sahara.Instance, rem sahara.Remote, in *sahara.Instance) error {
 	ng := in.NodeGroup()
 	ns, err := nodeSettingsOf(ng)
 	if err != nil {
@@ -58,6 +91,11 @@ func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs cl
 	}
 	if err := rem.WriteFileTo(ctx, p.script(), serviceScript, sahara.FileOptions{RunAsRoot: true, Mode: 0o755}); err != nil {
 		return fmt.Errorf("writing %s: %w", p.script(), err)
+	}
+	if ca != nil {
+		if err := p.writeCertificate(ctx, ca, rem, in); err != nil {
+			return err
+		}
 	}
 	var files []sahara.File
 	for _, role := range roles(in) {
@@ -85,6 +123,9 @@ func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, cs cl
 // who runs the processes) and checks that the image has the cluster's Dask.
 func (p *Plugin) prepare(ctx context.Context, c *sahara.Cluster, cs clusterSettings, rem sahara.Remote, in *sahara.Instance) error {
 	dirs := []string{p.root + confDir, p.root + path.Dir(scriptPath), p.root + logDir, p.root + runDir}
+	if cs.tls {
+		dirs = append(dirs, p.root+tlsDir)
+	}
 	owned := []string{p.root + logDir, p.root + runDir}
 	if in.NodeGroup().HasProcess(ProcWorker) {
 		dirs = append(dirs, p.localDir(in))
@@ -135,4 +176,22 @@ func markerValue(out, marker string) string {
 		}
 	}
 	return ""
+}
+
+// writeCertificate puts the CA certificate and the instance's own
+// certificate and key (readable by the image user only, who runs Dask) in
+// place.
+func (p *Plugin) writeCertificate(ctx context.Context, ca *certAuthority, rem sahara.Remote, in *sahara.Instance) error {
+	certPEM, keyPEM, err := ca.issueFor(in)
+	if err != nil {
+		return err
+	}
+	public := []sahara.File{{Path: p.tlsCA(), Data: []byte(ca.CertPEM)}, {Path: p.tlsCert(), Data: certPEM}}
+	if err := rem.WriteFilesTo(ctx, public, sahara.FileOptions{RunAsRoot: true, Mode: 0o644}); err != nil {
+		return fmt.Errorf("writing the Dask TLS certificates: %w", err)
+	}
+	if err := rem.WriteFileTo(ctx, p.tlsKey(), keyPEM, sahara.FileOptions{RunAsRoot: true, Mode: 0o600, Owner: in.Username(), Sensitive: true}); err != nil {
+		return fmt.Errorf("writing %s: %w", p.tlsKey(), err)
+	}
+	return nil
 }

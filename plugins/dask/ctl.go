@@ -46,6 +46,14 @@ func (e *errUnreachable) Error() string { return e.msg }
 // Python (the script goes in on stdin, so it always matches this plugin).
 func (p *Plugin) ctl(ctx context.Context, r sahara.Remotes, sched *sahara.Instance, cs clusterSettings, timeout time.Duration, args ...string) (ctlReply, error) {
 	full := append([]string{cs.python, "-", args[0], schedulerAddress(sched, cs), strconv.Itoa(int(connectTimeout.Seconds()))}, args[1:]...)
+	if cs.tls {
+		// The scheduler instance's certificate is a client certificate too.
+		full = append([]string{"env",
+			"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=True",
+			"DASK_DISTRIBUTED__COMM__TLS__CA_FILE=" + p.tlsCA(),
+			"DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=" + p.tlsCert(),
+			"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=" + p.tlsKey()}, full...)
+	}
 	cmd, err := sahara.ShellJoin(full...)
 	if err != nil {
 		return ctlReply{}, err

@@ -47,7 +47,24 @@ func roles(in *sahara.Instance) []string {
 }
 
 func schedulerAddress(sched *sahara.Instance, cs clusterSettings) string {
-	return "tcp://" + net.JoinHostPort(sched.InternalIP, strconv.Itoa(cs.schedulerPort))
+	return cs.protocol() + "://" + net.JoinHostPort(sched.InternalIP, strconv.Itoa(cs.schedulerPort))
+}
+
+func (cs clusterSettings) protocol() string {
+	if cs.tls {
+		return "tls"
+	}
+	return "tcp"
+}
+
+// tlsSettings are the TLS lines of a process's config (empty files: TCP).
+func (p *Plugin) tlsSettings(cs clusterSettings) [][2]string {
+	out := [][2]string{{"DASK_PROTOCOL", cs.protocol()}, {"DASK_TLS_CA", ""}, {"DASK_TLS_CERT", ""}, {"DASK_TLS_KEY", ""}}
+	if cs.tls {
+		out = out[:1]
+		out = append(out, [2]string{"DASK_TLS_CA", p.tlsCA()}, [2]string{"DASK_TLS_CERT", p.tlsCert()}, [2]string{"DASK_TLS_KEY", p.tlsKey()})
+	}
+	return out
 }
 
 // renderConf writes one KEY=value line per setting, every value quoted with
@@ -71,7 +88,7 @@ func (p *Plugin) schedulerConf(in *sahara.Instance, cs clusterSettings) ([]byte,
 	if in.NodeGroup().HasProcess(ProcDashboard) {
 		dash = "true"
 	}
-	return renderConf(in, [][2]string{
+	return renderConf(in, append([][2]string{
 		{"DASK_ROLE", ProcScheduler},
 		{"DASK_PYTHON", cs.python},
 		{"DASK_HOST", in.InternalIP},
@@ -81,11 +98,11 @@ func (p *Plugin) schedulerConf(in *sahara.Instance, cs clusterSettings) ([]byte,
 		{"DASK_LOG", p.logFile(ProcScheduler)},
 		{"DASK_PIDFILE", p.pidFile(ProcScheduler)},
 		{"DASK_STOP_TIMEOUT", strconv.Itoa(stopTimeout)},
-	})
+	}, p.tlsSettings(cs)...))
 }
 
 func (p *Plugin) workerConf(in, sched *sahara.Instance, cs clusterSettings, ns nodeSettings) ([]byte, error) {
-	return renderConf(in, [][2]string{
+	return renderConf(in, append([][2]string{
 		{"DASK_ROLE", ProcWorker},
 		{"DASK_PYTHON", cs.python},
 		{"DASK_SCHEDULER", schedulerAddress(sched, cs)},
@@ -99,7 +116,7 @@ func (p *Plugin) workerConf(in, sched *sahara.Instance, cs clusterSettings, ns n
 		{"DASK_LOG", p.logFile(ProcWorker)},
 		{"DASK_PIDFILE", p.pidFile(ProcWorker)},
 		{"DASK_STOP_TIMEOUT", strconv.Itoa(stopTimeout)},
-	})
+	}, p.tlsSettings(cs)...))
 }
 
 // serviceCmd is the command line of dask-service for one role.

@@ -94,6 +94,9 @@ func TestConfigure_QuotesHostileValues(t *testing.T) {
 						t.Errorf("worker.conf written with %+v", cl.FileOpts)
 					}
 				}
+				if f.Path == tlsDir+"/node.key" && (cl.FileOpts.Mode != 0o600 || cl.FileOpts.Owner != wng.ImageUsername || !cl.FileOpts.Sensitive) {
+					t.Errorf("node.key written with %+v, want mode 0600, owner %q, sensitive", cl.FileOpts, wng.ImageUsername)
+				}
 				if f.Path == scriptPath && !bytes.Equal(f.Data, serviceScript) {
 					t.Error("dask-service differs from the embedded script")
 				}
@@ -112,7 +115,7 @@ func TestConfigure_QuotesHostileValues(t *testing.T) {
 		t.Fatalf("sourcing worker.conf: %v\n%s", err, conf)
 	}
 	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-	want := []string{hostile, python, "tcp://10.0.0.10:8786", "2GiB", "3", "/mnt/dask"}
+	want := []string{hostile, python, "tls://10.0.0.10:8786", "2GiB", "3", "/mnt/dask"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("worker.conf values\n got %q\nwant %q", got, want)
 	}

@@ -6,6 +6,11 @@
 // plugin renders one config file per process, a small pid-file supervisor
 // script (resources/dask-service.sh) and drives the scheduler through a
 // Python client script (resources/dask_ctl.py) on the scheduler instance.
+//
+// Unless the cluster config "Use TLS" is false, the cluster talks TLS with
+// mutual authentication: the plugin makes a CA per cluster (kept in the
+// cluster's Secrets), a certificate per instance at configure, and a client
+// certificate for the users (Cluster.UserCredentials); see tls.go.
 package dask
 
 import (

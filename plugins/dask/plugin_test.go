@@ -44,6 +44,7 @@ func TestPlugin_Metadata(t *testing.T) {
 		CfgStartupTimeout: {sahara.ConfigInt, 600, sahara.ScopeCluster},
 		CfgRetireTimeout:  {sahara.ConfigInt, 600, sahara.ScopeCluster},
 		CfgPythonPath:     {sahara.ConfigString, "/usr/bin/python3", sahara.ScopeCluster},
+		CfgTLS:            {sahara.ConfigBool, true, sahara.ScopeCluster},
 	}
 	if len(cfgs) != len(want) {
 		t.Errorf("%d configs, want %d", len(cfgs), len(want))

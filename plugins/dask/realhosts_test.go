@@ -3,6 +3,7 @@ package dask
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -77,12 +78,42 @@ func TestPlugin_RealHosts(t *testing.T) {
 	}
 	t.Logf("configure + start of 1 scheduler + 3 workers: %s, %d SSH handshakes", time.Since(start).Round(time.Millisecond), conn.Handshakes())
 	sched := c.Info[Service][InfoScheduler]
-	if want := "tcp://" + c.Instance("demo-scheduler-0").ManagementIP + ":8786"; sched != want {
+	if want := "tls://" + c.Instance("demo-scheduler-0").ManagementIP + ":8786"; sched != want {
 		t.Fatalf("info scheduler %q, want %q", sched, want)
 	}
 	assertHealthy(t, p, c, pool)
+	assertKeyPrivate(ctx, t, p, pool, c.Instance("demo-workers-0"))
 
-	out := compute(t, "run", sched, "3")
+	// Mutual TLS: the users' certificate is let in; no certificate, a
+	// certificate of another CA or plain TCP are not.
+	tlsDir := writeCredentials(t, c.UserCredentials())
+	caOnly := t.TempDir()
+	if err := os.WriteFile(filepath.Join(caOnly, "ca.pem"), []byte(c.UserCredentials()[CredentialCA]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := standardCluster()
+	other.ID, other.Name = "c2", "other"
+	if err := chooseTransport(other); err != nil {
+		t.Fatal(err)
+	}
+	otherDir := writeCredentials(t, other.UserCredentials())
+	if err := os.WriteFile(filepath.Join(otherDir, "ca.pem"), []byte(c.UserCredentials()[CredentialCA]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := probeScheduler(t, "--tls", tlsDir, "probe", sched); code != 0 {
+		t.Fatalf("the users' certificate was refused (exit %d):\n%s", code, out)
+	}
+	for _, args := range [][]string{
+		{"--tls", caOnly, "probe", sched},
+		{"--tls", otherDir, "probe", sched},
+		{"probe", strings.Replace(sched, "tls://", "tcp://", 1)},
+	} {
+		if out, code := probeScheduler(t, args...); code != 3 {
+			t.Errorf("compute.py %s: exit %d, want 3 (refused):\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+
+	out := compute(t, "--tls", tlsDir, "run", sched, "3")
 	for _, w := range []string{"demo-workers-0", "demo-workers-1", "demo-workers-2"} {
 		if !strings.Contains(out, "'"+w+"'") {
 			t.Errorf("worker %s ran no task:\n%s", w, out)
@@ -98,14 +129,14 @@ func TestPlugin_RealHosts(t *testing.T) {
 	if err := p.ScaleCluster(ctx, c, pool, []*sahara.Instance{added}); err != nil {
 		t.Fatalf("ScaleCluster: %v", err)
 	}
-	out = compute(t, "run", sched, "4")
+	out = compute(t, "--tls", tlsDir, "run", sched, "4")
 	if !strings.Contains(out, "'"+added.InstanceName+"'") {
 		t.Errorf("the added worker %s ran no task:\n%s", added.InstanceName, out)
 	}
 
 	// Scale down: the retiring worker holds the only copy of a dataset.
 	victim := c.Instance("demo-workers-1")
-	compute(t, "scatter", sched, victim.InstanceName)
+	compute(t, "--tls", tlsDir, "scatter", sched, victim.InstanceName)
 	if err := p.DecommissionNodes(ctx, c, pool, []*sahara.Instance{victim}); err != nil {
 		t.Fatalf("DecommissionNodes: %v", err)
 	}
@@ -115,7 +146,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 	}
 	ng.RemoveInstance(victim)
 	ng.Count--
-	out = compute(t, "check", sched)
+	out = compute(t, "--tls", tlsDir, "check", sched)
 	if !strings.Contains(out, "(intact)") || strings.Contains(out, victim.InstanceName) {
 		t.Errorf("the dataset did not survive the retirement of %s:\n%s", victim.InstanceName, out)
 	}
@@ -165,10 +196,55 @@ func assertHealthy(t *testing.T, p *Plugin, c *sahara.Cluster, r sahara.Remotes)
 	}
 }
 
+// writeCredentials writes a cluster's TLS credentials as compute.py reads
+// them (ca.pem, client.pem, client.key) into a new directory.
+func writeCredentials(t *testing.T, creds map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, key := range map[string]string{"ca.pem": CredentialCA, "client.pem": CredentialClientCert, "client.key": CredentialClientKey} {
+		if creds[key] == "" {
+			t.Fatalf("no credential %s among %d", key, len(creds))
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(creds[key]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// probeScheduler runs compute.py probe and returns its output and exit status.
+func probeScheduler(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/python3", append([]string{computePy}, args...)...).CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	}
+	t.Fatalf("compute.py: %v", err)
+	return "", -1
+}
+
+// assertKeyPrivate checks the instance's TLS key is its user's alone.
+func assertKeyPrivate(ctx context.Context, t *testing.T, p *Plugin, r sahara.Remotes, in *sahara.Instance) {
+	t.Helper()
+	res, err := r.Remote(in).ExecuteCommand(ctx, "stat -c '%a %U' "+sahara.MustQuote(p.tlsKey()), sahara.ExecOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(res.Stdout)), "600 "+in.Username(); got != want {
+		t.Errorf("%s: %s is %q, want %q", in.InstanceName, p.tlsKey(), got, want)
+	}
+}
+
 func compute(t *testing.T, args ...string) string {
 	t.Helper()
 	t0 := time.Now()
-	defer func() { t.Logf("compute.py %s took %s", args[0], time.Since(t0).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("compute.py %s took %s", strings.Join(args, " "), time.Since(t0).Round(time.Millisecond))
+	}()
 	out, err := exec.Command("/usr/bin/python3", append([]string{computePy}, args...)...).CombinedOutput()
 	t.Logf("compute.py %s:\n%s", strings.Join(args, " "), out)
 	if err != nil {

@@ -163,7 +163,7 @@ func (p *Plugin) setInfo(c *sahara.Cluster, cs clusterSettings, sched *sahara.In
 	if host == "" {
 		host = sched.InternalIP
 	}
-	c.SetInfo(Service, InfoScheduler, "tcp://"+net.JoinHostPort(host, strconv.Itoa(cs.schedulerPort)))
+	c.SetInfo(Service, InfoScheduler, cs.protocol()+"://"+net.JoinHostPort(host, strconv.Itoa(cs.schedulerPort)))
 	c.SetInfo(Service, InfoSchedulerInternal, schedulerAddress(sched, cs))
 	if sched.NodeGroup().HasProcess(ProcDashboard) {
 		c.SetInfo(Service, InfoDashboard, "http://"+net.JoinHostPort(host, strconv.Itoa(cs.dashboardPort))+"/status")

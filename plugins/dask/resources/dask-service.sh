@@ -63,6 +63,13 @@ start() {
 		exit 2
 		;;
 	esac
+	# configs rendered before TLS have no protocol: they ran TCP
+	set -- "$@" --protocol "${DASK_PROTOCOL:-tcp}"
+	if [ "${DASK_PROTOCOL:-tcp}" = tls ]; then
+		set -- "$@" --tls-ca-file "$DASK_TLS_CA" --tls-cert "$DASK_TLS_CERT" --tls-key "$DASK_TLS_KEY"
+		# nothing of this process may talk or listen in the clear
+		export DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=True
+	fi
 	rm -f "$DASK_PIDFILE"
 	echo "=== $(date -u +%FT%TZ) dask-service start" >>"$DASK_LOG"
 	# setsid: the daemon leads its own process group, so stop can reach the

@@ -4,7 +4,9 @@
 #   python3 - workers ADDRESS CONNECT_TIMEOUT
 #   python3 - retire ADDRESS CONNECT_TIMEOUT RETIRE_TIMEOUT NAME...
 # Prints one JSON object. Exit 3: the scheduler cannot be reached; exit 4:
-# some workers are still there after retirement.
+# some workers are still there after retirement. On a TLS cluster the
+# plugin passes the instance's certificate in Dask's own environment
+# variables (DASK_DISTRIBUTED__COMM__TLS__*), which Client reads.
 import asyncio
 import json
 import sys
