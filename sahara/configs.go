@@ -46,6 +46,11 @@ type Config struct {
 	// Check, when set, refuses string values that are unsafe where the
 	// config lands on the instances.
 	Check func(string) error `json:"-"`
+	// Secret: the value grants access (passwords, secret keys). It is
+	// accepted only as a secret config (ClusterSpec.ApplySecretConfigs), so
+	// it is never in a record, a template, a plan or state, and errors
+	// never show it.
+	Secret bool `json:"secret,omitempty"`
 }
 
 // Configs holds config values by applicable target, then config name. Values
@@ -65,6 +70,12 @@ func (c Configs) Set(target, name string, v any) {
 		c[target] = map[string]any{}
 	}
 	c[target][name] = v
+}
+
+// ConfigKey names one config.
+type ConfigKey struct {
+	Target string `json:"target"`
+	Name   string `json:"name"`
 }
 
 // Clone returns a deep copy (the value maps are copied; values are scalars).

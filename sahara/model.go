@@ -100,6 +100,37 @@ type ClusterSpec struct {
 	IsProtected              bool            `json:"is_protected,omitempty"`
 	DomainName               string          `json:"domain_name,omitempty"`
 	NodeGroups               []NodeGroupSpec `json:"node_groups"`
+	// SecretConfigKeys name the ClusterConfigs whose values are secret: the
+	// user gives them for each operation (ApplySecretConfigs) and
+	// SecretsApart leaves them out of every record.
+	SecretConfigKeys []ConfigKey `json:"secret_config_keys,omitempty"`
+}
+
+// ApplySecretConfigs merges secret config values over the cluster configs
+// and records their names, so they reach the plugin in memory and nowhere
+// else. Values of a record read back are gone: apply them again before an
+// operation that configures instances.
+func (s *ClusterSpec) ApplySecretConfigs(secrets Configs) {
+	s.SecretConfigKeys = nil
+	for _, t := range sortedTargets(secrets) {
+		for _, name := range sortedNames(secrets[t]) {
+			if s.ClusterConfigs == nil {
+				s.ClusterConfigs = Configs{}
+			}
+			s.ClusterConfigs.Set(t, name, secrets[t][name])
+			s.SecretConfigKeys = append(s.SecretConfigKeys, ConfigKey{Target: t, Name: name})
+		}
+	}
+}
+
+// isSecretConfig tells whether the cluster config target/name was given as a secret.
+func (s *ClusterSpec) isSecretConfig(target, name string) bool {
+	for _, k := range s.SecretConfigKeys {
+		if k.Target == target && k.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Volume is a block-storage volume the engine created and attached to an

@@ -85,6 +85,18 @@ func (s secretsApart) Put(ctx context.Context, kind, id string, v any) error {
 	}
 	delete(doc, "management_private_key")
 	delete(doc, "secrets")
+	if len(c.SecretConfigKeys) > 0 {
+		cfg := c.ClusterConfigs.Clone()
+		for _, k := range c.SecretConfigKeys {
+			delete(cfg[k.Target], k.Name)
+			if len(cfg[k.Target]) == 0 {
+				delete(cfg, k.Target)
+			}
+		}
+		if doc["cluster_configs"], err = json.Marshal(cfg); err != nil {
+			return err
+		}
+	}
 	return s.Store.Put(ctx, kind, id, doc)
 }
 

@@ -26,6 +26,13 @@ type ConfigAcceptor interface {
 	AcceptsConfig(version, target, name string) bool
 }
 
+// SecretConfigMarker is implemented by plugins whose configs include
+// secrets they do not list (a ConfigAcceptor's properties): IsSecretConfig
+// tells, like Config.Secret for a listed config, whether target/name is one.
+type SecretConfigMarker interface {
+	IsSecretConfig(version, target, name string) bool
+}
+
 // HostnameRE is Sahara's valid_name_hostname format, which the names of
 // clusters, templates and node groups follow.
 var HostnameRE = regexp.MustCompile(`^(([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z]|[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9])$`)
@@ -54,7 +61,7 @@ func ValidateClusterTemplate(reg *Registry, t ClusterTemplate) error {
 	if err != nil {
 		return err
 	}
-	k.configs(t.ClusterConfigs, Field{Attribute: "cluster_configs"})
+	k.configs(t.ClusterConfigs, Field{Attribute: "cluster_configs"}, nil)
 	k.groupNames(t.NodeGroups)
 	for _, ng := range t.NodeGroups {
 		k.nodeGroup(ng, ng.Name, ng.NodeGroupTemplateID == "")
@@ -89,7 +96,7 @@ func (e *Engine) checkSpec(spec ClusterSpec) (Plugin, error) {
 	if !HostnameRE.MatchString(spec.Name) {
 		k.add(Field{Attribute: "name"}, InvalidData(fmt.Sprintf("Cluster name '%s' is not a valid hostname: use letters, digits and hyphens in dot-separated labels that start with a letter and do not end with a hyphen", spec.Name)))
 	}
-	k.configs(spec.ClusterConfigs, Field{Attribute: "cluster_configs"})
+	k.configs(spec.ClusterConfigs, Field{Attribute: "cluster_configs"}, spec.isSecretConfig)
 	k.groupNames(spec.NodeGroups)
 	longHost := ""
 	for _, ng := range spec.NodeGroups {
@@ -210,6 +217,7 @@ type checker struct {
 	targets       map[string]bool
 	known         map[string]bool
 	acceptor      ConfigAcceptor
+	marker        SecretConfigMarker
 	errs          []error
 }
 
@@ -240,6 +248,7 @@ func newChecker(reg *Registry, name, version string) (*checker, error) {
 		k.targets[c.Target] = true
 	}
 	k.acceptor, _ = p.(ConfigAcceptor)
+	k.marker, _ = p.(SecretConfigMarker)
 	return k, nil
 }
 
@@ -262,7 +271,7 @@ func (k *checker) nodeGroup(ng NodeGroupSpec, name string, inline bool) {
 	if inline && len(ng.NodeProcesses) == 0 {
 		k.add(at("node_processes"), InvalidData(fmt.Sprintf("Node group '%s' has no node processes; list at least one", ng.Name)))
 	}
-	k.configs(ng.NodeConfigs, at("node_configs"))
+	k.configs(ng.NodeConfigs, at("node_configs"), nil)
 	k.processes(ng.NodeProcesses, at("node_processes"))
 	if ng.VolumesPerNode < 0 {
 		k.add(at("volumes_per_node"), InvalidData(fmt.Sprintf("Node group '%s': volumes_per_node must be 0 or more", ng.Name)))
@@ -305,18 +314,15 @@ func (k *checker) processes(procs []string, f Field) {
 // configs is Sahara's check_node_group_configs plus a check of each value
 // against the config's type; configs the plugin accepts without listing
 // them (ConfigAcceptor) pass as given.
-func (k *checker) configs(cs Configs, f Field) {
+//
+// A config the plugin marks Secret passes only where secret(target, name)
+// says it was given as a secret; its value is never shown.
+func (k *checker) configs(cs Configs, f Field, secret func(target, name string) bool) {
 	for _, target := range sortedTargets(cs) {
 		for _, name := range sortedNames(cs[target]) {
-			if cfg, ok := FindConfig(k.pluginConfigs, target, name); ok {
-				if val := cs[target][name]; val != nil {
-					if _, err := cfg.Parse(val); err != nil {
-						k.add(f, InvalidData(fmt.Sprintf("Config '%s' of applicable target '%s' has an invalid value: %v", name, target, errAfterName(err))))
-					}
-				}
-				continue
-			}
-			if k.acceptor != nil && k.acceptor.AcceptsConfig(k.version, target, name) {
+			cfg, listed := FindConfig(k.pluginConfigs, target, name)
+			if listed || (k.acceptor != nil && k.acceptor.AcceptsConfig(k.version, target, name)) {
+				k.knownConfig(f, cfg, listed, target, name, cs[target][name], secret != nil && secret(target, name))
 				continue
 			}
 			if !k.targets[target] {
@@ -325,6 +331,30 @@ func (k *checker) configs(cs Configs, f Field) {
 			}
 			k.add(f, InvalidReference(fmt.Sprintf("Plugin's applicable target '%s' doesn't contain config with name '%s'", target, name)))
 		}
+	}
+}
+
+// knownConfig checks the value of a config the plugin lists or accepts:
+// its type, and that a secret is given as one (given).
+func (k *checker) knownConfig(f Field, cfg Config, listed bool, target, name string, val any, given bool) {
+	secret := cfg.Secret || (k.marker != nil && k.marker.IsSecretConfig(k.version, target, name))
+	if val == nil {
+		return
+	}
+	if secret && !given {
+		k.add(f, InvalidData(fmt.Sprintf("Config '%s' of applicable target '%s' is a secret: give it as a secret config "+
+			"(the cluster's secret_configs), which stays out of plans, state and records", name, target)))
+		return
+	}
+	if !listed {
+		return
+	}
+	if _, err := cfg.Parse(val); err != nil {
+		msg := errAfterName(err)
+		if secret || given {
+			msg = "the value (not shown: it is a secret) is not a " + string(cfg.Type)
+		}
+		k.add(f, InvalidData(fmt.Sprintf("Config '%s' of applicable target '%s' has an invalid value: %v", name, target, msg)))
 	}
 }
 

@@ -201,3 +201,9 @@ func sortedNames[T any](m map[string]T) []string {
 	sort.Strings(out)
 	return out
 }
+
+// secretConfigsOf returns the secret configs of a configuration:
+// secret_configs (write-only) over sensitive_configs.
+func secretConfigsOf(ctx context.Context, config *clusterModel, diags *diagsT) sahara.Configs {
+	return sahara.MergeConfigs(configsFrom(ctx, config.SensitiveConfigs, diags), configsFrom(ctx, config.SecretConfigs, diags))
+}

@@ -49,11 +49,16 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		ManagementPublicKey:      types.StringValue(c.ManagementPublicKey),
 		ManagementPrivateKey:     types.StringValue(c.ManagementPrivateKey),
 		Credentials:              stringMap(c.UserCredentials()),
+		SecretConfigs:            types.MapNull(configsType.ElemType), // write-only: never in state
+		SecretConfigsVersion:     types.StringNull(),
+		SensitiveConfigs:         types.MapNull(configsType.ElemType),
 		Timeouts:                 timeoutsNull(),
 	}
 	priorGroups := map[string]clusterNodeGroupModel{}
 	if prior != nil {
 		m.Timeouts = prior.Timeouts
+		// Only the configuration has them (the record never does).
+		m.SecretConfigsVersion, m.SensitiveConfigs = prior.SecretConfigsVersion, prior.SensitiveConfigs
 		// The configuration's configs, not the merge with the template's;
 		// an import (only the id is known) takes the record's.
 		if !prior.ClusterConfigs.IsUnknown() && !prior.Name.IsNull() {

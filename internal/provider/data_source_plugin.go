@@ -42,7 +42,7 @@ type pluginModel struct {
 var pluginConfigType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"name": types.StringType, "description": types.StringType, "type": types.StringType, "default": types.StringType,
 	"values": types.ListType{ElemType: types.StringType}, "target": types.StringType, "scope": types.StringType,
-	"is_optional": types.BoolType, "priority": types.Int64Type,
+	"is_optional": types.BoolType, "priority": types.Int64Type, "secret": types.BoolType,
 }}
 
 func (d *pluginDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -86,6 +86,7 @@ func pluginSchemaV0() schema.Schema {
 					"scope":       schema.StringAttribute{Computed: true, MarkdownDescription: "Where it may be set: one of " + docList(configScopes()) + "."},
 					"is_optional": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the plugin works without a value."},
 					"priority":    schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for commonly set configs, 2 for advanced ones."},
+					"secret":      schema.BoolAttribute{Computed: true, MarkdownDescription: "A password or key: accepted only in a cluster's `secret_configs` (or `sensitive_configs`)."},
 				}},
 			},
 		},
@@ -148,7 +149,7 @@ func (d *pluginDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		cfgVals = append(cfgVals, types.ObjectValueMust(pluginConfigType.AttrTypes, map[string]attr.Value{
 			"name": types.StringValue(c.Name), "description": types.StringValue(c.Description), "type": types.StringValue(string(c.Type)),
 			"default": def, "values": listOrEmpty(c.Values), "target": types.StringValue(c.Target), "scope": types.StringValue(c.Scope),
-			"is_optional": types.BoolValue(c.IsOptional), "priority": types.Int64Value(int64(c.Priority)),
+			"is_optional": types.BoolValue(c.IsOptional), "priority": types.Int64Value(int64(c.Priority)), "secret": types.BoolValue(c.Secret),
 		}))
 	}
 	tags := sahara.RequiredImageTags(p, version)

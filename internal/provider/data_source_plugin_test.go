@@ -29,7 +29,7 @@ func TestPluginDataSource_DescribesFakePlugin(t *testing.T) {
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("configs").AtSliceIndex(5), knownvalue.ObjectExact(map[string]knownvalue.Check{
 					"name": knownvalue.StringExact("dfs.replication"), "type": knownvalue.StringExact("int"), "default": knownvalue.StringExact("1"),
 					"target": knownvalue.StringExact("HDFS"), "scope": knownvalue.StringExact("cluster"), "priority": knownvalue.Int64Exact(1),
-					"is_optional": knownvalue.Bool(true), "values": knownvalue.ListSizeExact(0), "description": knownvalue.NotNull(),
+					"is_optional": knownvalue.Bool(true), "values": knownvalue.ListSizeExact(0), "description": knownvalue.NotNull(), "secret": knownvalue.Bool(false),
 				})),
 			},
 		}},

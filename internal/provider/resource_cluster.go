@@ -70,6 +70,9 @@ type clusterModel struct {
 	ManagementPublicKey      types.String   `tfsdk:"management_public_key"`
 	ManagementPrivateKey     types.String   `tfsdk:"management_private_key"`
 	Credentials              types.Map      `tfsdk:"credentials"`
+	SecretConfigs            types.Map      `tfsdk:"secret_configs"`
+	SecretConfigsVersion     types.String   `tfsdk:"secret_configs_version"`
+	SensitiveConfigs         types.Map      `tfsdk:"sensitive_configs"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -230,6 +233,19 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Private half of the management key (PEM): the provider logs in with it; anyone with the state can too. Never logged. " +
 					"It lives only in Terraform state (the cluster's record in the object store holds no secret), so `terraform import` does not bring it: " +
 					"an imported cluster can be read and destroyed, and is changed from the workspace that holds the key, or moved with its state (`terraform state mv -state-out`)."},
+			"secret_configs": schema.MapAttribute{Optional: true, WriteOnly: true, ElementType: configsType.ElemType,
+				Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
+				MarkdownDescription: "Cluster configs that are secrets (passwords, secret keys; the `saharagen_plugin` data source marks them `secret`), " +
+					"as `cluster_configs` are written. **Write-only** (Terraform 1.11 or later): Terraform passes them to the provider at each " +
+					"plan and apply and keeps them in neither the plan nor the state, and the provider keeps them out of the cluster's record; the " +
+					"instances get them in their config files. A config the plugin marks secret is refused anywhere else. Terraform cannot see a " +
+					"change of a write-only value: change `secret_configs_version` with it. For Terraform before 1.11, use `sensitive_configs`."},
+			"secret_configs_version": schema.StringAttribute{Optional: true, PlanModifiers: replace,
+				MarkdownDescription: "Any value you change when `secret_configs` change (Terraform sees that change instead)." + replaces},
+			"sensitive_configs": schema.MapAttribute{Optional: true, Sensitive: true, ElementType: configsType.ElemType,
+				PlanModifiers: []planmodifier.Map{mapRequiresReplace()}, Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
+				MarkdownDescription: "`secret_configs` for Terraform before 1.11: the same, except that Terraform keeps them in the state " +
+					"(marked sensitive: hidden in plans and output), so a change is seen. Never in the cluster's record." + replaces},
 			"credentials": schema.MapAttribute{Computed: true, Sensitive: true, ElementType: types.StringType,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Secrets the plugin issued to the cluster's users, by name. The dask plugin's, on a TLS cluster (the default): " +
@@ -287,9 +303,12 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	spec, d := r.resolveSpec(ctx, b.Store, &plan)
 	resp.Diagnostics.Append(d...)
+	var config clusterModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	spec.ApplySecretConfigs(secretConfigsOf(ctx, &config, &resp.Diagnostics))
 	rec := newRecorder(ctx, b.Store)
 	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_name": spec.Name}, rec.observe)
 	if err != nil {
@@ -409,6 +428,13 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	c.Link()
+	var config clusterModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	// The record has no secret config: this run's configuration gives them.
+	c.ApplySecretConfigs(secretConfigsOf(ctx, &config, &resp.Diagnostics))
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if c.ManagementPrivateKey == "" && !plan.NodeGroups.Equal(state.NodeGroups) {
 		resp.Diagnostics.AddError("Management Key Not In State", fmt.Sprintf(
 			"Cluster %q (%s) cannot be changed from this workspace: changing its instances needs its management key, which "+
@@ -425,8 +451,6 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if !r.repair(ctx, b, &c, timeout, &resp.Diagnostics) {
 		return
 	}
-	var config clusterModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if rolled, ok := r.roll(ctx, b, &c, &plan, &config, &state, timeout, &resp.Diagnostics); !ok {
 		if len(rolled) > 0 { // the instances as they are; the next plan shows the rest of the roll
 			newState := clusterModelFrom(ctx, &c, &plan, &resp.Diagnostics)

@@ -482,7 +482,7 @@ func pace(p sahara.RollPolicy) string {
 // needs is unknown.
 func (r *clusterResource) validateCreate(ctx context.Context, plan, config *clusterModel, diags *diagsT) *sahara.ClusterSpec {
 	if !allKnown(config.Name, config.PluginName, config.PluginVersion, config.ClusterTemplateID, config.DefaultImageID,
-		config.ClusterConfigs, config.AntiAffinity, config.NodeGroups) || !nodeGroupsKnown(ctx, config.NodeGroups) {
+		config.ClusterConfigs, config.SecretConfigs, config.SensitiveConfigs, config.AntiAffinity, config.NodeGroups) || !nodeGroupsKnown(ctx, config.NodeGroups) {
 		tflog.Debug(ctx, "Cluster validation deferred to apply: some values are known only then")
 		return nil
 	}
@@ -520,6 +520,7 @@ func (r *clusterResource) plannedSpec(ctx context.Context, plan, config *cluster
 	}
 	spec, d := r.resolveSpec(ctx, st, plan)
 	diags.Append(d...)
+	spec.ApplySecretConfigs(secretConfigsOf(ctx, config, diags))
 	return spec, !diags.HasError()
 }
 

@@ -53,6 +53,10 @@ const DirEnvVar = "SAHARAGEN_TESTBED_DIR"
 // enabled but not reachable.
 const AutoUpEnvVar = "SAHARAGEN_TESTBED_AUTOUP"
 
+// InstancesDir holds each testbed instance's overlay (<server id>/upper is
+// what the instance wrote), as virt.py keeps it.
+const InstancesDir = "/var/lib/saharagen-testbed/instances"
+
 // Tag keys of the project's tagging convention.
 const (
 	// ClusterTag is the Nova metadata key, the Cinder metadata key and the

@@ -137,11 +137,14 @@ func (p *Plugin) NodeProcesses(version string) ([]sahara.Service, error) {
 
 // Config names.
 const (
-	ConfReplication   = "dfs.replication"
-	ConfHeapSize      = "NameNode Heap Size"
-	ConfScheduler     = "yarn.resourcemanager.scheduler"
-	ConfKerberos      = "Enable Kerberos Security"
-	ConfGreeting      = "Greeting"
+	ConfReplication = "dfs.replication"
+	ConfHeapSize    = "NameNode Heap Size"
+	ConfScheduler   = "yarn.resourcemanager.scheduler"
+	ConfKerberos    = "Enable Kerberos Security"
+	ConfGreeting    = "Greeting"
+	// ConfKDCPassword is a secret config: it reaches ConfFile (mode 0600)
+	// and nothing else.
+	ConfKDCPassword   = "KDC admin password"
 	defaultGreeting   = "Hello, world!"
 	defaultScheduler  = "capacity"
 	defaultReplicas   = 1
@@ -158,6 +161,7 @@ func (p *Plugin) Configs(version string) ([]sahara.Config, error) {
 		{Name: ConfHeapSize, Description: "Heap of the fake namenode, in MB.", Type: sahara.ConfigInt, Default: defaultHeapSizeMB, Target: "HDFS", Scope: sahara.ScopeNode, IsOptional: true, Priority: 1},
 		{Name: ConfScheduler, Description: "Scheduler of the fake resource manager.", Type: sahara.ConfigEnum, Values: []string{"fifo", "capacity", "fair"}, Default: defaultScheduler, Target: "YARN", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2},
 		{Name: ConfKerberos, Description: "Pretend to secure the cluster with Kerberos.", Type: sahara.ConfigBool, Default: false, Target: "Kerberos", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 1},
+		{Name: ConfKDCPassword, Description: "Password of the pretend Kerberos admin; a secret config.", Type: sahara.ConfigString, Target: "Kerberos", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2, Secret: true},
 		{Name: ConfGreeting, Description: "Text every instance echoes while it is configured.", Type: sahara.ConfigString, Default: defaultGreeting, Target: sahara.TargetGeneral, Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2},
 	}, nil
 }
@@ -310,7 +314,12 @@ func writeOps(ctx context.Context, c *sahara.Cluster, rm sahara.Remote, in *saha
 	if err := rm.ReplaceRemoteString(ctx, DataFile, "eggs", "pony", sahara.FileOptions{}); err != nil {
 		return err
 	}
-	return rm.WriteFileTo(ctx, ConfFile, nodeConf(in), sahara.FileOptions{})
+	// With secret configs in it the file is its owner's alone from the start.
+	opts := sahara.FileOptions{}
+	if len(c.SecretConfigKeys) > 0 {
+		opts = sahara.FileOptions{Mode: 0o600, Sensitive: true}
+	}
+	return rm.WriteFileTo(ctx, ConfFile, nodeConf(in), opts)
 }
 
 // nodeConf renders the instance's processes and merged configuration, one

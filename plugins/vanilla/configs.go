@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -218,6 +219,12 @@ func allConfigs(version string) ([]sahara.Config, error) {
 
 // xmlConfigs reads the embedded property list of a Sahara version and types
 // it as Sahara's init_xml_configs does.
+// sensitiveProperty is Hadoop's own list of the properties that hold
+// secrets (core-default.xml's hadoop.security.sensitive-config-keys, which
+// Hadoop redacts from its logs and UIs), case-insensitive so Hive's
+// javax.jdo.option.ConnectionPassword is one too. They are secret configs.
+var sensitiveProperty = regexp.MustCompile(`(?i)(secret$|password$|ssl\.keystore\.pass$|fs\.s3.*secret.?key|fs\.azure\.account\.key.*|credential$|oauth.*token$)`)
+
 func xmlConfigs(version string) ([]sahara.Config, error) {
 	raw, err := configData.ReadFile("resources/configs/" + version + ".tsv")
 	if err != nil {
@@ -253,6 +260,7 @@ func xmlConfigs(version string) ([]sahara.Config, error) {
 		if clusterWideConfs[name] {
 			c.Scope = sahara.ScopeCluster
 		}
+		c.Secret = sensitiveProperty.MatchString(name)
 		if desc, ok := curated[name]; ok {
 			c.Priority, c.Description = 1, desc
 		} else {
@@ -264,6 +272,12 @@ func xmlConfigs(version string) ([]sahara.Config, error) {
 }
 
 func fileBase(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+
+// IsSecretConfig implements sahara.SecretConfigMarker: the Hadoop
+// properties Hadoop itself treats as sensitive, listed or not.
+func (p *Plugin) IsSecretConfig(version, target, name string) bool {
+	return xmlFile[target] != "" && sensitiveProperty.MatchString(name)
+}
 
 // AcceptsConfig reports whether the plugin takes a config it does not list:
 // any Hadoop property for core, HDFS, YARN or MapReduce is written through

@@ -76,7 +76,11 @@ func (p *Plugin) configureInstance(ctx context.Context, c *sahara.Cluster, rem s
 		return err
 	}
 	for _, f := range files {
-		if err := rem.WriteFileTo(ctx, f.path, f.data, sahara.FileOptions{RunAsRoot: true}); err != nil {
+		opts := sahara.FileOptions{RunAsRoot: true}
+		if f.secret { // post_conf.sh gives it to hadoop:hadoop; nobody else reads it
+			opts.Mode, opts.Sensitive = 0o640, true
+		}
+		if err := rem.WriteFileTo(ctx, f.path, f.data, opts); err != nil {
 			return fmt.Errorf("writing %s: %w", f.path, err)
 		}
 	}

@@ -46,6 +46,8 @@ func siteXML(props map[string]string) ([]byte, error) {
 type file struct {
 	path string
 	data []byte
+	// secret: the file holds a secret config (mode 0640 from its first byte)
+	secret bool
 }
 
 // hadoopDirs are an instance's HDFS and log directories on its storage.
@@ -199,9 +201,19 @@ func siteFiles(c *sahara.Cluster, l *line, in *sahara.Instance, d hadoopDirs) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, file{path, data})
+		out = append(out, file{path: path, data: data, secret: holdsSecret(c, t)})
 	}
 	return out, nil
+}
+
+// holdsSecret tells whether the site file of target gets a secret config.
+func holdsSecret(c *sahara.Cluster, target string) bool {
+	for _, k := range c.SecretConfigKeys {
+		if k.Target == target {
+			return true
+		}
+	}
+	return false
 }
 
 // heapSizes are the env values of a node group: plugin defaults, cluster

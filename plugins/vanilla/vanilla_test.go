@@ -389,3 +389,33 @@ func TestMaxRetired_FollowsReplication(t *testing.T) {
 		}
 	}
 }
+
+// A secret config reaches its site file, written as a secret; a file
+// without one is written as before (the conformance cases).
+func TestConfigureCluster_SecretConfigInItsSiteFileOnly(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG"
+	c := testCluster(V282, 1)
+	c.ApplySecretConfigs(sahara.Configs{SvcHadoop: {"fs.s3a.secret.key": secret}})
+	rec := conformance.NewLog(t, nil)
+	if err := New(Options{}).ConfigureCluster(context.Background(), c, rec); err != nil {
+		t.Fatal(err)
+	}
+	core := "/opt/hadoop/etc/hadoop/core-site.xml"
+	if !strings.Contains(rec.Files["demo-worker-0:"+core], "<value>"+secret+"</value>") {
+		t.Errorf("core-site.xml lacks the secret config:\n%s", rec.Files["demo-worker-0:"+core])
+	}
+	writes := 0
+	for _, call := range rec.Calls() {
+		if call.Method != "write_file_to" {
+			continue
+		}
+		writes++
+		holds := call.Data != nil && strings.Contains(*call.Data, secret)
+		if holds != call.Sensitive || holds != (call.RemoteFile == core) {
+			t.Errorf("%s %s: holds the secret %v, written as a secret %v", *call.Host, call.RemoteFile, holds, call.Sensitive)
+		}
+	}
+	if writes < 4 {
+		t.Errorf("%d files written, want the site files and more", writes)
+	}
+}
