@@ -235,6 +235,9 @@ func (op *operation) core() *operation { return op }
 
 func (e *Engine) newOperation(c *Cluster, stepType string) *operation {
 	c.Link()
+	if stepType != "" {
+		c.Diagnostics = nil // the last operation's, if it failed
+	}
 	return &operation{
 		e: e, c: c, stepType: stepType,
 		log: e.log.With("cluster_id", c.ID, "cluster", c.Name),
@@ -285,6 +288,7 @@ func run[O operationState](ctx context.Context, op O, phases []phase[O]) (failed
 		ran = append(ran, ph)
 		if err := ph.Run(ctx, op); err != nil {
 			op.core().log.Info("phase failed", "phase", string(ph.Title()), "error", err)
+			op.core().collectDiagnostics(ctx, err) // before the rollback deletes instances
 			return ph, err, rollback(ctx, op, ran)
 		}
 		if cm, ok := ph.(committer); ok && cm.Commits() {
@@ -341,6 +345,10 @@ func (op *operation) setStatus(to ClusterStatus, desc *string) error {
 	}
 	now := time.Now().UTC()
 	c.UpdatedAt = now
+	c.StatusHistory = append(c.StatusHistory, StatusChange{From: from, To: to, At: now})
+	if n := len(c.StatusHistory); n > maxStatusHistory {
+		c.StatusHistory = append([]StatusChange(nil), c.StatusHistory[n-maxStatusHistory:]...)
+	}
 	op.closeFinishedSteps(now)
 	if desc != nil && *desc != "" {
 		op.log.Info("cluster status changed", "from", string(from), "to", string(to), "description", *desc)
@@ -540,8 +548,22 @@ func (e *Engine) SetAutoSecurityGroupCIDRs(ctx context.Context, c *Cluster, cidr
 	return nil
 }
 
-// CheckHealth runs the cluster's health checks: Sahara's "Check of
-// instances accessibility" on every instance, then the plugin's checks.
+// Health check names of the engine's own checks.
+const (
+	HealthServers       = "Check of servers"
+	HealthAccessibility = "Check of instances accessibility"
+)
+
+// Bounds of the health checks: one instance's SSH check, and the plugin's.
+const (
+	healthInstanceTimeout = 30 * time.Second
+	healthPluginTimeout   = 2 * time.Minute
+)
+
+// CheckHealth runs the cluster's health checks: every server ACTIVE in the
+// cloud (one list call), Sahara's "Check of instances accessibility" over
+// SSH with the pinned host keys, then the plugin's checks, each bounded in
+// time. It needs c's management key.
 func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, error) {
 	if err := e.needCloud(); err != nil {
 		return nil, err
@@ -550,6 +572,32 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 	if err != nil {
 		return nil, err
 	}
+	if err := e.Refresh(ctx, c); err != nil {
+		return nil, err
+	}
+	servers := HealthResult{Name: HealthServers, Status: HealthGreen, Message: fmt.Sprintf("All %d servers are ACTIVE", len(c.Instances()))}
+	var reachable []*Instance
+	for _, in := range c.Instances() {
+		switch in.CloudStatus {
+		case "ACTIVE", "":
+			reachable = append(reachable, in)
+			continue
+		case CloudStatusMissing:
+			servers.Status = HealthRed
+			setDetail(&servers, in, "the server no longer exists (deleted outside saharagen); the next apply replaces it")
+		case "ERROR":
+			servers.Status = HealthRed
+			setDetail(&servers, in, "the server is in ERROR; the next apply replaces it")
+		default:
+			if servers.Status != HealthRed {
+				servers.Status = HealthYellow
+			}
+			setDetail(&servers, in, "the server is "+in.CloudStatus)
+		}
+	}
+	if servers.Status != HealthGreen {
+		servers.Message = fmt.Sprintf("%d of %d servers are not ACTIVE: %s", len(servers.Instances), len(c.Instances()), detailNames(servers))
+	}
 	op := e.newOperation(c, "")
 	defer op.close()
 	ctx = WithLogger(ctx, op.log) // plugins log where the operation logs
@@ -557,26 +605,46 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 	if err != nil {
 		return nil, err
 	}
+	access := HealthResult{Name: HealthAccessibility, Status: HealthGreen, Message: "All instances are available"}
 	var mu sync.Mutex
-	var bad []string
-	_ = ParallelEach(ctx, e.parallelism(), c.Instances(), func(ctx context.Context, in *Instance) error {
-		if _, err := pool.Remote(in).ExecuteCommand(ctx, "cat /etc/resolv.conf", ExecOptions{Name: "cat"}); err != nil {
+	_ = ParallelEach(ctx, e.parallelism(), reachable, func(ctx context.Context, in *Instance) error {
+		ictx, cancel := context.WithTimeout(ctx, healthInstanceTimeout)
+		defer cancel()
+		if _, err := pool.Remote(in).ExecuteCommand(ictx, "cat /etc/resolv.conf", ExecOptions{Name: "cat"}); err != nil {
 			mu.Lock()
-			bad = append(bad, in.InstanceName)
+			setDetail(&access, in, err.Error())
 			mu.Unlock()
-			return err
 		}
 		return nil
 	})
-	res := HealthResult{Name: "Check of instances accessibility", Status: HealthGreen, Message: "All instances are available"}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		res.Status = HealthRed
-		res.Message = "Cluster health is RED. Reason: Unavailable instances: " + strings.Join(bad, ", ")
+	if len(access.Instances) > 0 {
+		access.Status = HealthRed
+		access.Message = "Cluster health is RED. Reason: Unavailable instances: " + detailNames(access)
 	}
-	out := []HealthResult{res}
+	out := []HealthResult{servers, access}
 	if h, ok := p.(HealthChecker); ok {
-		out = append(out, h.CheckHealth(ctx, c, pool)...)
+		pctx, cancel := context.WithTimeout(ctx, healthPluginTimeout)
+		defer cancel()
+		out = append(out, h.CheckHealth(pctx, c, pool)...)
+	}
+	for _, r := range out {
+		e.log.Info("Health check", "cluster_id", c.ID, "check", r.Name, "status", string(r.Status), "message", r.Message)
 	}
 	return out, nil
+}
+
+func setDetail(r *HealthResult, in *Instance, msg string) {
+	if r.Instances == nil {
+		r.Instances = map[string]string{}
+	}
+	r.Instances[in.InstanceName] = msg
+}
+
+func detailNames(r HealthResult) string {
+	names := make([]string, 0, len(r.Instances))
+	for n := range r.Instances {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

@@ -106,12 +106,21 @@ func TestEngineCheckHealth(t *testing.T) {
 	h := newHarness(t, 0)
 	c := h.create(demoSpec(2))
 	res, err := h.eng.CheckHealth(context.Background(), c)
-	if err != nil || len(res) != 2 || res[0].Status != sahara.HealthGreen || res[1].Status != sahara.HealthGreen {
+	if err != nil || len(res) != 3 || sahara.WorstHealth(res) != sahara.HealthGreen || res[0].Name != sahara.HealthServers {
 		t.Fatalf("%+v %v", res, err)
 	}
 	h.conn.SetUnreachable("demo-worker-1", true)
 	res, _ = h.eng.CheckHealth(context.Background(), c)
-	if res[0].Status != sahara.HealthRed || res[0].Message != "Cluster health is RED. Reason: Unavailable instances: demo-worker-1" || res[1].Status != sahara.HealthRed {
+	if res[1].Status != sahara.HealthRed || res[1].Message != "Cluster health is RED. Reason: Unavailable instances: demo-worker-1" ||
+		res[1].Instances["demo-worker-1"] == "" || len(res[1].Instances) != 1 || res[0].Status != sahara.HealthGreen {
+		t.Fatalf("%+v", res)
+	}
+	h.conn.SetUnreachable("demo-worker-1", false)
+	// A server deleted by hand: RED, named, and not asked over SSH.
+	h.infra.RemoveServer("demo-worker-0")
+	res, _ = h.eng.CheckHealth(context.Background(), c)
+	if res[0].Status != sahara.HealthRed || !strings.Contains(res[0].Instances["demo-worker-0"], "no longer exists") ||
+		res[1].Status != sahara.HealthGreen || sahara.WorstHealth(res) != sahara.HealthRed {
 		t.Fatalf("%+v", res)
 	}
 }
@@ -162,4 +171,37 @@ func TestEngineDelete_AfterCrashMidCreate(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// LastOperation is the create, then the scale alone: every status it went
+// through in order, and only its steps.
+func TestCluster_LastOperation(t *testing.T) {
+	h := newHarness(t, 0)
+	c := h.create(demoSpec(2))
+	changes, steps := c.LastOperation()
+	var got []string
+	for _, ch := range changes {
+		got = append(got, string(ch.To))
+	}
+	if want := "Validating InfraUpdating Spawning Waiting Preparing Configuring Starting Active"; strings.Join(got, " ") != want {
+		t.Errorf("create went through %v, want %s", got, want)
+	}
+	if len(steps) == 0 || len(steps) != len(c.Progress) {
+		t.Errorf("create: %d steps of %d", len(steps), len(c.Progress))
+	}
+	if err := h.eng.Scale(context.Background(), c, sahara.ScaleRequest{Resize: map[string]int{"worker": 3}}); err != nil {
+		t.Fatal(err)
+	}
+	changes, steps = c.LastOperation()
+	if changes[0].From != sahara.StatusActive || changes[len(changes)-1].To != sahara.StatusActive {
+		t.Errorf("scale: %+v", changes)
+	}
+	for _, st := range steps {
+		if st.StartedAt.Before(changes[0].At) {
+			t.Errorf("scale: step %s is the create's", st.Name)
+		}
+	}
+	if len(steps) == 0 || len(steps) >= len(c.Progress) {
+		t.Errorf("scale: %d steps of %d", len(steps), len(c.Progress))
+	}
 }

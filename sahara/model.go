@@ -230,12 +230,51 @@ type Cluster struct {
 	// ServerGroupIDs are the anti-affinity server groups of the cluster.
 	ServerGroupIDs []string `json:"server_group_ids,omitempty"`
 	// Progress is the event log of provisioning steps (Sahara's provision_progress).
-	Progress  []Step    `json:"provision_progress,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Progress []Step `json:"provision_progress,omitempty"`
+	// StatusHistory lists the status changes, oldest first (the last
+	// maxStatusHistory), so users can see where an operation's time went.
+	StatusHistory []StatusChange `json:"status_history,omitempty"`
+	// Diagnostics is what the last failed operation collected from its
+	// instances (masked); a new operation clears it.
+	Diagnostics *Diagnostics `json:"failure_diagnostics,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 	// ActivatedAt is when the cluster first became Active: a record with it
 	// is never a leftover of a create.
 	ActivatedAt time.Time `json:"activated_at,omitzero"`
+}
+
+// StatusChange is one change of a cluster's status.
+type StatusChange struct {
+	From ClusterStatus `json:"from"`
+	To   ClusterStatus `json:"to"`
+	At   time.Time     `json:"at"`
+}
+
+// maxStatusHistory bounds Cluster.StatusHistory (a record stays small).
+const maxStatusHistory = 200
+
+// LastOperation returns the status changes and the steps of the cluster's
+// last operation (create, scale, roll, repair or delete): from the last
+// change out of a settled status (Active, Error) or of a new cluster.
+func (c *Cluster) LastOperation() ([]StatusChange, []Step) {
+	start := -1
+	for i, ch := range c.StatusHistory {
+		if ch.From == StatusUndefined || ch.From == StatusActive || ch.From == StatusError {
+			start = i
+		}
+	}
+	if start < 0 {
+		return nil, nil
+	}
+	changes := c.StatusHistory[start:]
+	var steps []Step
+	for _, st := range c.Progress {
+		if !st.StartedAt.Before(changes[0].At) {
+			steps = append(steps, st)
+		}
+	}
+	return changes, steps
 }
 
 // Link restores the back references from instances to node groups and from

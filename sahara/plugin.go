@@ -108,6 +108,24 @@ type HealthResult struct {
 	Name    string       `json:"name"`
 	Status  HealthStatus `json:"status"`
 	Message string       `json:"message"`
+	// Instances says, by instance name, what the check found on the
+	// instances it concerns (those at fault, when it is not GREEN).
+	Instances map[string]string `json:"instances,omitempty"`
+}
+
+// WorstHealth is the colour of a set of checks: RED if any is, else YELLOW
+// if any is, else GREEN.
+func WorstHealth(results []HealthResult) HealthStatus {
+	worst := HealthGreen
+	for _, r := range results {
+		switch {
+		case r.Status == HealthRed:
+			return HealthRed
+		case r.Status != HealthGreen:
+			worst = HealthYellow
+		}
+	}
+	return worst
 }
 
 // HealthChecker is the optional health-check hook (get_health_checks).

@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -49,6 +51,7 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		ManagementPublicKey:      types.StringValue(c.ManagementPublicKey),
 		ManagementPrivateKey:     types.StringValue(c.ManagementPrivateKey),
 		Credentials:              stringMap(c.UserCredentials()),
+		LastOperation:            lastOperationValue(c),
 		SecretConfigs:            types.MapNull(configsType.ElemType), // write-only: never in state
 		SecretConfigsVersion:     types.StringNull(),
 		SensitiveConfigs:         types.MapNull(configsType.ElemType),
@@ -208,4 +211,82 @@ func timeoutsNull() timeouts.Value {
 	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
 		"create": types.StringType, "update": types.StringType, "delete": types.StringType,
 	})}
+}
+
+var (
+	statusTimeType = types.ObjectType{AttrTypes: map[string]attr.Type{
+		"status": types.StringType, "started_at": types.StringType, "seconds": types.Float64Type}}
+	stepTimeType = types.ObjectType{AttrTypes: map[string]attr.Type{
+		"name": types.StringType, "type": types.StringType, "total": types.Int64Type, "successful": types.Int64Type,
+		"failed": types.Int64Type, "result": types.StringType, "seconds": types.Float64Type}}
+	lastOperationType = types.ObjectType{AttrTypes: map[string]attr.Type{
+		"statuses": types.ListType{ElemType: statusTimeType}, "steps": types.ListType{ElemType: stepTimeType},
+		"failure": types.StringType}}
+)
+
+// lastOperationValue renders the cluster's last operation: the time in
+// each status and its steps (null for a record of before the history).
+func lastOperationValue(c *sahara.Cluster) types.Object {
+	changes, steps := c.LastOperation()
+	if len(changes) == 0 {
+		return types.ObjectNull(lastOperationType.AttrTypes)
+	}
+	// Only the history measures: an update that runs no operation (a
+	// description) touches the record but not these figures.
+	last := changes[len(changes)-1].At
+	seconds := func(from, to time.Time) attr.Value {
+		if to.IsZero() {
+			to = last
+		}
+		if to.Before(from) {
+			to = from
+		}
+		return types.Float64Value(math.Round(to.Sub(from).Seconds()*10) / 10)
+	}
+	statuses := make([]attr.Value, len(changes))
+	for i, ch := range changes {
+		var end time.Time
+		if i+1 < len(changes) {
+			end = changes[i+1].At
+		}
+		statuses[i] = types.ObjectValueMust(statusTimeType.AttrTypes, map[string]attr.Value{
+			"status": types.StringValue(string(ch.To)), "started_at": types.StringValue(ch.At.Format(time.RFC3339)), "seconds": seconds(ch.At, end)})
+	}
+	stepVals := make([]attr.Value, len(steps))
+	for i, st := range steps {
+		ok, failed := 0, 0
+		for _, ev := range st.Events {
+			if ev.Successful {
+				ok++
+			} else {
+				failed++
+			}
+		}
+		result := "unfinished"
+		if st.Successful != nil {
+			result = map[bool]string{true: "succeeded", false: "failed"}[*st.Successful]
+		}
+		stepVals[i] = types.ObjectValueMust(stepTimeType.AttrTypes, map[string]attr.Value{
+			"name": types.StringValue(st.Name), "type": types.StringValue(st.Type), "total": types.Int64Value(int64(st.Total)),
+			"successful": types.Int64Value(int64(ok)), "failed": types.Int64Value(int64(failed)), "result": types.StringValue(result),
+			"seconds": seconds(st.StartedAt, st.FinishedAt)})
+	}
+	failure := types.StringNull()
+	if c.Diagnostics != nil {
+		if b, err := json.MarshalIndent(c.Diagnostics, "", "  "); err == nil {
+			failure = types.StringValue(string(b))
+		}
+	}
+	return types.ObjectValueMust(lastOperationType.AttrTypes, map[string]attr.Value{
+		"statuses": types.ListValueMust(statusTimeType, statuses), "steps": types.ListValueMust(stepTimeType, stepVals),
+		"failure": failure})
+}
+
+// failureSummary is the part of a diagnostic that shows what the failed
+// instances said (the whole bundle is last_operation.failure).
+func failureSummary(c *sahara.Cluster) string {
+	if c.Diagnostics == nil || len(c.Diagnostics.Instances) == 0 {
+		return ""
+	}
+	return "\n\nWhat the instances showed before the rollback (all of it: last_operation.failure in the state):" + c.Diagnostics.Summary(1500)
 }

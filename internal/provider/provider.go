@@ -311,5 +311,5 @@ func (p *saharagenProvider) Resources(context.Context) []func() resource.Resourc
 }
 
 func (p *saharagenProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewPluginDataSource}
+	return []func() datasource.DataSource{NewPluginDataSource, NewClusterHealthDataSource}
 }

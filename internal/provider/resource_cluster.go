@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -70,6 +71,7 @@ type clusterModel struct {
 	ManagementPublicKey      types.String   `tfsdk:"management_public_key"`
 	ManagementPrivateKey     types.String   `tfsdk:"management_private_key"`
 	Credentials              types.Map      `tfsdk:"credentials"`
+	LastOperation            types.Object   `tfsdk:"last_operation"`
 	SecretConfigs            types.Map      `tfsdk:"secret_configs"`
 	SecretConfigsVersion     types.String   `tfsdk:"secret_configs_version"`
 	SensitiveConfigs         types.Map      `tfsdk:"sensitive_configs"`
@@ -246,6 +248,32 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.Map{mapRequiresReplace()}, Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
 				MarkdownDescription: "`secret_configs` for Terraform before 1.11: the same, except that Terraform keeps them in the state " +
 					"(marked sensitive: hidden in plans and output), so a change is seen. Never in the cluster's record." + replaces},
+			"last_operation": schema.SingleNestedAttribute{Computed: true,
+				PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Where the time of the cluster's last operation (create, scale, roll, repair) went, without `TF_LOG`: " +
+					"Sahara's `provision_progress` steps with their instance counts, and the time spent in each status.",
+				Attributes: map[string]schema.Attribute{
+					"statuses": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Each status the operation went through, in order.",
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"status":     schema.StringAttribute{Computed: true, MarkdownDescription: "The status."},
+							"started_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster entered it (RFC 3339)."},
+							"seconds":    schema.Float64Attribute{Computed: true, MarkdownDescription: "How long it stayed in it (0 for the status the operation ended in)."},
+						}}},
+					"steps": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The provisioning steps, in order.",
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"name":       schema.StringAttribute{Computed: true, MarkdownDescription: "Step, e.g. `Wait for instances to become accessible`."},
+							"type":       schema.StringAttribute{Computed: true, MarkdownDescription: "Sahara's step type, e.g. `Engine: create cluster`."},
+							"total":      schema.Int64Attribute{Computed: true, MarkdownDescription: "Instances the step works on."},
+							"successful": schema.Int64Attribute{Computed: true, MarkdownDescription: "Instances that finished it."},
+							"failed":     schema.Int64Attribute{Computed: true, MarkdownDescription: "Instances on which it failed."},
+							"result":     schema.StringAttribute{Computed: true, MarkdownDescription: "`succeeded`, `failed` or `unfinished`."},
+							"seconds":    schema.Float64Attribute{Computed: true, MarkdownDescription: "Its duration (unfinished: until the operation's last status change)."},
+						}}},
+					"failure": schema.StringAttribute{Computed: true, MarkdownDescription: "When the operation failed on instances: what was " +
+						"collected from them before any rollback deleted them, as JSON — per instance the failed command, its exit status and " +
+						"the tail of its output, and the last lines of the plugin's logs (bounded; the cluster's secrets masked as `****`). " +
+						"Read it with `terraform state show` or `jsondecode(saharagen_cluster.<name>.last_operation.failure)`; the cluster's record keeps it too."},
+				}},
 			"credentials": schema.MapAttribute{Computed: true, Sensitive: true, ElementType: types.StringType,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Secrets the plugin issued to the cluster's users, by name. The dask plugin's, on a TLS cluster (the default): " +
@@ -364,7 +392,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError("Cluster Provisioning Error",
 			fmt.Sprintf("Creating cluster %q (%s) failed in %s. The cluster is kept in state with status Error and is tainted: "+
 				"fix the cause and run `terraform apply` again to delete it and create a new one, or `terraform destroy` to remove it. "+
-				"Everything created so far is tagged %s=%s.\n\n%s", c.Name, c.ID, failedStep(c), sahara.TagCluster, c.ID, reason))
+				"Everything created so far is tagged %s=%s.\n\n%s%s", c.Name, c.ID, failedStep(c), sahara.TagCluster, c.ID, reason, failureSummary(c)))
 	}
 }
 
@@ -514,7 +542,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if scaleErr != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("node_groups"), errorTitle(scaleErr, "Cluster Scaling Error"),
 			fmt.Sprintf("Scaling cluster %q (%s) failed; its status is now %s and the state shows the instances it has. "+
-				"Fix the cause and run `terraform apply` again.\n\n%v", c.Name, c.ID, c.Status, scaleErr))
+				"Fix the cause and run `terraform apply` again.\n\n%v%s", c.Name, c.ID, c.Status, scaleErr, failureSummary(&c)))
 	}
 }
 

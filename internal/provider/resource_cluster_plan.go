@@ -175,6 +175,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	if leftover {
 		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
+		plan.LastOperation = types.ObjectUnknown(lastOperationType.AttrTypes)
 		for name, g := range planned {
 			g.Instances = types.ListUnknown(instanceType)
 			planned[name] = g
@@ -201,6 +202,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if state != nil && changesInstances(plan.NodeGroups, planned) {
 		plan.Status, plan.StatusDescription = types.StringUnknown(), types.StringUnknown()
 		plan.Info = types.MapUnknown(types.MapType{ElemType: types.StringType})
+		plan.LastOperation = types.ObjectUnknown(lastOperationType.AttrTypes)
 	}
 	if state != nil && len(replace) > 0 {
 		resp.RequiresReplace = append(resp.RequiresReplace, replace...)

@@ -29,28 +29,15 @@ func TestAccCluster_SecretConfigsNeverStored(t *testing.T) {
 	name := fmt.Sprintf("accs%d", time.Now().Unix()%100000)
 	secret := fmt.Sprintf("kdc-%d-Zq8vN3pL", time.Now().UnixNano())
 	cfg := func(attrs string) string {
-		return fmt.Sprintf(`
-provider "saharagen" {}
-
+		return `
 # Ephemeral: Terraform keeps the variable out of the plan file too.
 variable "kdc_password" {
   type      = string
   ephemeral = true
 }
-
-resource "saharagen_cluster" "c" {
-  name                       = %q
-  plugin_name                = "fake"
-  plugin_version             = "0.1"
-  default_image_id           = %q
-  neutron_management_network = %q
-  %s
-  node_groups = {
+` + inlineFakeCluster(env, name, attrs, fmt.Sprintf(`
     master = { flavor_id = %q, node_processes = ["namenode", "resourcemanager"], count = 1 }
-    worker = { flavor_id = %q, node_processes = ["datanode", "nodemanager"], count = 1 }
-  }
-}
-`, name, env.ImageNames["fake"], env.NetworkName, attrs, env.FlavorName, env.FlavorName)
+    worker = { flavor_id = %[1]q, node_processes = ["datanode", "nodemanager"], count = 1 }`, env.FlavorName))
 	}
 	secretAttr := `secret_configs = { Kerberos = { "KDC admin password" = var.kdc_password } }
   secret_configs_version = "1"`
@@ -85,6 +72,9 @@ resource "saharagen_cluster" "c" {
 						return fmt.Errorf("the state has secret_configs (%s entries): a write-only attribute must be null", v)
 					}
 					if err := noTraceInRecords(env, secret); err != nil {
+						return err
+					}
+					if err := lastOperationIsCreate(rs.Primary.Attributes); err != nil {
 						return err
 					}
 					return instanceFileHas(rs.Primary.Attributes["node_groups.worker.instances.0.id"], fake.ConfFile, "Kerberos/KDC admin password="+secret)
@@ -160,4 +150,49 @@ func instanceFileHas(serverID, name, line string) error {
 		return fmt.Errorf("%s lacks the secret config line", matches[0])
 	}
 	return nil
+}
+
+// lastOperationIsCreate checks last_operation after a create: Validating
+// first, Active last, every step finished.
+func lastOperationIsCreate(a map[string]string) error {
+	n := a["last_operation.statuses.#"]
+	if a["last_operation.statuses.0.status"] != "Validating" || a["last_operation.statuses."+decr(n)+".status"] != "Active" {
+		return fmt.Errorf("last_operation.statuses: %s entries, first %s, last %s", n,
+			a["last_operation.statuses.0.status"], a["last_operation.statuses."+decr(n)+".status"])
+	}
+	steps := a["last_operation.steps.#"]
+	if steps == "" || steps == "0" {
+		return fmt.Errorf("last_operation has no steps")
+	}
+	for i := 0; a[fmt.Sprintf("last_operation.steps.%d.name", i)] != ""; i++ {
+		if r := a[fmt.Sprintf("last_operation.steps.%d.result", i)]; r != "succeeded" {
+			return fmt.Errorf("step %s: %s", a[fmt.Sprintf("last_operation.steps.%d.name", i)], r)
+		}
+	}
+	return nil
+}
+
+func decr(n string) string {
+	var i int
+	_, _ = fmt.Sscan(n, &i)
+	return fmt.Sprint(i - 1)
+}
+
+// inlineFakeCluster is a fake-plugin cluster "c" with inline node groups
+// (groups: the lines inside node_groups) and extra attributes.
+func inlineFakeCluster(env *testbed.Env, name, attrs, groups string) string {
+	return fmt.Sprintf(`
+provider "saharagen" {}
+
+resource "saharagen_cluster" "c" {
+  name                       = %q
+  plugin_name                = "fake"
+  plugin_version             = "0.1"
+  default_image_id           = %q
+  neutron_management_network = %q
+  %s
+  node_groups = {%s
+  }
+}
+`, name, env.ImageNames["fake"], env.NetworkName, attrs, groups)
 }

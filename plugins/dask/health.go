@@ -71,14 +71,30 @@ func (p *Plugin) CheckHealth(ctx context.Context, c *sahara.Cluster, r sahara.Re
 			missing = append(missing, n)
 		}
 	}
+	var res sahara.HealthResult
 	switch {
 	case len(missing) == 0:
-		out = append(out, sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthGreen, Message: fmt.Sprintf("All %d workers are connected", len(want))})
+		res = sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthGreen, Message: fmt.Sprintf("All %d workers are connected", len(want))}
 	case len(missing) == len(want):
-		out = append(out, red(HealthWorkers, fmt.Sprintf("No worker is connected (0/%d)", len(want))))
+		res = red(HealthWorkers, fmt.Sprintf("No worker is connected (0/%d)", len(want)))
 	default:
-		out = append(out, sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthYellow,
-			Message: fmt.Sprintf("%d/%d workers are connected; missing: %s", len(want)-len(missing), len(want), strings.Join(missing, ", "))})
+		res = sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthYellow,
+			Message: fmt.Sprintf("%d/%d workers are connected; missing: %s", len(want)-len(missing), len(want), strings.Join(missing, ", "))}
+	}
+	for _, n := range missing {
+		if res.Instances == nil {
+			res.Instances = map[string]string{}
+		}
+		res.Instances[n] = "its Dask worker is not connected to the scheduler (" + LogPath(ProcWorker) + " on the instance says why)"
+	}
+	return append(out, res)
+}
+
+// LogFiles implements sahara.LogNamer: the logs of the instance's Dask processes.
+func (p *Plugin) LogFiles(_ *sahara.Cluster, in *sahara.Instance) []string {
+	var out []string
+	for _, role := range roles(in) {
+		out = append(out, p.logFile(role))
 	}
 	return out
 }

@@ -144,7 +144,12 @@ const (
 	ConfGreeting    = "Greeting"
 	// ConfKDCPassword is a secret config: it reaches ConfFile (mode 0600)
 	// and nothing else.
-	ConfKDCPassword   = "KDC admin password"
+	ConfKDCPassword = "KDC admin password"
+	// ConfFailConfigure is a fault hook: the node group's instances fail
+	// their configure step, after logging why to LogFile.
+	ConfFailConfigure = "Fail configure"
+	// LogFile is the fake software's log on an instance (LogFiles).
+	LogFile           = "/var/log/saharagen-fake.log"
 	defaultGreeting   = "Hello, world!"
 	defaultScheduler  = "capacity"
 	defaultReplicas   = 1
@@ -162,6 +167,7 @@ func (p *Plugin) Configs(version string) ([]sahara.Config, error) {
 		{Name: ConfScheduler, Description: "Scheduler of the fake resource manager.", Type: sahara.ConfigEnum, Values: []string{"fifo", "capacity", "fair"}, Default: defaultScheduler, Target: "YARN", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2},
 		{Name: ConfKerberos, Description: "Pretend to secure the cluster with Kerberos.", Type: sahara.ConfigBool, Default: false, Target: "Kerberos", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 1},
 		{Name: ConfKDCPassword, Description: "Password of the pretend Kerberos admin; a secret config.", Type: sahara.ConfigString, Target: "Kerberos", Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2, Secret: true},
+		{Name: ConfFailConfigure, Description: "Fault hook for tests: the node group's instances fail their configure step (a command that exits 3 after logging to " + LogFile + ").", Type: sahara.ConfigBool, Default: false, Target: sahara.TargetGeneral, Scope: sahara.ScopeNode, IsOptional: true, Priority: 2},
 		{Name: ConfGreeting, Description: "Text every instance echoes while it is configured.", Type: sahara.ConfigString, Default: defaultGreeting, Target: sahara.TargetGeneral, Scope: sahara.ScopeCluster, IsOptional: true, Priority: 2},
 	}, nil
 }
@@ -304,6 +310,15 @@ func writeOps(ctx context.Context, c *sahara.Cluster, rm sahara.Remote, in *saha
 	}
 	if _, err := rm.ExecuteCommand(ctx, cmd, sahara.ExecOptions{Name: "echo"}); err != nil {
 		return err
+	}
+	if v, ok := in.NodeGroup().Configuration().Get(sahara.TargetGeneral, ConfFailConfigure); ok {
+		if fail, _ := sahara.AsBool(v); fail {
+			_, err := rm.ExecuteCommand(ctx, "echo \"$(date -u +%FT%TZ) fake configure of $(hostname): the pretend disk check failed\" >> "+LogFile+
+				"; echo 'pretend disk check: 0 of 1 disks usable' >&2; exit 3", sahara.ExecOptions{RunAsRoot: true, Name: "fake configure"})
+			if err != nil {
+				return err
+			}
+		}
 	}
 	if err := rm.WriteFileTo(ctx, DataFile, []byte(dataWritten), sahara.FileOptions{RunAsRoot: true}); err != nil {
 		return err
@@ -498,3 +513,6 @@ func (p *Plugin) Convert(ctx context.Context, document []byte, version, template
 		ClusterConfigs: doc.ClusterConfigs, NodeGroups: doc.NodeGroups,
 	}}, nil
 }
+
+// LogFiles implements sahara.LogNamer.
+func (p *Plugin) LogFiles(*sahara.Cluster, *sahara.Instance) []string { return []string{LogFile} }
