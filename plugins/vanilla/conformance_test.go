@@ -12,34 +12,13 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-func TestConformance_Validate(t *testing.T) {
-	dir := conformance.Dir(t)
-	p := New(Options{})
-	n, m := conformance.RunCases(t, dir, Name, "validate", func(c *sahara.Cluster, _ conformance.Input) error {
-		return p.Validate(context.Background(), c)
-	})
-	if n != m {
-		t.Errorf("conformance vanilla validate: %d/%d identical, want all", n, m)
-	}
-}
+func TestConformance_Validate(t *testing.T) { conformance.CheckValidate(t, New(Options{})) }
 
 func TestConformance_ValidateScaling(t *testing.T) {
-	dir := conformance.Dir(t)
-	p := New(Options{})
-	n, m := conformance.RunCases(t, dir, Name, "validate_scaling", func(c *sahara.Cluster, in conformance.Input) error {
-		return p.ValidateScaling(context.Background(), c, in.Existing, in.Additional)
-	})
-	if n != m {
-		t.Errorf("conformance vanilla validate_scaling: %d/%d identical, want all", n, m)
-	}
+	conformance.CheckValidateScaling(t, New(Options{}))
 }
 
-func TestConformance_PluginDescription(t *testing.T) {
-	dir := conformance.Dir(t)
-	if n, m := conformance.ComparePlugin(t, dir, New(Options{})); n != m {
-		t.Errorf("conformance vanilla plugin.json: %d/%d identical, want all", n, m)
-	}
-}
+func TestConformance_PluginDescription(t *testing.T) { conformance.CheckPlugin(t, New(Options{})) }
 
 // saharaDataNodeCount is Sahara's datanode count command; its escaped
 // quotes make grep read file names, so saharagen runs datanodeCountCmd

@@ -23,7 +23,7 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err := checkProvisionable(c); err != nil {
 		return err
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
 	if err := p.provisionKeypairs(ctx, c, r, instances, true); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 	if left := len(c.InstancesWithProcess(ProcDataNode)) - len(dns); len(dns) > 0 && left < rep {
 		return sahara.ClusterCannotBeScaled(c.Name, "Vanilla plugin cannot shrink cluster because it would be not enough nodes for replicas (replication factor is "+itoa(rep)+")")
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
 	if err := p.writeHostFiles(ctx, c, r, "exclude", dns, nms); err != nil {
 		return err
 	}
@@ -153,14 +153,14 @@ func (p *Plugin) writeHostFiles(ctx context.Context, c *sahara.Cluster, r sahara
 		asHadoop("echo " + nm + " > " + hadoopConfDir + "/nm-" + kind),
 	}
 	all := c.Instances()
-	p.logger(ctx).Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
-	return sahara.ParallelEach(ctx, p.parallelism, all, func(ctx context.Context, in *sahara.Instance) error {
+	p.Logger(ctx).Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
+	return sahara.ParallelEach(ctx, p.Parallelism, all, func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), cmds...)
 	})
 }
 
 func (p *Plugin) clearExcludeFiles(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
-	return sahara.ParallelEach(ctx, p.parallelism, c.Instances(), func(ctx context.Context, in *sahara.Instance) error {
+	return sahara.ParallelEach(ctx, p.Parallelism, c.Instances(), func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), asHadoop("echo > "+hadoopConfDir+"/dn-exclude"), asHadoop("echo > "+hadoopConfDir+"/nm-exclude"))
 	})
 }
@@ -203,7 +203,7 @@ func dataNodeStates(out string) map[string]string {
 // awaitDecommission polls a report every 5 s until each instance's FQDN is
 // "decommissioned", within the cluster-level timeout option.
 func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem sahara.Remote, instances []*sahara.Instance, what, option, report string, parse func(string) map[string]string) error {
-	p.logger(ctx).Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
 	return p.poll(ctx, c, option, "Wait for decommissioning", decommissionPoll, func() (bool, error) {
 		res, err := rem.ExecuteCommand(ctx, asHadoop(report), sahara.ExecOptions{})
 		if err != nil {
@@ -221,7 +221,7 @@ func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem s
 				done++
 			}
 		}
-		p.logger(ctx).Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
+		p.Logger(ctx).Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
 		return done == len(instances), nil
 	})
 }

@@ -1,0 +1,92 @@
+package spark
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+)
+
+// layout is a valid Spark cluster: master (namenode + master) and three
+// workers (datanode + slave), with the given cluster configs.
+func layout(cfg sahara.Configs) *sahara.Cluster {
+	c := &sahara.Cluster{}
+	c.Name, c.PluginName, c.PluginVersion = "c1", Name, V23
+	c.ClusterConfigs = cfg
+	c.AddNodeGroup(sahara.NodeGroupSpec{Name: "master", Count: 1, NodeProcesses: []string{ProcNameNode, ProcMaster}})
+	c.AddNodeGroup(sahara.NodeGroupSpec{Name: "worker", Count: 3, NodeProcesses: []string{ProcDataNode, ProcSlave}})
+	return c
+}
+
+func TestValidate_RefusesUndeliverableSparkValues(t *testing.T) {
+	p := New(Options{})
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{CfgMasterPort, "70a7", `Spark config "Master port" is "70a7"`},
+		{CfgMasterWebUIPort, "99999", "a port number"},
+		{CfgWorkerPort, "$(id)", `a port number or "random"`},
+		{CfgWorkerCores, "0", `a positive number or "all"`},
+		{CfgWorkerMemory, "4g; rm -rf /", "a size such as 1000m or 2g"},
+		{CfgWorkerInstances, "two", "a positive number"},
+		{CfgSparkHome, "opt/spark", "an absolute path"},
+		{CfgSparkHome, "/opt/sp ark", "an absolute path"},
+		{CfgExecutorClasspath, "/a.jar:`id`", "separated by"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			c := layout(sahara.Configs{SvcSpark: {tc.name: tc.value}})
+			err := p.Validate(context.Background(), c)
+			var se *sahara.SaharaError
+			if !errors.As(err, &se) || se.Exception != "InvalidDataException" || !strings.Contains(se.Message, tc.want) {
+				t.Fatalf("Validate = %v, want InvalidDataException containing %q", err, tc.want)
+			}
+			if f := sahara.FieldOf(err); f.Attribute != "cluster_configs" {
+				t.Errorf("error at %+v, want cluster_configs", f)
+			}
+		})
+	}
+}
+
+func TestValidate_AcceptsSparkValuesSparkReads(t *testing.T) {
+	p := New(Options{})
+	c := layout(sahara.Configs{SvcSpark: {
+		CfgMasterPort: "7078", CfgWorkerPort: "7079", CfgWorkerCores: "2", CfgWorkerMemory: "4g",
+		CfgWorkerInstances: "2", CfgExecutorClasspath: "/usr/lib/a.jar:/opt/b/*", CfgSparkHome: "/opt/spark-2.3",
+	}})
+	if err := p.Validate(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidate_NodeConfigErrorNamesTheNodeGroup(t *testing.T) {
+	c := layout(nil)
+	c.NodeGroup("worker").NodeConfigs = sahara.Configs{SvcSpark: {CfgWorkerMemory: "lots"}}
+	err := New(Options{}).Validate(context.Background(), c)
+	if f := sahara.FieldOf(err); f.NodeGroup != "worker" || f.Attribute != "node_configs" {
+		t.Fatalf("Validate = %v at %+v, want worker's node_configs", err, f)
+	}
+}
+
+func TestValidate_MountPrefixMustBePlain(t *testing.T) {
+	c := layout(nil)
+	ng := c.NodeGroup("worker")
+	ng.VolumesPerNode, ng.VolumeMountPrefix = 1, "/vol umes"
+	err := New(Options{}).Validate(context.Background(), c)
+	if f := sahara.FieldOf(err); f.Attribute != "volume_mount_prefix" {
+		t.Fatalf("Validate = %v at %+v, want volume_mount_prefix", err, f)
+	}
+}
+
+func TestOpenPorts_FollowSparkConfigs(t *testing.T) {
+	c := layout(sahara.Configs{SvcSpark: {CfgMasterPort: "7078", CfgMasterWebUIPort: "8090", CfgWorkerWebUIPort: "8091"}})
+	p := New(Options{})
+	if got := p.OpenPorts(c, c.NodeGroup("master")); !slices.Equal(got, []int{8020, 50070, 50470, 7078, 8090}) {
+		t.Errorf("master ports %v", got)
+	}
+	if got := p.OpenPorts(c, c.NodeGroup("worker")); !slices.Equal(got, []int{50010, 1004, 50075, 1006, 50020, 8091}) {
+		t.Errorf("worker ports %v", got)
+	}
+}
