@@ -15,8 +15,50 @@
 // project's own descriptions. Values arrive as strings and are parsed by
 // the config's type ("2" is 2).
 //
+// # Provisioning
+//
+// ConfigureCluster, StartCluster, ScaleCluster and DecommissionNodes make
+// Sahara's remote calls in Sahara's order (per instance; instances run in
+// parallel, Options.Parallelism) and write Sahara's files: core-site.xml
+// and hdfs-site.xml under /etc/hadoop/conf, spark-env.sh, slaves and
+// spark-defaults.conf under "Spark home"/conf, the HDFS setup script, the
+// datanode include/exclude files and the master's job cleanup script and
+// cron entry. Images are Sahara's Spark images (CDH HDFS packages started
+// with "service hadoop-hdfs-*", Spark under /opt/spark, a "hadoop" and an
+// "hdfs" user); the instances' management key pair becomes the login
+// user's SSH key so that start-all.sh reaches the workers. The cluster
+// info gets the HDFS web UI (port of dfs.http.address), the NameNode URI
+// and the Spark master's web UI; OpenPorts opens Sahara's ports, the Spark
+// ones from the cluster's configs.
+//
 // # Intentional differences from Sahara
 //
+//   - Decommission retires the HDFS data first: exclude file,
+//     refreshNodes, the wait until HDFS reports the removed datanodes
+//     decommissioned, then the include files without them; only then are
+//     the removed Spark workers stopped (stop-slave.sh on each of them) and
+//     the survivors given the new slaves file. Sahara first ran
+//     stop-all.sh, rewrote the slaves files and ran start-all.sh, killing
+//     every running Spark application, and only then retired the data.
+//   - The decommission wait matches a report's datanode to a removed
+//     instance by exact address (Sahara matched the Name by prefix, so
+//     removing 10.0.0.1 while 10.0.0.10 served waited until the 24 h
+//     "Decommissioning Timeout"). The report is parsed in Hadoop 2's layout
+//     too ("Live datanodes (n):"), where Sahara's parser, which starts
+//     after Hadoop 1's "Datanodes available:" line, found no datanode and
+//     did not wait at all.
+//   - The datanode wait at start runs `... | grep 'Live datanodes\|Datanodes
+//     available:' | ...`: Sahara escapes those quotes, so its grep reads
+//     file names and the count is never found (as in the vanilla plugin).
+//   - Heap size lines of the setup script come in a fixed order (NameNode,
+//     DataNode) where Sahara followed the user's JSON; the cleanup script
+//     gets the cleanup options as parsed integers.
+//   - Swift lines in core-site.xml need Cluster.Extra[ExtraSwiftAuthURL]
+//     (and ExtraSwiftTenant) set by the caller, as in the vanilla plugin.
+//   - Kept from Sahara although odd: scaling stops and restarts the whole
+//     Spark cluster (stop-all.sh ... start-all.sh); a disabled cleanup job
+//     runs "sudo rm -f /etc/crond.d/spark-cleanup" (Sahara's typo, so its
+//     cron entry stays and calls the removed script); data locality is off.
 //   - Validation reads an integer config given as a string as the integer
 //     (Sahara crashes comparing int and str).
 //   - After Sahara's rules, Validate refuses Spark option values the plugin
@@ -31,5 +73,12 @@
 //
 // The conformance suite (go test ./plugins/spark -run Conformance, with
 // SAHARAGEN_CONFORMANCE_DIR) compares every validate and validate_scaling
-// case and plugin.json.
+// case and plugin.json, the files and ordered remote calls of Sahara's
+// sample cluster (configure, start, scale, and decommission in its
+// corrected order: the sample's calls rearranged as described above), the
+// sample's configuration variant (Spark ports, the HDFS web UI port, a
+// disabled cleanup job) and its prefix-match check, through the recording
+// remote of plugins/internal/conformance. Spark cannot be installed in the
+// test environment, so the daemon starts and the polls are checked against
+// those call sequences with injected sleeps and clock.
 package spark

@@ -30,6 +30,16 @@ const (
 	SvcSpark = "Spark"
 )
 
+// Keys of Cluster.Extra the plugin reads: the Swift settings of
+// core-site.xml (hadoop.SwiftConfigs); without the auth URL the Swift
+// lines are left out.
+const (
+	ExtraSwiftAuthURL = hadoop.ExtraSwiftAuthURL
+	ExtraSwiftTenant  = hadoop.ExtraSwiftTenant
+	ExtraSwiftRegion  = hadoop.ExtraSwiftRegion
+	ExtraSwiftDomain  = hadoop.ExtraSwiftDomain
+)
+
 // Options configure the plugin (hadoop.Options).
 type Options = hadoop.Options
 

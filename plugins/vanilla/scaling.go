@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -103,14 +104,8 @@ func removed(instances []*sahara.Instance) func(*sahara.Instance) bool {
 	return func(in *sahara.Instance) bool { return set[in] }
 }
 
-func withProcess(instances []*sahara.Instance, proc string) []*sahara.Instance {
-	var out []*sahara.Instance
-	for _, in := range instances {
-		if in.NodeGroup().HasProcess(proc) {
-			out = append(out, in)
-		}
-	}
-	return out
+func withProcess(ins []*sahara.Instance, proc string) []*sahara.Instance {
+	return hadoop.WithProcess(ins, proc)
 }
 
 func fqdns(instances []*sahara.Instance) string {
@@ -179,7 +174,6 @@ func (p *Plugin) refreshNodes(ctx context.Context, c *sahara.Cluster, r sahara.R
 
 var (
 	nodeManagerRE = regexp.MustCompile(`(?m)^(\S+):\d+\s+(\w+)`)
-	dataNodeRE    = regexp.MustCompile(`(?m)^Hostname: (.*)\nDecommission Status : (.*)$`)
 )
 
 // nodeManagerStates parses `yarn node -all -list`: host → state, lower case.
@@ -191,11 +185,14 @@ func nodeManagerStates(out string) map[string]string {
 	return m
 }
 
-// dataNodeStates parses `hdfs dfsadmin -report`: host → decommission status.
+// dataNodeStates parses `hdfs dfsadmin -report` (hadoop.ParseDFSReport):
+// host → decommission status, lower case.
 func dataNodeStates(out string) map[string]string {
 	m := map[string]string{}
-	for _, g := range dataNodeRE.FindAllStringSubmatch(out, -1) {
-		m[g[1]] = strings.ToLower(strings.TrimRight(g[2], "\r"))
+	for _, d := range hadoop.ParseDFSReport(out) {
+		if d.Hostname != "" {
+			m[d.Hostname] = strings.ToLower(d.Status)
+		}
 	}
 	return m
 }

@@ -3,17 +3,15 @@ package vanilla
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// datanodeCountCmd prints the number of live datanodes. Sahara's command
-// escapes its grep quotes (\'), which the shell passes to grep as file
-// names, so its count was always empty; this one is the working form.
-const datanodeCountCmd = `sudo su -lc "hdfs dfsadmin -report" hadoop | grep 'Live datanodes\|Datanodes available:' | grep -o '[0-9]\+' | head -n 1`
+// datanodeCountCmd prints the number of live datanodes (Sahara's command
+// corrected: hadoop.DataNodeCountCmd).
+var datanodeCountCmd = hadoop.DataNodeCountCmd(hadoopUser)
 
 // StartCluster implements sahara.Plugin (start_cluster, Sahara's order):
 // key pair, namenode format and start, secondary namenode, resource
@@ -105,26 +103,12 @@ func (p *Plugin) startDataNodesNodeManagers(ctx context.Context, c *sahara.Clust
 // awaitDataNodes waits until the namenode reports every datanode live,
 // within "DataNodes startup timeout", polling every second.
 func (p *Plugin) awaitDataNodes(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
-	want := len(c.InstancesWithProcess(ProcDataNode))
-	if want < 1 {
-		return nil
+	timeout, err := clusterOption(c, CfgDataNodesStartup)
+	if err != nil {
+		return err
 	}
-	op := fmt.Sprintf("Waiting on %d datanodes to start up", want)
-	p.Logger(ctx).Info(op, "cluster", c.Name)
-	rem := r.Remote(first(c, ProcNameNode))
-	return p.poll(ctx, c, CfgDataNodesStartup, op, time.Second, func() (bool, error) {
-		res, err := rem.ExecuteCommand(ctx, datanodeCountCmd, sahara.ExecOptions{Name: "hdfs dfsadmin -report"})
-		if err != nil {
-			return false, err
-		}
-		got, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
-		if err != nil {
-			p.Logger(ctx).Info(fmt.Sprintf("Live datanodes: none reported yet, want %d", want), "cluster", c.Name)
-			return false, nil
-		}
-		p.Logger(ctx).Info(fmt.Sprintf("Live datanodes: %d/%d", got, want), "cluster", c.Name)
-		return got == want, nil
-	})
+	want := len(c.InstancesWithProcess(ProcDataNode))
+	return p.AwaitDataNodes(ctx, c, r.Remote(first(c, ProcNameNode)), datanodeCountCmd, want, timeout, CfgDataNodesStartup, fmt.Sprintf("Waiting on %d datanodes to start up", want))
 }
 
 // poll is plugin_option_poll with the timeout of a cluster-level option.
@@ -139,12 +123,7 @@ func (p *Plugin) poll(ctx context.Context, c *sahara.Cluster, option, op string,
 // setInfo replaces the cluster info with the web UIs of the services present.
 func setInfo(c *sahara.Cluster, l *line) {
 	c.Info = nil
-	addr := func(in *sahara.Instance) string {
-		if in.ManagementIP != "" {
-			return in.ManagementIP
-		}
-		return in.InternalIP
-	}
+	addr := hadoop.WebAddress
 	if rm := first(c, ProcResourceManager); rm != nil {
 		c.SetInfo("YARN", "Web UI", "http://"+addr(rm)+":8088")
 		c.SetInfo("YARN", "ResourceManager", "http://"+addr(rm)+":8032")

@@ -174,3 +174,23 @@ func OnlyProcesses(ng *sahara.NodeGroup, set map[string]bool) bool {
 	}
 	return true
 }
+
+// WithProcess are the instances of ins whose node group runs proc.
+func WithProcess(ins []*sahara.Instance, proc string) []*sahara.Instance {
+	var out []*sahara.Instance
+	for _, in := range ins {
+		if in.NodeGroup().HasProcess(proc) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// WebAddress is Sahara's get_ip_or_dns_name: the address users reach an
+// instance's web UIs at (management IP, else internal IP).
+func WebAddress(in *sahara.Instance) string {
+	if in.ManagementIP != "" {
+		return in.ManagementIP
+	}
+	return in.InternalIP
+}

@@ -52,3 +52,15 @@ func TestPoll_TimesOutWithSaharasMessage(t *testing.T) {
 		t.Errorf("checked %d times in 9 s every 3 s, want 3", checks)
 	}
 }
+
+func TestParseDFSReport_BothLayouts(t *testing.T) {
+	hadoop1 := "Configured Capacity: 1\n-----\nDatanodes available: 2 (2 total, 0 dead)\n\nName: 10.0.0.1:50010\nDecommission Status : Decommissioned\n\nName: 10.0.0.10:50010\nDecommission Status : Normal\n"
+	hadoop2 := "Configured Capacity: 1\n-----\nLive datanodes (1):\n\nName: 10.0.0.1:9866 (h1.novalocal)\r\nHostname: h1.novalocal\r\nDecommission Status : Decommission in progress\r\n"
+	got1, got2 := ParseDFSReport(hadoop1), ParseDFSReport(hadoop2)
+	if len(got1) != 2 || got1[0].Address() != "10.0.0.1" || got1[0].Status != "Decommissioned" || got1[1].Address() != "10.0.0.10" || got1[1].Status != "Normal" {
+		t.Errorf("Hadoop 1 report: %+v", got1)
+	}
+	if len(got2) != 1 || got2[0].Address() != "10.0.0.1" || got2[0].Hostname != "h1.novalocal" || got2[0].Status != "Decommission in progress" {
+		t.Errorf("Hadoop 2 report: %+v", got2)
+	}
+}
