@@ -143,10 +143,10 @@ func siteFileOf(name string) string {
 
 func checkVersion(version string) error {
 	switch version {
-	case V23, V22, V210, V160:
+	case V160, V210, V22, V23:
 		return nil
 	}
-	return fmt.Errorf("spark plugin: unsupported Spark version %q (supported: %s, %s, %s, %s)", version, V23, V22, V210, V160)
+	return fmt.Errorf("spark plugin: unsupported Spark version %q (supported: %s, %s, %s, %s)", version, V160, V210, V22, V23)
 }
 
 // lookup reads config values as Sahara's get_config_value_or_default does.

@@ -8,7 +8,7 @@ import (
 // Name is the plugin's registry name.
 const Name = "spark"
 
-// Spark versions the plugin supports: Sahara's, newest first as Sahara lists them.
+// Spark versions the plugin supports: Sahara's.
 const (
 	V23  = "2.3"
 	V22  = "2.2"
@@ -70,8 +70,10 @@ func (p *Plugin) Description() string {
 	return "This plugin provides an ability to launch Spark on Hadoop CDH cluster without any management consoles."
 }
 
-// Versions implements sahara.Plugin: Sahara's versions in Sahara's order.
-func (p *Plugin) Versions() []string { return []string{V23, V22, V210, V160} }
+// Versions implements sahara.Plugin: Sahara's versions, oldest first as
+// saharagen lists versions (the last is the default); Sahara lists them
+// newest first.
+func (p *Plugin) Versions() []string { return []string{V160, V210, V22, V23} }
 
 // Configs implements sahara.Plugin (get_configs): the same list for every version.
 func (p *Plugin) Configs(version string) ([]sahara.Config, error) {

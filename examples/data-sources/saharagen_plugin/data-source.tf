@@ -10,3 +10,13 @@ output "hdfs_processes" {
 output "required_image_tags" {
   value = data.saharagen_plugin.vanilla.required_image_tags
 }
+
+# Sahara's Spark plugin: Spark standalone on HDFS. Without a version the
+# newest (2.3) is described.
+data "saharagen_plugin" "spark" {
+  name = "spark"
+}
+
+output "spark_versions" {
+  value = data.saharagen_plugin.spark.versions
+}
