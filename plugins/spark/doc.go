@@ -78,7 +78,12 @@
 // corrected order: the sample's calls rearranged as described above), the
 // sample's configuration variant (Spark ports, the HDFS web UI port, a
 // disabled cleanup job) and its prefix-match check, through the recording
-// remote of plugins/internal/conformance. Spark cannot be installed in the
-// test environment, so the daemon starts and the polls are checked against
-// those call sequences with injected sleeps and clock.
+// remote of plugins/internal/conformance. TestPlugin_RealHosts configures,
+// starts, scales and decommissions a cluster over real SSH on sshd hosts
+// (internal/sshtest) and checks files, contents, owners, modes and the
+// order of the daemon commands across the hosts. Neither HDFS nor Spark
+// can be installed in the test environment, so there the service, hadoop,
+// hdfs and Spark sbin commands are stubs that log their calls and answer
+// the reports; the polls are also checked against Sahara's call sequences
+// with injected sleeps and clock.
 package spark
