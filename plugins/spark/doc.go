@@ -85,5 +85,9 @@
 // can be installed in the test environment, so there the service, hadoop,
 // hdfs and Spark sbin commands are stubs that log their calls and answer
 // the reports; the polls are also checked against Sahara's call sequences
-// with injected sleeps and clock.
+// with injected sleeps and clock. TestPlugin_TestbedCluster
+// (SAHARAGEN_TESTBED=1) creates a cluster through the engine on the
+// OpenStack testbed, to Active, with the same stubs installed on the
+// testbed's image (it has no Spark image), and checks the recorded steps,
+// statuses, daemon commands, files and cluster info.
 package spark
