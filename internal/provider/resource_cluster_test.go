@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	sfake "github.com/saharagen/terraform-provider-saharagen/sahara/fake"
 )
 
 // clusterConfig is a fake-plugin cluster with a master and a worker group.
@@ -689,6 +690,72 @@ resource "saharagen_cluster" "c" {
 				},
 			},
 			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// A Spark cluster made from stored templates is validated at plan time with
+// the templates merged: Sahara's message for a bad layout, saharagen's for
+// a Spark value it cannot deliver, each at its attribute.
+func TestCluster_SparkFromTemplatesPlanTimeValidation(t *testing.T) {
+	cloud := newTestCloud(t)
+	const sparkImageID = "22222222-3333-4444-5555-666666666666"
+	cloud.infra = sfake.NewInfra(sahara.Image{ID: sparkImageID, Name: "spark-image", Username: "ubuntu", Tags: []string{"spark", "2.3"}})
+	templates := hcl(fmt.Sprintf(`
+resource "saharagen_node_group_template" "master" {
+  name           = "spark-master"
+  plugin_name    = "spark"
+  plugin_version = "2.3"
+  flavor_id      = "m1.medium"
+  node_processes = ["namenode", "master"]
+}
+
+resource "saharagen_node_group_template" "worker" {
+  name           = "spark-worker"
+  plugin_name    = "spark"
+  plugin_version = "2.3"
+  flavor_id      = "m1.small"
+  node_processes = ["datanode", "slave"]
+}
+
+resource "saharagen_cluster_template" "ct" {
+  name             = "spark"
+  plugin_name      = "spark"
+  plugin_version   = "2.3"
+  default_image_id = %q
+  cluster_configs  = { HDFS = { "dfs.replication" = "2" } }
+  node_groups = {
+    master = { node_group_template_id = saharagen_node_group_template.master.id, count = 1 }
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }
+}`, sparkImageID))
+	cluster := func(body string) string {
+		return templates + `
+resource "saharagen_cluster" "c" {
+  name                       = "sp"
+  plugin_name                = "spark"
+  plugin_version             = "2.3"
+  cluster_template_id        = saharagen_cluster_template.ct.id
+  neutron_management_network = "` + testNetworkID + `"
+` + body + `
+}`
+	}
+	oneWorker := cluster(`  node_groups = {
+    master = { node_group_template_id = saharagen_node_group_template.master.id, count = 1 }
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 1 }
+  }`)
+	noMaster := cluster(`  node_groups = {
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }`)
+	badMemory := cluster(`  cluster_configs = { HDFS = { "dfs.replication" = "2" }, Spark = { "Worker memory" = "$(reboot)" } }`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: templates},
+			{Config: oneWorker, PlanOnly: true, ExpectError: pathMsgRE("Hadoop cluster should contain 2 or more datanode component(s). Actual datanode count is 1. Number of datanode instances should not be less than dfs.replication", `node_groups["worker"].count`)},
+			{Config: noMaster, PlanOnly: true, ExpectError: msgRE(`node_groups = \{`, "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 0")},
+			{Config: badMemory, PlanOnly: true, ExpectError: msgRE(`cluster_configs = \{`, `Spark config "Worker memory" is "$(reboot)": saharagen needs a size such as 1000m or 2g, or "all"`)},
+			{Config: cluster(""), PlanOnly: true, ExpectNonEmptyPlan: true},
 		},
 	})
 }
