@@ -54,11 +54,11 @@ func TestPluginDataSource_DescribesSparkPlugin(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: hcl(`data "saharagen_plugin" "spark" { name = "spark" }`),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact("2.3")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("versions"), str("1.6.0", "2.1.0", "2.2", "2.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact("3.5.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("versions"), str("1.6.0", "2.1.0", "2.2", "2.3", "3.5.3")),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_processes").AtMapKey("HDFS"), str("namenode", "datanode")),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_processes").AtMapKey("Spark"), str("master", "slave")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_image_tags"), str("spark", "2.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_image_tags"), str("spark", "3.5.3")),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("supports_scaling"), knownvalue.Bool(true)),
 			},
 		}},

@@ -34,7 +34,6 @@ const (
 	CfgReplication         = "dfs.replication"
 	CfgNameNodeHeap        = "Name Node Heap Size"
 	CfgDataNodeHeap        = "Data Node Heap Size"
-	cfgHTTPAddress         = "dfs.http.address"
 )
 
 //go:embed resources/configs/2.3.tsv
@@ -89,34 +88,69 @@ var (
 	configsErr  error
 )
 
-// allConfigs is Sahara's PLUGIN_CONFIGS: the core and HDFS properties
+// allConfigs is get_configs(version): Sahara's list, or the Spark 3 line's.
+func allConfigs(version string) ([]sahara.Config, error) {
+	l, err := lineOf(version)
+	if err != nil {
+		return nil, err
+	}
+	if l.spark3 {
+		return spark3Configs, nil
+	}
+	return saharaConfigs()
+}
+
+// saharaConfigs is Sahara's PLUGIN_CONFIGS: the core and HDFS properties
 // (core-default.xml, hdfs-default.xml and the Swift defaults, hidden ones
 // removed), the two heap sizes, the Spark options, then the general ones.
-func allConfigs() ([]sahara.Config, error) {
+func saharaConfigs() ([]sahara.Config, error) {
 	configsOnce.Do(func() {
 		cs, err := xmlConfigs()
 		if err != nil {
 			configsErr = err
 			return
 		}
-		for _, h := range []struct{ name, desc string }{
-			{CfgNameNodeHeap, "Heap of the NameNode, in MiB."},
-			{CfgDataNodeHeap, "Heap of each DataNode, in MiB."},
-		} {
-			cs = append(cs, sahara.Config{Name: h.name, Type: sahara.ConfigInt, Default: 1024, Target: SvcHDFS, Scope: sahara.ScopeNode, Priority: 1, Description: h.desc})
-		}
-		for _, o := range sparkOptions {
-			cs = append(cs, sahara.Config{Name: o.name, Type: sahara.ConfigString, Default: o.def, Target: SvcSpark, Scope: sahara.ScopeCluster, IsOptional: true, Priority: o.priority, Description: o.desc})
-		}
-		g := func(name string, t sahara.ConfigType, def any, optional bool, desc string) sahara.Config {
-			return sahara.Config{Name: name, Type: t, Default: def, Target: sahara.TargetGeneral, Scope: sahara.ScopeCluster, IsOptional: optional, Priority: 1, Description: desc}
-		}
+		cs = append(append(cs, heapConfigs()...), sparkConfigs(false)...)
 		configsList = append(cs,
-			g(CfgDecommissionTimeout, sahara.ConfigInt, 86400, true, "Seconds to wait for removed DataNodes to finish decommissioning."),
-			g(CfgEnableSwift, sahara.ConfigBool, true, false, "Write the Swift file system settings into core-site.xml."),
-			g(CfgDataNodesStartup, sahara.ConfigInt, 10800, true, "Seconds to wait for every DataNode to register at start."))
+			generalConfig(CfgDecommissionTimeout, sahara.ConfigInt, 86400, true, decommissionTimeoutDesc),
+			generalConfig(CfgEnableSwift, sahara.ConfigBool, true, false, "Write the Swift file system settings into core-site.xml."),
+			generalConfig(CfgDataNodesStartup, sahara.ConfigInt, 10800, true, startupTimeoutDesc))
 	})
 	return configsList, configsErr
+}
+
+const (
+	decommissionTimeoutDesc = "Seconds to wait for removed DataNodes to finish decommissioning."
+	startupTimeoutDesc      = "Seconds to wait for every DataNode to register at start."
+)
+
+func heapConfigs() []sahara.Config {
+	var cs []sahara.Config
+	for _, h := range []struct{ name, desc string }{
+		{CfgNameNodeHeap, "Heap of the NameNode, in MiB."},
+		{CfgDataNodeHeap, "Heap of each DataNode, in MiB."},
+	} {
+		cs = append(cs, sahara.Config{Name: h.name, Type: sahara.ConfigInt, Default: 1024, Target: SvcHDFS, Scope: sahara.ScopeNode, Priority: 1, Description: h.desc})
+	}
+	return cs
+}
+
+// sparkConfigs are the Spark options; the Spark 3 line has no executor
+// classpath by default.
+func sparkConfigs(spark3 bool) []sahara.Config {
+	var cs []sahara.Config
+	for _, o := range sparkOptions {
+		def := o.def
+		if spark3 && o.name == CfgExecutorClasspath {
+			def = ""
+		}
+		cs = append(cs, sahara.Config{Name: o.name, Type: sahara.ConfigString, Default: def, Target: SvcSpark, Scope: sahara.ScopeCluster, IsOptional: true, Priority: o.priority, Description: o.desc})
+	}
+	return cs
+}
+
+func generalConfig(name string, t sahara.ConfigType, def any, optional bool, desc string) sahara.Config {
+	return sahara.Config{Name: name, Type: t, Default: def, Target: sahara.TargetGeneral, Scope: sahara.ScopeCluster, IsOptional: optional, Priority: 1, Description: desc}
 }
 
 // xmlConfigs reads the embedded property list and types it as Sahara's
@@ -141,16 +175,8 @@ func siteFileOf(name string) string {
 	return "core-site.xml"
 }
 
-func checkVersion(version string) error {
-	switch version {
-	case V160, V210, V22, V23:
-		return nil
-	}
-	return fmt.Errorf("spark plugin: unsupported Spark version %q (supported: %s, %s, %s, %s)", version, V160, V210, V22, V23)
-}
-
 // lookup reads config values as Sahara's get_config_value_or_default does.
-var lookup = hadoop.Lookup{Plugin: Name, Configs: func(string) ([]sahara.Config, error) { return allConfigs() }}
+var lookup = hadoop.Lookup{Plugin: Name, Configs: allConfigs}
 
 func intConfig(c *sahara.Cluster, target, name string) (int, error) {
 	return lookup.Int(c, target, name)

@@ -5,6 +5,33 @@
 // messages, so that users who move from Sahara get the same answers for
 // the same cluster descriptions.
 //
+// # Versions
+//
+// 1.6.0, 2.1.0, 2.2 and 2.3 are Sahara's and behave as in Sahara (images
+// with CDH 5's HDFS packages). 3.5.3 is saharagen's Spark 3 line, for
+// images with Spark 3.5 under "Spark home" and Hadoop 3 HDFS packaged as
+// Apache Bigtop packages it (the same hadoop-hdfs-namenode and
+// hadoop-hdfs-datanode services, /etc/hadoop/conf, hadoop and hdfs users).
+// It differs where Spark 3 and Hadoop 3 differ:
+//
+//   - Spark: conf/workers instead of conf/slaves, stop-worker.sh instead of
+//     stop-slave.sh, SPARK_MASTER_HOST instead of SPARK_MASTER_IP;
+//   - HDFS commands through `hdfs` (namenode -format -nonInteractive,
+//     dfsadmin -refreshNodes, dfsadmin -report) instead of `hadoop`;
+//   - hadoop-env.sh: HDFS_NAMENODE_OPTS, HDFS_DATANODE_OPTS and
+//     HADOOP_SECURE_LOG_DIR (Hadoop 2: HADOOP_*_OPTS, HADOOP_SECURE_DN_LOG_DIR);
+//   - ports: NameNode web UI 9870/9871, DataNode 9866, 9864, 9865, 9867
+//     (Hadoop 2: 50070/50470, 50010, 50075, 50020, 1004, 1006); the HDFS web
+//     UI of the cluster info follows dfs.namenode.http-address;
+//   - configs: the curated HDFS properties under Hadoop 3's names and
+//     defaults (dfs.blocksize, dfs.permissions.enabled,
+//     dfs.namenode.replication.min, dfs.datanode.max.transfer.threads,
+//     dfs.namenode.http-address, …) instead of Sahara's full Hadoop 1 list;
+//     no "Enable Swift" and no Swift lines in core-site.xml (Hadoop 3.3.5
+//     removed its Swift file system), so the executor classpath is empty by
+//     default. Node processes, validation and the order of the calls are
+//     those of Sahara's versions.
+//
 // # Configs
 //
 // The HDFS property list (core-default.xml, hdfs-default.xml and the Swift

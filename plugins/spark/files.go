@@ -49,7 +49,7 @@ func toFiles(fs []file) []sahara.File {
 // sparkFiles are spark-env.sh, slaves and spark-defaults.conf, the same on
 // every instance (Sahara's sp_master, sp_slaves, sp_defaults).
 type sparkFiles struct {
-	home                  string
+	home, workersFile     string
 	env, slaves, defaults []byte
 }
 
@@ -61,7 +61,8 @@ func (s sparkFiles) list() []file {
 	}
 }
 
-func (s sparkFiles) slavesPath() string { return s.home + "/conf/slaves" }
+// slavesPath is conf/slaves (conf/workers from Spark 3).
+func (s sparkFiles) slavesPath() string { return s.home + "/conf/" + s.workersFile }
 
 var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 
@@ -85,7 +86,11 @@ func hostnames(ins []*sahara.Instance, fqdn bool) ([]string, error) {
 // with slaves the slave instances listed.
 func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, error) {
 	var s sparkFiles
-	var err error
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
+		return s, err
+	}
+	s.workersFile = l.workersFile
 	if s.home, err = stringConfig(c, SvcSpark, CfgSparkHome); err != nil {
 		return s, err
 	}
@@ -97,7 +102,7 @@ func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, erro
 	if err != nil {
 		return s, err
 	}
-	env := []string{"SPARK_MASTER_IP=" + mh[0], "HADOOP_CONF_DIR=" + hadoopConfDir}
+	env := []string{l.masterEnv + "=" + mh[0], "HADOOP_CONF_DIR=" + hadoopConfDir}
 	// Sahara writes an option only when it differs from its default.
 	for _, o := range []struct{ name, env string }{
 		{CfgMasterPort, "SPARK_MASTER_PORT"}, {CfgMasterWebUIPort, "SPARK_MASTER_WEBUI_PORT"},
@@ -109,7 +114,7 @@ func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, erro
 		if err != nil {
 			return s, err
 		}
-		if v != "" && v != defaultOf(o.name) {
+		if v != "" && v != defaultOf(o.name, "") {
 			env = append(env, o.env+"="+v)
 		}
 	}
@@ -130,13 +135,14 @@ func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, erro
 	return s, nil
 }
 
-func defaultOf(name string) string {
+// defaultOf is the default of a Spark option (otherwise when unknown).
+func defaultOf(name, otherwise string) string {
 	for _, o := range sparkOptions {
 		if o.name == name {
 			return o.def
 		}
 	}
-	return ""
+	return otherwise
 }
 
 // storagePaths are an instance's storage paths, refused unless plain.
@@ -176,7 +182,11 @@ func siteFiles(c *sahara.Cluster, in *sahara.Instance, paths []string) ([]file, 
 		"dfs.hosts":             dnIncl,
 		"dfs.hosts.exclude":     dnExcl,
 	}
-	cs, err := allConfigs()
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := allConfigs(c.PluginVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +196,8 @@ func siteFiles(c *sahara.Cluster, in *sahara.Instance, paths []string) ([]file, 
 			cfg[name] = sahara.AsString(v)
 		}
 	}
-	swift := true
-	if v, ok := conf.Get(sahara.TargetGeneral, CfgEnableSwift); ok {
+	swift := !l.spark3 // Hadoop 3.3.5 removed the Swift file system
+	if v, ok := conf.Get(sahara.TargetGeneral, CfgEnableSwift); ok && swift {
 		if swift, err = sahara.AsBool(v); err != nil {
 			return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: config %q: %v", in.NodeGroup().Name, CfgEnableSwift, err)).At(sahara.ConfigField(in.NodeGroup(), sahara.TargetGeneral, CfgEnableSwift))
 		}
@@ -223,10 +233,10 @@ func isEnvConfig(name string) bool { return name == CfgNameNodeHeap || name == C
 // setupScript is Sahara's generate_hadoop_setup_script: the heap sizes the
 // user set (in a fixed order: NameNode, DataNode), the log directories on
 // the first storage path, ownership of the storage paths.
-func setupScript(ng *sahara.NodeGroup, paths []string) ([]byte, error) {
+func setupScript(l *line, ng *sahara.NodeGroup, paths []string) ([]byte, error) {
 	lines := []string{"#!/bin/bash -x", "echo -n > /tmp/hadoop-env.sh"}
 	conf := ng.Configuration()
-	for _, h := range []struct{ name, env string }{{CfgNameNodeHeap, "HADOOP_NAMENODE_OPTS"}, {CfgDataNodeHeap, "HADOOP_DATANODE_OPTS"}} {
+	for _, h := range []struct{ name, env string }{{CfgNameNodeHeap, l.nnOpts}, {CfgDataNodeHeap, l.dnOpts}} {
 		v, ok := conf.Get(SvcHDFS, h.name)
 		if !ok || v == nil {
 			continue
@@ -241,7 +251,7 @@ func setupScript(ng *sahara.NodeGroup, paths []string) ([]byte, error) {
 		"cat /etc/hadoop/hadoop-env.sh >> /tmp/hadoop-env.sh",
 		"cp /tmp/hadoop-env.sh /etc/hadoop/hadoop-env.sh",
 		`sed -i "s,export HADOOP_LOG_DIR=.*,export HADOOP_LOG_DIR=`+paths[0]+`/log/hadoop/\$USER/," /etc/hadoop/hadoop-env.sh`,
-		`sed -i "s,export HADOOP_SECURE_DN_LOG_DIR=.*,export HADOOP_SECURE_DN_LOG_DIR=`+paths[0]+`/log/hadoop/hdfs," /etc/hadoop/hadoop-env.sh`)
+		`sed -i "s,export `+l.secureLogVar+`=.*,export `+l.secureLogVar+`=`+paths[0]+`/log/hadoop/hdfs," /etc/hadoop/hadoop-env.sh`)
 	for _, p := range paths {
 		lines = append(lines, "chown -R hadoop:hadoop "+p, "chmod -f -R 755 "+p+" ||echo 'Permissions unchanged'")
 	}

@@ -49,7 +49,7 @@ func sampleResponder(live int, removing map[string]string) conformance.Responder
 		switch cmd {
 		case datanodeCountCmd:
 			fmt.Fprintf(&out, "%d\n", live)
-		case reportCmd:
+		case sahara2.reportCmd:
 			status := "Decommission in progress"
 			if n > 0 {
 				status = "Decommissioned"

@@ -70,17 +70,14 @@ func (p *Plugin) Description() string {
 	return "This plugin provides an ability to launch Spark on Hadoop CDH cluster without any management consoles."
 }
 
-// Versions implements sahara.Plugin: Sahara's versions, oldest first as
-// saharagen lists versions (the last is the default); Sahara lists them
-// newest first.
-func (p *Plugin) Versions() []string { return []string{V160, V210, V22, V23} }
+// Versions implements sahara.Plugin: Sahara's versions, then the Spark 3
+// line, oldest first as saharagen lists versions (the last is the
+// default); Sahara lists its versions newest first.
+func (p *Plugin) Versions() []string { return []string{V160, V210, V22, V23, V353} }
 
 // Configs implements sahara.Plugin (get_configs): the same list for every version.
 func (p *Plugin) Configs(version string) ([]sahara.Config, error) {
-	if err := checkVersion(version); err != nil {
-		return nil, err
-	}
-	cs, err := allConfigs()
+	cs, err := allConfigs(version)
 	if err != nil {
 		return nil, err
 	}
@@ -113,13 +110,17 @@ func (p *Plugin) OpenPorts(c *sahara.Cluster, ng *sahara.NodeGroup) []int {
 		}
 		return []int{n}
 	}
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
+		return nil
+	}
 	var out []int
 	for _, proc := range ng.NodeProcesses {
 		switch proc {
 		case ProcNameNode:
-			out = append(out, 8020, 50070, 50470)
+			out = append(out, l.nnPorts...)
 		case ProcDataNode:
-			out = append(out, 50010, 1004, 50075, 1006, 50020)
+			out = append(out, l.dnPorts...)
 		case ProcMaster:
 			out = append(out, port(CfgMasterPort)...)
 			out = append(out, port(CfgMasterWebUIPort)...)

@@ -13,11 +13,8 @@ import (
 // Commands of Sahara's plugin, byte for byte.
 const (
 	keyCmd        = "sudo cp $HOME/id_rsa $HOME/.ssh/; sudo chown $USER $HOME/.ssh/id_rsa; sudo chmod 600 $HOME/.ssh/id_rsa"
-	formatCmd     = "sudo -u hdfs hadoop namenode -format"
 	startNNCmd    = "sudo service hadoop-hdfs-namenode start"
 	startDNCmd    = "sudo service hadoop-hdfs-datanode start"
-	refreshCmd    = "sudo -u hdfs hadoop dfsadmin -refreshNodes"
-	reportCmd     = "sudo -u hdfs hadoop dfsadmin -report"
 	userDirCmd    = "sudo -u hdfs hdfs dfs -mkdir -p /user/$USER/"
 	userChownCmd  = "sudo -u hdfs hdfs dfs -chown $USER /user/$USER/"
 	chownConfCmd  = "sudo chown -R $USER:$USER /etc/hadoop"
@@ -88,7 +85,11 @@ func (p *Plugin) pushNew(ctx context.Context, c *sahara.Cluster, rem sahara.Remo
 	if err != nil {
 		return err
 	}
-	script, err := setupScript(in.NodeGroup(), paths)
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
+		return err
+	}
+	script, err := setupScript(l, in.NodeGroup(), paths)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,8 @@ func (p *Plugin) pushCleanupJob(ctx context.Context, c *sahara.Cluster, rem saha
 // of the login user, the Spark master and workers (start-all.sh), then the
 // web UIs in the cluster info.
 func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
-	if err := checkVersion(c.PluginVersion); err != nil {
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
 		return err
 	}
 	nn := first(c, ProcNameNode)
@@ -182,7 +184,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return fmt.Errorf("spark: cluster %s has no namenode instance", c.Name)
 	}
 	p.Logger(ctx).Info("Start the following process(es): NameNode", "cluster", c.Name, "instance", nn.InstanceName)
-	if err := run(ctx, r.Remote(nn), formatCmd, startNNCmd); err != nil {
+	if err := run(ctx, r.Remote(nn), l.formatCmd, startNNCmd); err != nil {
 		return err
 	}
 	if err := p.startDataNodes(ctx, c, r, c.InstancesWithProcess(ProcDataNode)); err != nil {
@@ -231,7 +233,11 @@ func setInfo(c *sahara.Cluster) error {
 	c.Info = nil
 	addr := hadoop.WebAddress
 	if nn := first(c, ProcNameNode); nn != nil {
-		a, err := stringConfig(c, SvcHDFS, cfgHTTPAddress)
+		l, err := lineOf(c.PluginVersion)
+		if err != nil {
+			return err
+		}
+		a, err := stringConfig(c, SvcHDFS, l.httpAddress)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,8 @@ var _ sahara.Scaler = (*Plugin)(nil)
 // files and include files, refreshNodes, start the new datanodes, start
 // Spark again.
 func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, instances []*sahara.Instance) error {
-	if err := checkVersion(c.PluginVersion); err != nil {
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
 		return err
 	}
 	home, err := stringConfig(c, SvcSpark, CfgSparkHome)
@@ -38,7 +39,7 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err := p.pushConfigs(ctx, c, r, instances); err != nil {
 		return err
 	}
-	if err := run(ctx, r.Remote(nn), refreshCmd); err != nil {
+	if err := run(ctx, r.Remote(nn), l.refreshCmd); err != nil {
 		return err
 	}
 	if err := p.startDataNodes(ctx, c, r, withProcess(instances, ProcDataNode)); err != nil {
@@ -55,7 +56,8 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 // file. Sahara stopped and restarted the whole Spark cluster (killing
 // running jobs) before touching HDFS.
 func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, instances []*sahara.Instance) error {
-	if err := checkVersion(c.PluginVersion); err != nil {
+	l, err := lineOf(c.PluginVersion)
+	if err != nil {
 		return err
 	}
 	dns, sls := withProcess(instances, ProcDataNode), withProcess(instances, ProcSlave)
@@ -66,19 +68,19 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 	}
 	p.Logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d slaves)", len(instances), len(dns), len(sls)), "cluster", c.Name)
 	if len(dns) > 0 {
-		if err := p.decommissionDataNodes(ctx, c, r, dns); err != nil {
+		if err := p.decommissionDataNodes(ctx, c, r, l, dns); err != nil {
 			return err
 		}
 	}
 	if len(sls) > 0 {
-		return p.decommissionSlaves(ctx, c, r, sls)
+		return p.decommissionSlaves(ctx, c, r, l, sls)
 	}
 	return nil
 }
 
 // decommissionDataNodes is Sahara's decommission_dn with the exact
 // address match.
-func (p *Plugin) decommissionDataNodes(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, dns []*sahara.Instance) error {
+func (p *Plugin) decommissionDataNodes(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, l *line, dns []*sahara.Instance) error {
 	nn := first(c, ProcNameNode)
 	if nn == nil {
 		return fmt.Errorf("spark: cluster %s has no namenode instance", c.Name)
@@ -99,7 +101,7 @@ func (p *Plugin) decommissionDataNodes(ctx context.Context, c *sahara.Cluster, r
 	if err := rem.WriteFileTo(ctx, dnExcl, []byte(strings.Join(removed, "\n")), sahara.FileOptions{}); err != nil {
 		return err
 	}
-	if err := run(ctx, rem, refreshCmd); err != nil {
+	if err := run(ctx, rem, l.refreshCmd); err != nil {
 		return err
 	}
 	if err := p.Sleep(ctx, decommissionPoll); err != nil {
@@ -107,7 +109,7 @@ func (p *Plugin) decommissionDataNodes(ctx context.Context, c *sahara.Cluster, r
 	}
 	p.Logger(ctx).Info(fmt.Sprintf("Decommission DataNodes: waiting for %d", len(dns)), "cluster", c.Name)
 	err = p.Poll(ctx, timeout, CfgDecommissionTimeout, "Decommission DataNodes", decommissionPoll, func() (bool, error) {
-		res, err := rem.ExecuteCommand(ctx, reportCmd, sahara.ExecOptions{})
+		res, err := rem.ExecuteCommand(ctx, l.reportCmd, sahara.ExecOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -142,7 +144,7 @@ func decommissioned(report string, removed []*sahara.Instance) bool {
 // (their executors end; running applications keep their other executors)
 // and writes the slaves file without them to the master and every
 // surviving slave. Sahara ran stop-all.sh and start-all.sh around it.
-func (p *Plugin) decommissionSlaves(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, sls []*sahara.Instance) error {
+func (p *Plugin) decommissionSlaves(ctx context.Context, c *sahara.Cluster, r sahara.Remotes, l *line, sls []*sahara.Instance) error {
 	home, err := stringConfig(c, SvcSpark, CfgSparkHome)
 	if err != nil {
 		return err
@@ -158,11 +160,11 @@ func (p *Plugin) decommissionSlaves(ctx context.Context, c *sahara.Cluster, r sa
 	}
 	p.Logger(ctx).Info(fmt.Sprintf("Decommission Slaves: stopping %d workers", len(sls)), "cluster", c.Name)
 	if err := sahara.ParallelEach(ctx, p.Parallelism, sls, func(ctx context.Context, in *sahara.Instance) error {
-		return run(ctx, r.Remote(in), sparkCmd(home, "stop-slave.sh"))
+		return run(ctx, r.Remote(in), sparkCmd(home, l.stopWorker))
 	}); err != nil {
 		return err
 	}
-	files := []sahara.File{{Path: home + "/conf/slaves", Data: []byte(strings.Join(names, "\n"))}}
+	files := []sahara.File{{Path: home + "/conf/" + l.workersFile, Data: []byte(strings.Join(names, "\n"))}}
 	return sahara.ParallelEach(ctx, p.Parallelism, append([]*sahara.Instance{master}, survivors...), func(ctx context.Context, in *sahara.Instance) error {
 		return r.Remote(in).WriteFilesTo(ctx, files, sahara.FileOptions{})
 	})

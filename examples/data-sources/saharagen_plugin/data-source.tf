@@ -11,8 +11,8 @@ output "required_image_tags" {
   value = data.saharagen_plugin.vanilla.required_image_tags
 }
 
-# Sahara's Spark plugin: Spark standalone on HDFS. Without a version the
-# newest (2.3) is described.
+# Spark standalone on HDFS: Sahara's versions and saharagen's Spark 3 line.
+# Without a version the newest (3.5.3) is described.
 data "saharagen_plugin" "spark" {
   name = "spark"
 }
