@@ -29,27 +29,25 @@ chmod 1777 /tmp/stub; : > /tmp/stub/calls.log; chmod 666 /tmp/stub/calls.log; ec
 cat > /etc/hadoop/hadoop-env.sh <<'X'
 export HADOOP_LOG_DIR=/var/log/hadoop-hdfs
 export HADOOP_SECURE_DN_LOG_DIR=/var/log/hadoop-hdfs
+export HADOOP_SECURE_LOG_DIR=/var/log/hadoop-hdfs
 X
 cat > /usr/local/bin/stub-log <<'X'
 #!/bin/sh
 echo "$(date +%s%N) $(hostname) $(id -un) $*" >> /tmp/stub/calls.log
 X
-cat > /usr/local/bin/hadoop <<'X'
+cat > /usr/local/bin/stub-report <<'X'
 #!/bin/sh
-stub-log hadoop "$@"
-if [ "$1 $2" = "dfsadmin -report" ]; then
-  n=$(($(cat /tmp/stub/reports) + 1)); echo $n > /tmp/stub/reports
-  if [ -f /tmp/stub/report-$n ]; then cat /tmp/stub/report-$n; else cat $(ls /tmp/stub/report-* | sort | tail -n 1); fi
-fi
+echo "Configured Capacity: 0 (0 B)"; echo "Live datanodes ($(cat /tmp/stub/live)):"; echo
+ls /tmp/stub/report-* >/dev/null 2>&1 || exit 0
+n=$(($(cat /tmp/stub/reports) + 1)); echo $n > /tmp/stub/reports
+if [ -f /tmp/stub/report-$n ]; then cat /tmp/stub/report-$n; else cat $(ls /tmp/stub/report-* | sort | tail -n 1); fi
 X
-cat > /usr/local/bin/hdfs <<'X'
-#!/bin/sh
-stub-log hdfs "$@"
-if [ "$1 $2" = "dfsadmin -report" ]; then echo "Configured Capacity: 0 (0 B)"; echo "Live datanodes ($(cat /tmp/stub/live)):"; fi
-X
+for cmd in hadoop hdfs; do
+  printf '#!/bin/sh\nstub-log %s "$@"\nif [ "$1 $2" = "dfsadmin -report" ]; then stub-report; fi\n' $cmd > /usr/local/bin/$cmd
+done
 printf '#!/bin/sh\nstub-log service "$@"\n' > /usr/local/sbin/service
-for s in start-all.sh stop-all.sh stop-slave.sh; do printf '#!/bin/sh\nstub-log %s\n' $s > /opt/spark/sbin/$s; done
-chmod 755 /usr/local/bin/stub-log /usr/local/bin/hadoop /usr/local/bin/hdfs /usr/local/sbin/service /opt/spark/sbin/*.sh
+for s in start-all.sh stop-all.sh stop-slave.sh stop-worker.sh; do printf '#!/bin/sh\nstub-log %s\n' $s > /opt/spark/sbin/$s; done
+chmod 755 /usr/local/bin/stub-log /usr/local/bin/stub-report /usr/local/bin/hadoop /usr/local/bin/hdfs /usr/local/sbin/service /opt/spark/sbin/*.sh
 for d in 1 2; do mkdir -p /volumes/disk$d; mountpoint -q /volumes/disk$d || mount -t tmpfs -o size=16m vol$d /volumes/disk$d; done
 `
 
@@ -95,12 +93,21 @@ func stubCalls(t *testing.T, hosts map[string]*sshtest.Host) []stubCall {
 }
 
 // TestPlugin_RealHosts configures, starts, scales (3 -> 4 workers) and
-// decommissions (4 -> 3) a Spark cluster over real SSH on sshd hosts
+// decommissions (4 -> 3) a Spark 2.3 cluster over real SSH on sshd hosts
 // (internal/sshtest), and checks the files, their contents, owners and
 // modes, and the order of the daemon commands across the hosts.
-func TestPlugin_RealHosts(t *testing.T) {
+func TestPlugin_RealHosts(t *testing.T) { realHosts(t, V23) }
+
+// TestPlugin_RealHostsSpark3 is TestPlugin_RealHosts for the Spark 3 line.
+func TestPlugin_RealHostsSpark3(t *testing.T) { realHosts(t, V353) }
+
+func realHosts(t *testing.T, version string) {
 	if testing.Short() {
 		t.Skip("real sshd hosts: not in -short runs")
+	}
+	l, err := lineOf(version)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -109,6 +116,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := realCluster(4)
+	c.PluginVersion = version
 	c.ManagementPrivateKey, c.ManagementPublicKey = priv, pub
 	hosts := sshtest.New(t).ClusterHosts(t, c, pub, imagePrep)
 	master := hosts["demo-master-0"]
@@ -169,12 +177,12 @@ func TestPlugin_RealHosts(t *testing.T) {
 			t.Errorf("%s: ~/.ssh/id_rsa is not the management key", in.InstanceName)
 		}
 		env := h.Run(t, "cat /etc/hadoop/hadoop-env.sh")
-		for _, line := range []string{"export HADOOP_LOG_DIR=" + paths[0] + "/log/hadoop/$USER/", "export HADOOP_SECURE_DN_LOG_DIR=" + paths[0] + "/log/hadoop/hdfs"} {
+		for _, line := range []string{"export HADOOP_LOG_DIR=" + paths[0] + "/log/hadoop/$USER/", "export " + l.secureLogVar + "=" + paths[0] + "/log/hadoop/hdfs"} {
 			if !strings.Contains(env, line+"\n") {
 				t.Errorf("%s: hadoop-env.sh lacks %q:\n%s", in.InstanceName, line, env)
 			}
 		}
-		if heap := `HADOOP_NAMENODE_OPTS="-Xmx2048m"`; strings.Contains(env, heap) != (in.NodeGroup().Name == "master") {
+		if heap := l.nnOpts + `="-Xmx2048m"`; strings.Contains(env, heap) != (in.NodeGroup().Name == "master") {
 			t.Errorf("%s: hadoop-env.sh and %s:\n%s", in.InstanceName, heap, env)
 		}
 		for _, d := range append(suffixed(paths, "/dfs/nn"), suffixed(paths, "/dfs/dn")...) {
@@ -220,7 +228,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 		t.Fatalf("DecommissionNodes: %v", err)
 	}
 	for _, name := range []string{"demo-master-0", "demo-worker-0", "demo-worker-1", "demo-worker-2"} {
-		if got := hosts[name].Run(t, "cat /opt/spark/conf/slaves"); got != "demo-worker-0\ndemo-worker-1\ndemo-worker-2" {
+		if got := hosts[name].Run(t, "cat /opt/spark/conf/"+l.workersFile); got != "demo-worker-0\ndemo-worker-1\ndemo-worker-2" {
 			t.Errorf("%s: slaves after the decommission = %q", name, got)
 		}
 	}
@@ -233,7 +241,7 @@ func TestPlugin_RealHosts(t *testing.T) {
 		order = append(order, sc.host+" "+sc.user+" "+sc.call)
 	}
 	want := []string{
-		"demo-master-0 hdfs hadoop namenode -format",
+		"demo-master-0 hdfs " + strings.TrimPrefix(l.formatCmd, "sudo -u hdfs "),
 		"demo-master-0 root service hadoop-hdfs-namenode start",
 		"demo-worker-0 root service hadoop-hdfs-datanode start",
 		"demo-worker-1 root service hadoop-hdfs-datanode start",
@@ -244,14 +252,14 @@ func TestPlugin_RealHosts(t *testing.T) {
 		"demo-master-0 " + user + " start-all.sh",
 		// scale
 		"demo-master-0 " + user + " stop-all.sh",
-		"demo-master-0 hdfs hadoop dfsadmin -refreshNodes",
+		"demo-master-0 hdfs " + strings.TrimPrefix(l.refreshCmd, "sudo -u hdfs "),
 		"demo-worker-3 root service hadoop-hdfs-datanode start",
 		"demo-master-0 " + user + " start-all.sh",
 		// decommission: HDFS first, then only the removed worker stops
-		"demo-master-0 hdfs hadoop dfsadmin -refreshNodes",
-		"demo-master-0 hdfs hadoop dfsadmin -report",
-		"demo-master-0 hdfs hadoop dfsadmin -report",
-		"demo-worker-3 " + user + " stop-slave.sh",
+		"demo-master-0 hdfs " + strings.TrimPrefix(l.refreshCmd, "sudo -u hdfs "),
+		"demo-master-0 hdfs " + strings.TrimPrefix(l.reportCmd, "sudo -u hdfs "),
+		"demo-master-0 hdfs " + strings.TrimPrefix(l.reportCmd, "sudo -u hdfs "),
+		"demo-worker-3 " + user + " " + l.stopWorker,
 	}
 	// The datanodes start in parallel: compare them as a set.
 	norm := func(xs []string) string {
