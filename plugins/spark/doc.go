@@ -42,6 +42,12 @@
 // project's own descriptions. Values arrive as strings and are parsed by
 // the config's type ("2" is 2).
 //
+// # Autoconfiguration
+//
+// RecommendConfigs is Sahara's recommend_configs for spark (use_autoconfig,
+// on by default): dfs.replication = min(3, datanodes) when the user did not
+// set it. The engine calls it in Validating, before Validate.
+//
 // # Provisioning
 //
 // ConfigureCluster, StartCluster, ScaleCluster and DecommissionNodes make

@@ -90,3 +90,31 @@ func TestOpenPorts_FollowSparkConfigs(t *testing.T) {
 		t.Errorf("worker ports %v", got)
 	}
 }
+
+func TestRecommendConfigs_ReplicationFollowsDataNodes(t *testing.T) {
+	p := New(Options{})
+	c := layout(nil)
+	c.NodeGroup("worker").Count = 2
+	if err := p.RecommendConfigs(context.Background(), c, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); v != 2 {
+		t.Errorf("dfs.replication = %v, want 2 (two datanodes)", v)
+	}
+	if err := p.Validate(context.Background(), c); err != nil {
+		t.Errorf("Validate after the recommendation: %v", err)
+	}
+	// A user's value stays; no autoconfig, no recommendation.
+	c = layout(sahara.Configs{SvcHDFS: {CfgReplication: "3"}})
+	_ = p.RecommendConfigs(context.Background(), c, nil, false)
+	if v, _ := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); v != "3" {
+		t.Errorf("the user's dfs.replication became %v", v)
+	}
+	off := false
+	c = layout(nil)
+	c.UseAutoconfig = &off
+	_ = p.RecommendConfigs(context.Background(), c, nil, false)
+	if _, set := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); set {
+		t.Error("dfs.replication recommended with use_autoconfig = false")
+	}
+}
