@@ -193,7 +193,7 @@ func siteFiles(c *sahara.Cluster, in *sahara.Instance, paths []string) ([]file, 
 	conf := in.NodeGroup().Configuration()
 	for name, v := range conf[SvcHDFS] {
 		if _, known := sahara.FindConfig(cs, SvcHDFS, name); known && v != nil && !isEnvConfig(name) {
-			cfg[name] = sahara.AsString(v)
+			cfg[name] = hadoop.PyStr(v)
 		}
 	}
 	swift := !l.spark3 // Hadoop 3.3.5 removed the Swift file system

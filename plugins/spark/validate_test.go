@@ -118,3 +118,20 @@ func TestRecommendConfigs_ReplicationFollowsDataNodes(t *testing.T) {
 		t.Error("dfs.replication recommended with use_autoconfig = false")
 	}
 }
+
+// Sahara writes a JSON boolean into a site file as Python's str() does.
+func TestSiteFiles_BooleansAsSaharaWritesThem(t *testing.T) {
+	c := layout(sahara.Configs{SvcHDFS: {"dfs.permissions": false, "dfs.replication": 3}})
+	ng := c.NodeGroup("worker")
+	in := ng.NewInstance(0)
+	ng.AddInstance(in)
+	nn := c.NodeGroup("master").NewInstance(0)
+	c.NodeGroup("master").AddInstance(nn)
+	files, err := siteFiles(c, in, []string{"/mnt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdfs := string(files[1].data); !strings.Contains(hdfs, "<name>dfs.permissions</name>\n    <value>False</value>") {
+		t.Errorf("hdfs-site.xml =\n%s", hdfs)
+	}
+}

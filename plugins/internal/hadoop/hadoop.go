@@ -194,3 +194,16 @@ func WebAddress(in *sahara.Instance) string {
 	}
 	return in.InternalIP
 }
+
+// PyStr renders a config value as Python's str() does, which is how Sahara
+// writes values into site files: booleans are "True" and "False" (Hadoop
+// reads booleans case-insensitively); everything else as sahara.AsString.
+func PyStr(v any) string {
+	if b, ok := v.(bool); ok {
+		if b {
+			return "True"
+		}
+		return "False"
+	}
+	return sahara.AsString(v)
+}
