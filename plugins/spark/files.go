@@ -103,20 +103,23 @@ func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, erro
 		return s, err
 	}
 	env := []string{l.masterEnv + "=" + mh[0], "HADOOP_CONF_DIR=" + hadoopConfDir}
-	// Sahara writes an option only when it differs from its default.
+	// Sahara writes an option when it is set (truthy) and differs from its
+	// default string: a JSON number equal to the default differs (7077 is
+	// not "7077" in Python) and is written.
 	for _, o := range []struct{ name, env string }{
 		{CfgMasterPort, "SPARK_MASTER_PORT"}, {CfgMasterWebUIPort, "SPARK_MASTER_WEBUI_PORT"},
 		{CfgWorkerCores, "SPARK_WORKER_CORES"}, {CfgWorkerMemory, "SPARK_WORKER_MEMORY"},
 		{CfgWorkerPort, "SPARK_WORKER_PORT"}, {CfgWorkerWebUIPort, "SPARK_WORKER_WEBUI_PORT"},
 		{CfgWorkerInstances, "SPARK_WORKER_INSTANCES"},
 	} {
-		v, err := stringConfig(c, SvcSpark, o.name)
-		if err != nil {
-			return s, err
+		v, ok := rawConfig(c, SvcSpark, o.name)
+		if !ok || !truthy(v) {
+			continue
 		}
-		if v != "" && v != defaultOf(o.name, "") {
-			env = append(env, o.env+"="+v)
+		if str, isStr := v.(string); isStr && str == defaultOf(o.name, "") {
+			continue
 		}
+		env = append(env, o.env+"="+hadoop.PyStr(v))
 	}
 	s.env = []byte(strings.Join(env, "\n"))
 	names, err := hostnames(slaves, false)
@@ -133,6 +136,35 @@ func renderSpark(c *sahara.Cluster, slaves []*sahara.Instance) (sparkFiles, erro
 		s.defaults = []byte("spark.executor.extraClassPath " + cp)
 	}
 	return s, nil
+}
+
+// rawConfig is the value of a config as the user gave it, found as
+// Sahara's get_config_value_or_default finds it (the first node group
+// whose configuration sets it); ok false when nobody set it.
+func rawConfig(c *sahara.Cluster, target, name string) (any, bool) {
+	for _, ng := range c.NodeGroups {
+		if v, ok := ng.Configuration().Get(target, name); ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// truthy is Python's truth of a JSON value.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return x != ""
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case int:
+		return x != 0
+	}
+	return true
 }
 
 // defaultOf is the default of a Spark option (otherwise when unknown).

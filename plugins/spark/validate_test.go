@@ -135,3 +135,20 @@ func TestSiteFiles_BooleansAsSaharaWritesThem(t *testing.T) {
 		t.Errorf("hdfs-site.xml =\n%s", hdfs)
 	}
 }
+
+// spark-env.sh follows Sahara's Python comparisons: an option equal to its
+// default string is left out, a JSON number equal to it is not.
+func TestRenderSpark_OptionsAsSaharaCompares(t *testing.T) {
+	c := layout(sahara.Configs{SvcSpark: {CfgMasterPort: "7077", CfgMasterWebUIPort: float64(8080), CfgWorkerCores: "4"}})
+	for _, ng := range c.NodeGroups {
+		ng.AddInstance(ng.NewInstance(0))
+	}
+	sp, err := renderSpark(c, c.InstancesWithProcess(ProcSlave))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SPARK_MASTER_IP=c1-master-0\nHADOOP_CONF_DIR=/etc/hadoop/conf\nSPARK_MASTER_WEBUI_PORT=8080\nSPARK_WORKER_CORES=4"
+	if string(sp.env) != want {
+		t.Errorf("spark-env.sh =\n%s\nwant\n%s", sp.env, want)
+	}
+}
