@@ -3,6 +3,8 @@
 # datanodes), from node group templates and a cluster template. The image
 # must be one of Sahara's Spark images (CDH HDFS packages, Spark under
 # /opt/spark) tagged for the plugin: saharagen cannot install Spark itself.
+# For saharagen's Spark 3 line use plugin_version "3.5.3" with an image of
+# Spark 3.5 and Hadoop 3 HDFS packaged as Apache Bigtop packages it.
 
 terraform {
   required_version = ">= 1.5"
