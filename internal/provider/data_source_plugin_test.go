@@ -39,6 +39,32 @@ func TestPluginDataSource_DescribesFakePlugin(t *testing.T) {
 	}
 }
 
+func TestPluginDataSource_DescribesSparkPlugin(t *testing.T) {
+	cloud := newTestCloud(t)
+	addr := "data.saharagen_plugin.spark"
+	str := func(xs ...string) knownvalue.Check {
+		cs := make([]knownvalue.Check, len(xs))
+		for i, x := range xs {
+			cs[i] = knownvalue.StringExact(x)
+		}
+		return knownvalue.ListExact(cs)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{{
+			Config: hcl(`data "saharagen_plugin" "spark" { name = "spark" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact("3.5.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("versions"), str("1.6.0", "2.1.0", "2.2", "2.3", "3.5.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_processes").AtMapKey("HDFS"), str("namenode", "datanode")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_processes").AtMapKey("Spark"), str("master", "slave")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_image_tags"), str("spark", "3.5.3")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("supports_scaling"), knownvalue.Bool(true)),
+			},
+		}},
+	})
+}
+
 func TestPluginDataSource_UnsupportedVersion(t *testing.T) {
 	cloud := newTestCloud(t)
 	resource.UnitTest(t, resource.TestCase{

@@ -3,6 +3,7 @@ package provider
 import (
 	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
+	"github.com/saharagen/terraform-provider-saharagen/plugins/spark"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/vanilla"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -16,6 +17,7 @@ func registeredPlugins() []sahara.Plugin {
 		fake.New(),
 		vanilla.New(vanilla.Options{}),
 		dask.New(dask.Options{}),
+		spark.New(spark.Options{}),
 	}
 }
 

@@ -101,7 +101,7 @@ func providerSchema() schema.Schema {
 		return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc}
 	}
 	return schema.Schema{
-		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Dask) on OpenStack the way OpenStack Sahara did: " +
+		MarkdownDescription: "Provisions data-processing clusters (Hadoop, Spark, Dask) on OpenStack the way OpenStack Sahara did: " +
 			"node group and cluster templates, clusters that scale in place, Sahara image registration and plugin metadata.\n\n" +
 			"Authentication is that of the `openstack` provider: every attribute falls back to the usual `OS_*` environment " +
 			"variable, and `cloud` (or `OS_CLOUD`) selects an entry of `clouds.yaml`, so an empty provider block works. " +

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	sfake "github.com/saharagen/terraform-provider-saharagen/sahara/fake"
 )
 
 // clusterConfig is a fake-plugin cluster with a master and a worker group.
@@ -478,46 +479,72 @@ func TestCluster_ImportKeepsClusterConfigs(t *testing.T) {
 	})
 }
 
-// The vanilla plugin's validate runs at plan time with its exact messages.
-func TestCluster_PlanRejectsInvalidVanillaLayout(t *testing.T) {
+// layoutCase is a two-group cluster of a plugin's newest version that the
+// plugin's validate refuses at plan time with msg (after attr, when set).
+type layoutCase struct {
+	master, worker string
+	workers        int
+	configs        string
+	attr, want     string
+}
+
+func planRejectsLayouts(t *testing.T, plugin string, cases map[string]layoutCase) {
+	t.Helper()
 	cloud := newTestCloud(t)
 	reg, err := staticRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := reg.Get("vanilla")
+	p, err := reg.Get(plugin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	version := p.Versions()[len(p.Versions())-1]
-	layout := func(master, worker string, workers int) string {
-		return hcl(fmt.Sprintf(`
+	for name, tc := range cases {
+		configs := tc.configs
+		if configs == "" {
+			configs = `{ HDFS = { "dfs.replication" = "1" } }`
+		}
+		config := hcl(fmt.Sprintf(`
 resource "saharagen_cluster" "c" {
   name                       = "v"
-  plugin_name                = "vanilla"
+  plugin_name                = %q
   plugin_version             = %q
   default_image_id           = %q
   neutron_management_network = %q
-  cluster_configs            = { HDFS = { "dfs.replication" = "1" } }
+  cluster_configs            = %s
   node_groups = {
     master = { flavor_id = "f", node_processes = %s, count = 1 }
     worker = { flavor_id = "f", node_processes = %s, count = %d }
   }
-}`, version, testImageID, testNetworkID, master, worker, workers))
-	}
-	cases := map[string]struct{ config, want string }{
-		"two namenodes":   {layout(`["namenode"]`, `["namenode", "datanode"]`, 1), "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 2"},
-		"no resourcemgr":  {layout(`["namenode"]`, `["datanode", "nodemanager"]`, 2), "Cluster is missing a service: resourcemanager, required by service: nodemanager"},
-		"no datanode yet": {layout(`["namenode", "resourcemanager"]`, `["nodemanager"]`, 2), "Hadoop cluster should contain 1 datanode component(s). Actual datanode count is 0"},
-	}
-	for name, tc := range cases {
+}`, plugin, version, testImageID, testNetworkID, configs, tc.master, tc.worker, tc.workers))
 		t.Run(name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: cloud.factories(),
-				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: msgRE("", tc.want)}},
+				Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: msgRE(tc.attr, tc.want)}},
 			})
 		})
 	}
+}
+
+// The vanilla plugin's validate runs at plan time with its exact messages.
+func TestCluster_PlanRejectsInvalidVanillaLayout(t *testing.T) {
+	planRejectsLayouts(t, "vanilla", map[string]layoutCase{
+		"two namenodes":   {master: `["namenode"]`, worker: `["namenode", "datanode"]`, workers: 1, want: "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 2"},
+		"no resourcemgr":  {master: `["namenode"]`, worker: `["datanode", "nodemanager"]`, workers: 2, want: "Cluster is missing a service: resourcemanager, required by service: nodemanager"},
+		"no datanode yet": {master: `["namenode", "resourcemanager"]`, worker: `["nodemanager"]`, workers: 2, want: "Hadoop cluster should contain 1 datanode component(s). Actual datanode count is 0"},
+	})
+}
+
+// The spark plugin's validate runs at plan time with Sahara's messages, at
+// the attribute; so do saharagen's own checks of the Spark values.
+func TestCluster_PlanRejectsInvalidSparkLayout(t *testing.T) {
+	planRejectsLayouts(t, "spark", map[string]layoutCase{
+		"no spark master": {master: `["namenode"]`, worker: `["datanode", "slave"]`, workers: 2, attr: "node_groups", want: "Cluster is missing a service: Spark master"},
+		"no slave":        {master: `["namenode", "master"]`, worker: `["datanode"]`, workers: 2, attr: "node_groups", want: "Hadoop cluster should contain 1 or more Spark slave component(s). Actual Spark slave count is 0"},
+		"replication":     {master: `["namenode", "master"]`, worker: `["datanode", "slave"]`, workers: 2, configs: `{ HDFS = { "dfs.replication" = "3" } }`, want: "Hadoop cluster should contain 3 or more datanode component(s). Actual datanode count is 2. Number of datanode instances should not be less than dfs.replication"},
+		"worker memory":   {master: `["namenode", "master"]`, worker: `["datanode", "slave"]`, workers: 2, configs: `{ HDFS = { "dfs.replication" = "1" }, Spark = { "Worker memory" = "4g; reboot" } }`, attr: "cluster_configs", want: `Spark config "Worker memory" is "4g; reboot"`},
+	})
 }
 
 // A protected cluster refuses scaling and deletion at plan time until
@@ -663,6 +690,72 @@ resource "saharagen_cluster" "c" {
 				},
 			},
 			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// A Spark cluster made from stored templates is validated at plan time with
+// the templates merged: Sahara's message for a bad layout, saharagen's for
+// a Spark value it cannot deliver, each at its attribute.
+func TestCluster_SparkFromTemplatesPlanTimeValidation(t *testing.T) {
+	cloud := newTestCloud(t)
+	const sparkImageID = "22222222-3333-4444-5555-666666666666"
+	cloud.infra = sfake.NewInfra(sahara.Image{ID: sparkImageID, Name: "spark-image", Username: "ubuntu", Tags: []string{"spark", "2.3"}})
+	templates := hcl(fmt.Sprintf(`
+resource "saharagen_node_group_template" "master" {
+  name           = "spark-master"
+  plugin_name    = "spark"
+  plugin_version = "2.3"
+  flavor_id      = "m1.medium"
+  node_processes = ["namenode", "master"]
+}
+
+resource "saharagen_node_group_template" "worker" {
+  name           = "spark-worker"
+  plugin_name    = "spark"
+  plugin_version = "2.3"
+  flavor_id      = "m1.small"
+  node_processes = ["datanode", "slave"]
+}
+
+resource "saharagen_cluster_template" "ct" {
+  name             = "spark"
+  plugin_name      = "spark"
+  plugin_version   = "2.3"
+  default_image_id = %q
+  cluster_configs  = { HDFS = { "dfs.replication" = "2" } }
+  node_groups = {
+    master = { node_group_template_id = saharagen_node_group_template.master.id, count = 1 }
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }
+}`, sparkImageID))
+	cluster := func(body string) string {
+		return templates + `
+resource "saharagen_cluster" "c" {
+  name                       = "sp"
+  plugin_name                = "spark"
+  plugin_version             = "2.3"
+  cluster_template_id        = saharagen_cluster_template.ct.id
+  neutron_management_network = "` + testNetworkID + `"
+` + body + `
+}`
+	}
+	oneWorker := cluster(`  node_groups = {
+    master = { node_group_template_id = saharagen_node_group_template.master.id, count = 1 }
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 1 }
+  }`)
+	noMaster := cluster(`  node_groups = {
+    worker = { node_group_template_id = saharagen_node_group_template.worker.id, count = 2 }
+  }`)
+	badMemory := cluster(`  cluster_configs = { HDFS = { "dfs.replication" = "2" }, Spark = { "Worker memory" = "$(reboot)" } }`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: cloud.factories(),
+		Steps: []resource.TestStep{
+			{Config: templates},
+			{Config: oneWorker, PlanOnly: true, ExpectError: pathMsgRE("Hadoop cluster should contain 2 or more datanode component(s). Actual datanode count is 1. Number of datanode instances should not be less than dfs.replication", `node_groups["worker"].count`)},
+			{Config: noMaster, PlanOnly: true, ExpectError: msgRE(`node_groups = \{`, "Hadoop cluster should contain 1 namenode component(s). Actual namenode count is 0")},
+			{Config: badMemory, PlanOnly: true, ExpectError: msgRE(`cluster_configs = \{`, `Spark config "Worker memory" is "$(reboot)": saharagen needs a size such as 1000m or 2g, or "all"`)},
+			{Config: cluster(""), PlanOnly: true, ExpectNonEmptyPlan: true},
 		},
 	})
 }

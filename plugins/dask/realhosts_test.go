@@ -1,10 +1,8 @@
 package dask
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,22 +40,12 @@ func TestPlugin_RealHosts(t *testing.T) {
 	c := standardCluster()
 	c.ManagementPrivateKey, c.ManagementPublicKey = priv, pub
 	lab := sshtest.New(t)
-	addHost := func(in *sahara.Instance) {
-		h := lab.AddHost(t, sshtest.HostOptions{Name: in.InstanceName, AuthorizedKeys: []string{pub}})
-		in.InternalIP, in.ManagementIP, in.HostKey = h.IP(), h.IP(), h.HostKey
-		in.NodeGroup().ImageUsername = h.User
-	}
+	addHost := func(in *sahara.Instance) { lab.InstanceHost(t, in, pub, "") }
 	for _, in := range c.Instances() {
 		addHost(in)
 	}
 
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	t.Cleanup(func() {
-		if t.Failed() || testing.Verbose() {
-			t.Logf("plugin log:\n%s", logs.String())
-		}
-	})
+	logger, logs := sshtest.TestLogger(t, true)
 	conn := &sshremote.Connector{Logger: logger}
 	pool, err := conn.Connect(ctx, c)
 	if err != nil {

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
 // ExtraAutoConfigured marks a cluster whose configs were recommended at
 // create; scaling recommends only for such clusters (Sahara's
 // "auto-configured" extra).
-const ExtraAutoConfigured = "auto-configured"
+const ExtraAutoConfigured = hadoop.ExtraAutoConfigured
 
 // Flavor is what autoconfiguration reads of a node group's flavor.
 type Flavor = sahara.Flavor
@@ -42,10 +43,7 @@ var autoNodeConfigs = []struct{ target, name string }{
 // scaling, only clusters recommended at create are touched. flavors maps
 // flavor IDs to their sizes; the engine calls it in Validating.
 func (p *Plugin) RecommendConfigs(_ context.Context, c *sahara.Cluster, flavors map[string]Flavor, scaling bool) error {
-	if scaling && c.Extra[ExtraAutoConfigured] == "" {
-		return nil
-	}
-	if c.UseAutoconfig != nil && !*c.UseAutoconfig {
+	if !hadoop.AutoconfigApplies(c, scaling) {
 		return nil
 	}
 	for _, ng := range c.NodeGroups {
@@ -66,16 +64,7 @@ func (p *Plugin) RecommendConfigs(_ context.Context, c *sahara.Cluster, flavors 
 			ng.NodeConfigs.Set(k.target, k.name, v)
 		}
 	}
-	if _, set := c.ClusterConfigs.Get(SvcHDFS, CfgReplication); !set {
-		if c.ClusterConfigs == nil {
-			c.ClusterConfigs = sahara.Configs{}
-		}
-		c.ClusterConfigs.Set(SvcHDFS, CfgReplication, min(3, c.ProcessCount(ProcDataNode)))
-	}
-	if c.Extra == nil {
-		c.Extra = map[string]string{}
-	}
-	c.Extra[ExtraAutoConfigured] = "true"
+	hadoop.RecommendReplication(c, SvcHDFS, ProcDataNode)
 	return nil
 }
 

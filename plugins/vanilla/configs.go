@@ -1,15 +1,12 @@
 package vanilla
 
 import (
-	"bufio"
-	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -219,56 +216,18 @@ func allConfigs(version string) ([]sahara.Config, error) {
 
 // xmlConfigs reads the embedded property list of a Sahara version and types
 // it as Sahara's init_xml_configs does.
-// sensitiveProperty is Hadoop's own list of the properties that hold
-// secrets (core-default.xml's hadoop.security.sensitive-config-keys, which
-// Hadoop redacts from its logs and UIs), case-insensitive so Hive's
-// javax.jdo.option.ConnectionPassword is one too. They are secret configs.
-var sensitiveProperty = regexp.MustCompile(`(?i)(secret$|password$|ssl\.keystore\.pass$|fs\.s3.*secret.?key|fs\.azure\.account\.key.*|credential$|oauth.*token$)`)
-
 func xmlConfigs(version string) ([]sahara.Config, error) {
 	raw, err := configData.ReadFile("resources/configs/" + version + ".tsv")
 	if err != nil {
 		return nil, fmt.Errorf("vanilla: no property list for %s: %w", version, err)
 	}
-	var out []sahara.Config
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		text := sc.Text()
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		f := strings.Split(text, "\t")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("vanilla: %s.tsv line %d: want 3 fields", version, n)
-		}
-		var name string
-		var def any
-		if err := json.Unmarshal([]byte(f[1]), &name); err != nil {
-			return nil, fmt.Errorf("vanilla: %s.tsv line %d: %w", version, n, err)
-		}
-		if err := json.Unmarshal([]byte(f[2]), &def); err != nil {
-			return nil, fmt.Errorf("vanilla: %s.tsv line %d: %w", version, n, err)
-		}
-		c := sahara.Config{Name: name, Target: f[0], Scope: sahara.ScopeNode, IsOptional: true, Priority: 2, Type: sahara.ConfigString, Default: def}
-		switch d := def.(type) {
-		case bool:
-			c.Type = sahara.ConfigBool
-		case float64:
-			c.Type, c.Default = sahara.ConfigInt, int(d)
-		}
-		if clusterWideConfs[name] {
-			c.Scope = sahara.ScopeCluster
-		}
-		c.Secret = sensitiveProperty.MatchString(name)
-		if desc, ok := curated[name]; ok {
-			c.Priority, c.Description = 1, desc
-		} else {
-			c.Description = fmt.Sprintf("Hadoop property %s, written to %s when set.", name, fileBase(xmlFile[c.Target]))
-		}
-		out = append(out, c)
-	}
-	return out, sc.Err()
+	return hadoop.ReadProperties(raw, "vanilla: "+version+".tsv", hadoop.PropertyRules{
+		ClusterWide: clusterWideConfs,
+		Curated:     curated,
+		Describe: func(c sahara.Config) string {
+			return fmt.Sprintf("Hadoop property %s, written to %s when set.", c.Name, fileBase(xmlFile[c.Target]))
+		},
+	})
 }
 
 func fileBase(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
@@ -276,7 +235,7 @@ func fileBase(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 // IsSecretConfig implements sahara.SecretConfigMarker: the Hadoop
 // properties Hadoop itself treats as sensitive, listed or not.
 func (p *Plugin) IsSecretConfig(version, target, name string) bool {
-	return xmlFile[target] != "" && sensitiveProperty.MatchString(name)
+	return xmlFile[target] != "" && hadoop.SensitiveProperty.MatchString(name)
 }
 
 // AcceptsConfig reports whether the plugin takes a config it does not list:
@@ -310,66 +269,19 @@ func validPropertyName(name string) bool {
 	return true
 }
 
-// configValue is Sahara's get_config_value: the first node group whose
-// merged configuration sets the value wins, else the plugin default; the
-// value is parsed by the config's type.
-func configValue(c *sahara.Cluster, target, name string) (any, error) {
-	cs, err := allConfigs(c.PluginVersion)
-	if err != nil {
-		return nil, err
-	}
-	cfg, known := sahara.FindConfig(cs, target, name)
-	for _, ng := range c.NodeGroups {
-		if v, ok := ng.Configuration().Get(target, name); ok {
-			if !known {
-				return v, nil
-			}
-			pv, err := cfg.Parse(v)
-			if err != nil {
-				return nil, sahara.InvalidData(fmt.Sprintf("Node group %s: %v", ng.Name, err)).At(sahara.ConfigField(ng, target, name))
-			}
-			return pv, nil
-		}
-	}
-	if !known {
-		return nil, fmt.Errorf("vanilla: unable to get parameter '%s' from service %s", name, target)
-	}
-	return cfg.Default, nil
-}
+// lookup reads config values as Sahara's get_config_value does.
+var lookup = hadoop.Lookup{Plugin: Name, Configs: allConfigs}
 
 func intConfig(c *sahara.Cluster, target, name string) (int, error) {
-	v, err := configValue(c, target, name)
-	if err != nil {
-		return 0, err
-	}
-	return sahara.AsInt(v)
+	return lookup.Int(c, target, name)
 }
 
 func boolConfig(c *sahara.Cluster, target, name string) (bool, error) {
-	v, err := configValue(c, target, name)
-	if err != nil {
-		return false, err
-	}
-	return sahara.AsBool(v)
+	return lookup.Bool(c, target, name)
 }
 
-// clusterOption is plugin_option_poll's lookup: cluster configs only, then
-// the default.
 func clusterOption(c *sahara.Cluster, name string) (int, error) {
-	cs, err := allConfigs(c.PluginVersion)
-	if err != nil {
-		return 0, err
-	}
-	cfg, _ := sahara.FindConfig(cs, sahara.TargetGeneral, name)
-	v, ok := c.ClusterConfigs.Get(sahara.TargetGeneral, name)
-	if !ok {
-		return sahara.AsInt(cfg.Default)
-	}
-	n, err := sahara.AsInt(v)
-	if err != nil {
-		return 0, sahara.InvalidData(fmt.Sprintf("cluster config %q: %v", name, err)).At(sahara.ConfigField(nil, sahara.TargetGeneral, name))
-	}
-	return n, nil
+	return lookup.ClusterOption(c, name)
 }
 
 func setOf(xs ...string) map[string]bool {

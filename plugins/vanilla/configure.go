@@ -47,13 +47,13 @@ func (p *Plugin) configureInstances(ctx context.Context, c *sahara.Cluster, r sa
 	if len(instances) == 0 {
 		return nil
 	}
-	p.logger(ctx).Info("Configuring instances", "cluster", c.Name, "instances", len(instances))
+	p.Logger(ctx).Info("Configuring instances", "cluster", c.Name, "instances", len(instances))
 	var done atomic.Int32
-	return sahara.ParallelEach(ctx, p.parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
+	return sahara.ParallelEach(ctx, p.Parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
 		if err := p.configureInstance(ctx, c, r.Remote(in), l, in); err != nil {
 			return err
 		}
-		p.logger(ctx).Info(fmt.Sprintf("Configured %d/%d instances", done.Add(1), len(instances)), "cluster", c.Name, "instance", in.InstanceName)
+		p.Logger(ctx).Info(fmt.Sprintf("Configured %d/%d instances", done.Add(1), len(instances)), "cluster", c.Name, "instance", in.InstanceName)
 		return nil
 	})
 }

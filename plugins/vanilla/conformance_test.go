@@ -12,34 +12,13 @@ import (
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-func TestConformance_Validate(t *testing.T) {
-	dir := conformance.Dir(t)
-	p := New(Options{})
-	n, m := conformance.RunCases(t, dir, Name, "validate", func(c *sahara.Cluster, _ conformance.Input) error {
-		return p.Validate(context.Background(), c)
-	})
-	if n != m {
-		t.Errorf("conformance vanilla validate: %d/%d identical, want all", n, m)
-	}
-}
+func TestConformance_Validate(t *testing.T) { conformance.CheckValidate(t, New(Options{})) }
 
 func TestConformance_ValidateScaling(t *testing.T) {
-	dir := conformance.Dir(t)
-	p := New(Options{})
-	n, m := conformance.RunCases(t, dir, Name, "validate_scaling", func(c *sahara.Cluster, in conformance.Input) error {
-		return p.ValidateScaling(context.Background(), c, in.Existing, in.Additional)
-	})
-	if n != m {
-		t.Errorf("conformance vanilla validate_scaling: %d/%d identical, want all", n, m)
-	}
+	conformance.CheckValidateScaling(t, New(Options{}))
 }
 
-func TestConformance_PluginDescription(t *testing.T) {
-	dir := conformance.Dir(t)
-	if n, m := conformance.ComparePlugin(t, dir, New(Options{})); n != m {
-		t.Errorf("conformance vanilla plugin.json: %d/%d identical, want all", n, m)
-	}
-}
+func TestConformance_PluginDescription(t *testing.T) { conformance.CheckPlugin(t, New(Options{})) }
 
 // saharaDataNodeCount is Sahara's datanode count command; its escaped
 // quotes make grep read file names, so saharagen runs datanodeCountCmd
@@ -125,37 +104,15 @@ func TestConformance_SampleCluster(t *testing.T) {
 	phase := func(name string, run func(p *Plugin, rec *conformance.Recorder) error) *conformance.Recorder {
 		t.Helper()
 		want := substitute(s.PhaseCalls(t, name))
-		rec := conformance.NewRecorder(t, want, sampleResponder(3, []string{"sample-worker-3.novalocal", "sample-worker-2.novalocal"}))
-		p := New(Options{Sleep: rec.Sleep, Now: rec.Now, Parallelism: 1})
-		if err := run(p, rec); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-		rec.Finish()
-		identical := 0
-		for i, got := range rec.Calls() {
-			if i < len(want) && got.Matches(want[i]) == "" {
-				identical++
-			}
-		}
-		conformance.Report(t, Name, "sample "+strings.TrimPrefix(strings.Fields(name)[0], "plugin."), identical, len(want))
-		return rec
+		return conformance.RunPhase(t, Name, name, want, sampleResponder(3, []string{"sample-worker-3.novalocal", "sample-worker-2.novalocal"}), func(rec *conformance.Recorder) error {
+			return run(New(Options{Sleep: rec.Sleep, Now: rec.Now, Parallelism: 1}), rec)
+		})
 	}
 
 	rec := phase("plugin.configure_cluster", func(p *Plugin, rec *conformance.Recorder) error {
 		return p.ConfigureCluster(ctx, c, rec)
 	})
-	files, same := 0, 0
-	for host, byPath := range s.FilesPerInstance {
-		for path, want := range byPath {
-			files++
-			if got, ok := rec.Files[host+":"+path]; !ok || got != want {
-				t.Errorf("configure: %s:%s differs from the sample", host, path)
-				continue
-			}
-			same++
-		}
-	}
-	conformance.Report(t, Name, "sample configured files", same, files)
+	s.CompareFiles(t, rec)
 	phase("plugin.start_cluster", func(p *Plugin, rec *conformance.Recorder) error {
 		return p.StartCluster(ctx, c, rec)
 	})

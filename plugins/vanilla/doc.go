@@ -33,7 +33,7 @@
 // The Hadoop property lists of Sahara's versions (names and defaults from
 // Hadoop's *-default.xml as Sahara lists them) are embedded in
 // resources/configs, extracted from the conformance data by
-// internal/confgen. Types, scopes and priorities follow Sahara's rules; the
+// plugins/internal/confgen. Types, scopes and priorities follow Sahara's rules; the
 // curated properties carry the project's own descriptions. Values arrive as
 // strings and are parsed by the config's type ("2" is 2). AcceptsConfig
 // lets any other property of core, HDFS, YARN or MapReduce through to its

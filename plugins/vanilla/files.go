@@ -8,21 +8,14 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
 //go:embed resources/*.tmpl
 var tmplFS embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{"xml": xmlEscape}).ParseFS(tmplFS, "resources/*.tmpl"))
-
-// xmlEscape escapes text as Python's minidom does (Sahara renders the site
-// files with it), so the files are byte-identical.
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", "\"", "&quot;", ">", "&gt;").Replace(s)
-}
-
-type property struct{ Name, Value string }
+var templates = template.Must(template.New("").Funcs(template.FuncMap{"xml": hadoop.XMLEscape}).ParseFS(tmplFS, "resources/*.tmpl"))
 
 func render(name string, data any) ([]byte, error) {
 	var b bytes.Buffer
@@ -30,16 +23,6 @@ func render(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("vanilla: rendering %s: %w", name, err)
 	}
 	return b.Bytes(), nil
-}
-
-// siteXML renders a Hadoop site file, properties sorted by name.
-func siteXML(props map[string]string) ([]byte, error) {
-	list := make([]property, 0, len(props))
-	for k, v := range props {
-		list = append(list, property{k, v})
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	return render("site.xml.tmpl", list)
 }
 
 // file is one file the plugin writes, in order.
@@ -106,36 +89,13 @@ func requiredConfigs(c *sahara.Cluster, l *line, in *sahara.Instance, d hadoopDi
 		if err != nil {
 			return nil, err
 		}
-		if swift && c.Extra[ExtraSwiftAuthURL] != "" {
-			for k, v := range swiftConfigs(c) {
+		if swift {
+			for k, v := range hadoop.SwiftConfigs(c) {
 				req.Set(SvcHadoop, k, v)
 			}
 		}
 	}
 	return req, nil
-}
-
-// swiftConfigs are the values of Sahara's swift/resources/conf-template.xml
-// that are not empty.
-func swiftConfigs(c *sahara.Cluster) map[string]string {
-	out := map[string]string{
-		"fs.swift.impl": "org.apache.hadoop.fs.swift.snative.SwiftNativeFileSystem",
-		"fs.swift.service.sahara.auth.endpoint.prefix": "/endpoints/AUTH_",
-		"fs.swift.service.sahara.http.port":            "8080",
-		"fs.swift.service.sahara.https.port":           "443",
-		"fs.swift.service.sahara.public":               "true",
-		"fs.swift.service.sahara.auth.url":             c.Extra[ExtraSwiftAuthURL] + "auth/tokens/",
-	}
-	for k, extra := range map[string]string{
-		"fs.swift.service.sahara.tenant":      ExtraSwiftTenant,
-		"fs.swift.service.sahara.region":      ExtraSwiftRegion,
-		"fs.swift.service.sahara.domain.name": ExtraSwiftDomain,
-	} {
-		if v := c.Extra[extra]; v != "" {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // userConfigs splits the user's configs of a node group (cluster configs
@@ -197,7 +157,7 @@ func siteFiles(c *sahara.Cluster, l *line, in *sahara.Instance, d hadoopDirs) ([
 		for k, v := range merged[t] {
 			props[k] = sahara.AsString(v)
 		}
-		data, err := siteXML(props)
+		data, err := hadoop.SiteXML(props)
 		if err != nil {
 			return nil, err
 		}

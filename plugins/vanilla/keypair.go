@@ -113,8 +113,8 @@ func (p *Plugin) provisionKeypairs(ctx context.Context, c *sahara.Cluster, r sah
 	if err != nil || kp == nil {
 		return err
 	}
-	p.logger(ctx).Info("Installing the hadoop user's key pair", "cluster", c.Name, "instances", len(instances))
-	return sahara.ParallelEach(ctx, p.parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
+	p.Logger(ctx).Info("Installing the hadoop user's key pair", "cluster", c.Name, "instances", len(instances))
+	return sahara.ParallelEach(ctx, p.Parallelism, instances, func(ctx context.Context, in *sahara.Instance) error {
 		return provisionKeypair(ctx, r.Remote(in), kp)
 	})
 }

@@ -2,10 +2,8 @@ package vanilla
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -26,38 +24,21 @@ const (
 	// key pair as JSON {"public": …, "private": …} (records of before
 	// Secrets have it in Extra).
 	ExtraKeypair = "vanilla_keypair"
-	// ExtraSwiftAuthURL is the Keystone v3 URL (ending in "/v3/") that
-	// core-site.xml points the Swift file system at; without it the Swift
-	// lines are left out.
-	ExtraSwiftAuthURL = "swift_auth_url"
-	// ExtraSwiftTenant is the project name the Swift file system uses.
-	ExtraSwiftTenant = "swift_tenant"
-	// ExtraSwiftRegion and ExtraSwiftDomain are optional Swift settings.
-	ExtraSwiftRegion = "swift_region"
-	ExtraSwiftDomain = "swift_domain_name"
+	// ExtraSwiftAuthURL, ExtraSwiftTenant, ExtraSwiftRegion and
+	// ExtraSwiftDomain are the Swift settings of core-site.xml
+	// (hadoop.SwiftConfigs); without the auth URL the Swift lines are left out.
+	ExtraSwiftAuthURL = hadoop.ExtraSwiftAuthURL
+	ExtraSwiftTenant  = hadoop.ExtraSwiftTenant
+	ExtraSwiftRegion  = hadoop.ExtraSwiftRegion
+	ExtraSwiftDomain  = hadoop.ExtraSwiftDomain
 )
 
-// Options configure the plugin.
-type Options struct {
-	// Logger receives progress at Info when the ctx of a call carries no
-	// logger of the engine (sahara.WithLogger); nil: discard.
-	Logger *slog.Logger
-	// Sleep pauses between polls (default: a timer bounded by ctx). Tests
-	// inject one that returns at once.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock of poll timeouts (default time.Now).
-	Now func() time.Time
-	// Parallelism bounds the instances worked on at once (default 16; 1
-	// runs them in cluster order, as the conformance suite needs).
-	Parallelism int
-}
+// Options configure the plugin (hadoop.Options).
+type Options = hadoop.Options
 
 // Plugin is the vanilla Apache Hadoop plugin.
 type Plugin struct {
-	log         *slog.Logger
-	sleep       func(ctx context.Context, d time.Duration) error
-	now         func() time.Time
-	parallelism int
+	hadoop.Runtime
 }
 
 var (
@@ -72,36 +53,7 @@ var (
 )
 
 // New returns the plugin.
-func New(o Options) *Plugin {
-	p := &Plugin{log: o.Logger, sleep: o.Sleep, now: o.Now, parallelism: o.Parallelism}
-	if p.log == nil {
-		p.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if p.sleep == nil {
-		p.sleep = sleepCtx
-	}
-	if p.now == nil {
-		p.now = time.Now
-	}
-	if p.parallelism <= 0 {
-		p.parallelism = 16
-	}
-	return p
-}
-
-// logger is the engine's operation logger when ctx carries one.
-func (p *Plugin) logger(ctx context.Context) *slog.Logger { return sahara.LoggerFrom(ctx, p.log) }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func New(o Options) *Plugin { return &Plugin{Runtime: hadoop.NewRuntime(o)} }
 
 // Name implements sahara.Plugin.
 func (p *Plugin) Name() string { return Name }

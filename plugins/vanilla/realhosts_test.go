@@ -1,9 +1,7 @@
 package vanilla
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -58,26 +56,12 @@ func TestPlugin_RealHosts(t *testing.T) {
 	}
 	c := testCluster(V282, 3)
 	c.ManagementPrivateKey, c.ManagementPublicKey = priv, pub
-	lab := sshtest.New(t)
-	hosts := map[string]*sshtest.Host{}
-	for _, in := range c.Instances() {
-		h := lab.AddHost(t, sshtest.HostOptions{Name: in.InstanceName, AuthorizedKeys: []string{pub}})
-		in.InternalIP, in.ManagementIP, in.HostKey = h.IP(), h.IP(), h.HostKey
-		in.NodeGroup().ImageUsername = h.User
-		h.Run(t, imagePrep)
-		hosts[in.InstanceName] = h
-	}
+	hosts := sshtest.New(t).ClusterHosts(t, c, pub, imagePrep)
 	master := hosts["demo-master-0"]
 	// The master has no volumes: its storage is /mnt, as in Sahara.
 	c.Instance("demo-master-0").StorageDevicesNumber = 0
 
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("plugin log:\n%s", logs.String())
-		}
-	})
+	logger, logs := sshtest.TestLogger(t, false)
 	conn := &sshremote.Connector{Logger: logger}
 	pool, err := conn.Connect(ctx, c)
 	if err != nil {
@@ -219,11 +203,7 @@ func TestPlugin_RealHostHadoop3EnvEdits(t *testing.T) {
 	c.NodeGroup("master").NodeConfigs = sahara.Configs{SvcHDFS: {"NameNode Heap Size": "3072"}}
 	in := c.Instance("demo-master-0")
 	in.StorageDevicesNumber = 0
-	lab := sshtest.New(t)
-	h := lab.AddHost(t, sshtest.HostOptions{Name: in.InstanceName, AuthorizedKeys: []string{pub}})
-	in.InternalIP, in.ManagementIP, in.HostKey = h.IP(), h.IP(), h.HostKey
-	in.NodeGroup().ImageUsername = h.User
-	h.Run(t, hadoop3Prep)
+	h := sshtest.New(t).InstanceHost(t, in, pub, hadoop3Prep)
 	pool, err := (&sshremote.Connector{}).Connect(ctx, c)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -23,7 +24,7 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err := checkProvisionable(c); err != nil {
 		return err
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Scaling: adding %d instances", len(instances)), "cluster", c.Name)
 	if err := p.provisionKeypairs(ctx, c, r, instances, true); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 	if left := len(c.InstancesWithProcess(ProcDataNode)) - len(dns); len(dns) > 0 && left < rep {
 		return sahara.ClusterCannotBeScaled(c.Name, "Vanilla plugin cannot shrink cluster because it would be not enough nodes for replicas (replication factor is "+itoa(rep)+")")
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Decommissioning %d instances (%d datanodes, %d nodemanagers)", len(instances), len(dns), len(nms)), "cluster", c.Name)
 	if err := p.writeHostFiles(ctx, c, r, "exclude", dns, nms); err != nil {
 		return err
 	}
@@ -103,14 +104,8 @@ func removed(instances []*sahara.Instance) func(*sahara.Instance) bool {
 	return func(in *sahara.Instance) bool { return set[in] }
 }
 
-func withProcess(instances []*sahara.Instance, proc string) []*sahara.Instance {
-	var out []*sahara.Instance
-	for _, in := range instances {
-		if in.NodeGroup().HasProcess(proc) {
-			out = append(out, in)
-		}
-	}
-	return out
+func withProcess(ins []*sahara.Instance, proc string) []*sahara.Instance {
+	return hadoop.WithProcess(ins, proc)
 }
 
 func fqdns(instances []*sahara.Instance) string {
@@ -153,14 +148,14 @@ func (p *Plugin) writeHostFiles(ctx context.Context, c *sahara.Cluster, r sahara
 		asHadoop("echo " + nm + " > " + hadoopConfDir + "/nm-" + kind),
 	}
 	all := c.Instances()
-	p.logger(ctx).Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
-	return sahara.ParallelEach(ctx, p.parallelism, all, func(ctx context.Context, in *sahara.Instance) error {
+	p.Logger(ctx).Info(fmt.Sprintf("Updating %s files on %d instances", kind, len(all)), "cluster", c.Name)
+	return sahara.ParallelEach(ctx, p.Parallelism, all, func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), cmds...)
 	})
 }
 
 func (p *Plugin) clearExcludeFiles(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
-	return sahara.ParallelEach(ctx, p.parallelism, c.Instances(), func(ctx context.Context, in *sahara.Instance) error {
+	return sahara.ParallelEach(ctx, p.Parallelism, c.Instances(), func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), asHadoop("echo > "+hadoopConfDir+"/dn-exclude"), asHadoop("echo > "+hadoopConfDir+"/nm-exclude"))
 	})
 }
@@ -179,7 +174,6 @@ func (p *Plugin) refreshNodes(ctx context.Context, c *sahara.Cluster, r sahara.R
 
 var (
 	nodeManagerRE = regexp.MustCompile(`(?m)^(\S+):\d+\s+(\w+)`)
-	dataNodeRE    = regexp.MustCompile(`(?m)^Hostname: (.*)\nDecommission Status : (.*)$`)
 )
 
 // nodeManagerStates parses `yarn node -all -list`: host → state, lower case.
@@ -191,11 +185,14 @@ func nodeManagerStates(out string) map[string]string {
 	return m
 }
 
-// dataNodeStates parses `hdfs dfsadmin -report`: host → decommission status.
+// dataNodeStates parses `hdfs dfsadmin -report` (hadoop.ParseDFSReport):
+// host → decommission status, lower case.
 func dataNodeStates(out string) map[string]string {
 	m := map[string]string{}
-	for _, g := range dataNodeRE.FindAllStringSubmatch(out, -1) {
-		m[g[1]] = strings.ToLower(strings.TrimRight(g[2], "\r"))
+	for _, d := range hadoop.ParseDFSReport(out) {
+		if d.Hostname != "" {
+			m[d.Hostname] = strings.ToLower(d.Status)
+		}
 	}
 	return m
 }
@@ -203,7 +200,7 @@ func dataNodeStates(out string) map[string]string {
 // awaitDecommission polls a report every 5 s until each instance's FQDN is
 // "decommissioned", within the cluster-level timeout option.
 func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem sahara.Remote, instances []*sahara.Instance, what, option, report string, parse func(string) map[string]string) error {
-	p.logger(ctx).Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Decommission %s: waiting for %d", what, len(instances)), "cluster", c.Name)
 	return p.poll(ctx, c, option, "Wait for decommissioning", decommissionPoll, func() (bool, error) {
 		res, err := rem.ExecuteCommand(ctx, asHadoop(report), sahara.ExecOptions{})
 		if err != nil {
@@ -221,7 +218,7 @@ func (p *Plugin) awaitDecommission(ctx context.Context, c *sahara.Cluster, rem s
 				done++
 			}
 		}
-		p.logger(ctx).Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
+		p.Logger(ctx).Info(fmt.Sprintf("Decommission %s: %d/%d decommissioned", what, done, len(instances)), "cluster", c.Name)
 		return done == len(instances), nil
 	})
 }

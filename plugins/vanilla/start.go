@@ -3,17 +3,15 @@ package vanilla
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
-// datanodeCountCmd prints the number of live datanodes. Sahara's command
-// escapes its grep quotes (\'), which the shell passes to grep as file
-// names, so its count was always empty; this one is the working form.
-const datanodeCountCmd = `sudo su -lc "hdfs dfsadmin -report" hadoop | grep 'Live datanodes\|Datanodes available:' | grep -o '[0-9]\+' | head -n 1`
+// datanodeCountCmd prints the number of live datanodes (Sahara's command
+// corrected: hadoop.DataNodeCountCmd).
+var datanodeCountCmd = hadoop.DataNodeCountCmd(hadoopUser)
 
 // StartCluster implements sahara.Plugin (start_cluster, Sahara's order):
 // key pair, namenode format and start, secondary namenode, resource
@@ -34,18 +32,18 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if nn == nil {
 		return fmt.Errorf("vanilla: cluster %s has no namenode instance", c.Name)
 	}
-	p.logger(ctx).Info("Starting process(es): NameNode", "cluster", c.Name, "instance", nn.InstanceName)
+	p.Logger(ctx).Info("Starting process(es): NameNode", "cluster", c.Name, "instance", nn.InstanceName)
 	if err := run(ctx, r.Remote(nn), asHadoop("hdfs namenode -format"), l.startNameNode); err != nil {
 		return err
 	}
 	if snn := first(c, ProcSecondaryNameNode); snn != nil {
-		p.logger(ctx).Info("Starting process(es): SecondaryNameNodes", "cluster", c.Name, "instance", snn.InstanceName)
+		p.Logger(ctx).Info("Starting process(es): SecondaryNameNodes", "cluster", c.Name, "instance", snn.InstanceName)
 		if err := run(ctx, r.Remote(snn), l.startSecondary); err != nil {
 			return err
 		}
 	}
 	if rm := first(c, ProcResourceManager); rm != nil {
-		p.logger(ctx).Info("Starting process(es): ResourceManager", "cluster", c.Name, "instance", rm.InstanceName)
+		p.Logger(ctx).Info("Starting process(es): ResourceManager", "cluster", c.Name, "instance", rm.InstanceName)
 		if err := run(ctx, r.Remote(rm), l.startRM); err != nil {
 			return err
 		}
@@ -57,7 +55,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 		return err
 	}
 	if hs := first(c, ProcHistoryServer); hs != nil {
-		p.logger(ctx).Info("Starting process(es): HistoryServer", "cluster", c.Name, "instance", hs.InstanceName)
+		p.Logger(ctx).Info("Starting process(es): HistoryServer", "cluster", c.Name, "instance", hs.InstanceName)
 		if err := run(ctx, r.Remote(hs), l.startHS); err != nil {
 			return err
 		}
@@ -89,8 +87,8 @@ func (p *Plugin) startDataNodesNodeManagers(ctx context.Context, c *sahara.Clust
 	if len(workers) == 0 {
 		return nil
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Starting process(es): DataNodes, NodeManagers on %d instances", len(workers)), "cluster", c.Name)
-	return sahara.ParallelEach(ctx, p.parallelism, workers, func(ctx context.Context, in *sahara.Instance) error {
+	p.Logger(ctx).Info(fmt.Sprintf("Starting process(es): DataNodes, NodeManagers on %d instances", len(workers)), "cluster", c.Name)
+	return sahara.ParallelEach(ctx, p.Parallelism, workers, func(ctx context.Context, in *sahara.Instance) error {
 		var cmds []string
 		if in.NodeGroup().HasProcess(ProcDataNode) {
 			cmds = append(cmds, l.startDataNode)
@@ -105,63 +103,27 @@ func (p *Plugin) startDataNodesNodeManagers(ctx context.Context, c *sahara.Clust
 // awaitDataNodes waits until the namenode reports every datanode live,
 // within "DataNodes startup timeout", polling every second.
 func (p *Plugin) awaitDataNodes(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
-	want := len(c.InstancesWithProcess(ProcDataNode))
-	if want < 1 {
-		return nil
+	timeout, err := clusterOption(c, CfgDataNodesStartup)
+	if err != nil {
+		return err
 	}
-	op := fmt.Sprintf("Waiting on %d datanodes to start up", want)
-	p.logger(ctx).Info(op, "cluster", c.Name)
-	rem := r.Remote(first(c, ProcNameNode))
-	return p.poll(ctx, c, CfgDataNodesStartup, op, time.Second, func() (bool, error) {
-		res, err := rem.ExecuteCommand(ctx, datanodeCountCmd, sahara.ExecOptions{Name: "hdfs dfsadmin -report"})
-		if err != nil {
-			return false, err
-		}
-		got, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
-		if err != nil {
-			p.logger(ctx).Info(fmt.Sprintf("Live datanodes: none reported yet, want %d", want), "cluster", c.Name)
-			return false, nil
-		}
-		p.logger(ctx).Info(fmt.Sprintf("Live datanodes: %d/%d", got, want), "cluster", c.Name)
-		return got == want, nil
-	})
+	want := len(c.InstancesWithProcess(ProcDataNode))
+	return p.AwaitDataNodes(ctx, c, r.Remote(first(c, ProcNameNode)), datanodeCountCmd, want, timeout, CfgDataNodesStartup, fmt.Sprintf("Waiting on %d datanodes to start up", want))
 }
 
-// poll is Sahara's plugin_option_poll: check at least once, then every
-// interval until the cluster-level option's timeout (seconds) has passed.
+// poll is plugin_option_poll with the timeout of a cluster-level option.
 func (p *Plugin) poll(ctx context.Context, c *sahara.Cluster, option, op string, interval time.Duration, check func() (bool, error)) error {
 	timeout, err := clusterOption(c, option)
 	if err != nil {
 		return err
 	}
-	start := p.now()
-	for once := true; once || p.now().Sub(start) < time.Duration(timeout)*time.Second; once = false {
-		ok, err := check()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if err := p.sleep(ctx, interval); err != nil {
-			return err
-		}
-	}
-	return &sahara.SaharaError{
-		Exception: "TimeoutException", Code: "TIMEOUT",
-		Message: fmt.Sprintf("'Operation with name '%s'' timed out after %d second(s) and following timeout was violated: %s", op, timeout, option),
-	}
+	return p.Poll(ctx, timeout, option, op, interval, check)
 }
 
 // setInfo replaces the cluster info with the web UIs of the services present.
 func setInfo(c *sahara.Cluster, l *line) {
 	c.Info = nil
-	addr := func(in *sahara.Instance) string {
-		if in.ManagementIP != "" {
-			return in.ManagementIP
-		}
-		return in.InternalIP
-	}
+	addr := hadoop.WebAddress
 	if rm := first(c, ProcResourceManager); rm != nil {
 		c.SetInfo("YARN", "Web UI", "http://"+addr(rm)+":8088")
 		c.SetInfo("YARN", "ResourceManager", "http://"+addr(rm)+":8032")

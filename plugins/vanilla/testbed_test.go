@@ -1,21 +1,15 @@
 package vanilla
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/saharagen/terraform-provider-saharagen/internal/testbed"
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/testbedrun"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
-	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
-	"github.com/saharagen/terraform-provider-saharagen/sahara/sshremote"
 )
 
 // testbedVanilla is the vanilla plugin with the two things the testbed's
@@ -27,11 +21,7 @@ type testbedVanilla struct{ *Plugin }
 
 func (p testbedVanilla) ConfigureCluster(ctx context.Context, c *sahara.Cluster, r sahara.Remotes) error {
 	prep := imagePrep[:strings.Index(imagePrep, "for d in 1 2")]
-	err := sahara.ParallelEach(ctx, 0, c.Instances(), func(ctx context.Context, in *sahara.Instance) error {
-		_, err := r.Remote(in).ExecuteCommand(ctx, "sudo bash -c "+sahara.MustQuote(prep), sahara.ExecOptions{Name: "image-prep"})
-		return err
-	})
-	if err != nil {
+	if err := testbedrun.Prep(ctx, c, r, prep); err != nil {
 		return err
 	}
 	return p.Plugin.ConfigureCluster(ctx, c, r)
@@ -55,37 +45,10 @@ func (p testbedVanilla) StartCluster(ctx context.Context, c *sahara.Cluster, r s
 // the attached volumes, then deletes it and checks nothing is left.
 func TestPlugin_TestbedCluster(t *testing.T) {
 	env := testbed.Require(t)
-	t.Setenv("OS_CLIENT_CONFIG_FILE", env.CloudsYAML)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	var logs bytes.Buffer
-	var out io.Writer = &logs
-	if testing.Verbose() {
-		out = os.Stderr // long waits show as they happen
-	}
-	logger := slog.New(slog.NewTextHandler(out, nil))
-	t.Cleanup(func() {
-		if t.Failed() && logs.Len() > 0 {
-			t.Logf("log:\n%s", logs.String())
-		}
-	})
-	cloud, err := openstack.New(ctx, openstack.Config{Cloud: env.Cloud}, openstack.WithLogger(logger))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := sahara.NewRegistry(testbedVanilla{New(Options{Logger: logger})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := &sshremote.Connector{Logger: logger}
-	e, err := sahara.New(sahara.Options{Infra: cloud, Remotes: conn, Plugins: reg, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
 	spec := sahara.ClusterSpec{
-		Name: "vt" + hex.EncodeToString(suffix), PluginName: Name, PluginVersion: V282,
+		Name: "vt", PluginName: Name, PluginVersion: V282,
 		DefaultImageID: env.Images[Name], NeutronManagementNetwork: env.NetworkID,
 		ClusterConfigs: sahara.Configs{SvcHDFS: {"dfs.replication": "3"}},
 		NodeGroups: []sahara.NodeGroupSpec{
@@ -93,37 +56,11 @@ func TestPlugin_TestbedCluster(t *testing.T) {
 			{Name: "worker", FlavorID: env.FlavorID, Count: 3, NodeProcesses: []string{ProcDataNode, ProcNodeManager}, VolumesPerNode: 2, VolumesSize: 1},
 		},
 	}
-	c, err := e.NewCluster(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer dcancel()
-		if err := e.Delete(dctx, c); err != nil {
-			t.Errorf("Delete: %v", err)
-		}
-		env.AssertNoLeftovers(t, c.ID)
-	})
-	start := time.Now()
-	if err := e.Create(ctx, c); err != nil {
-		t.Fatalf("Create: %v (status %s: %s)", err, c.Status, c.StatusDescription)
-	}
-	t.Logf("cluster %s: %s in %s, %d SSH handshakes", c.Name, c.Status, time.Since(start).Round(time.Second), conn.Handshakes())
+	run := testbedrun.Create(ctx, t, env, func(l *slog.Logger) sahara.Plugin { return testbedVanilla{New(Options{Logger: l})} }, spec, nil)
+	c := run.Cluster
+	spec.Name = c.Name
 
-	pool, err := conn.Connect(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pool.Close() }()
-	sh := func(in *sahara.Instance, cmd string) string {
-		t.Helper()
-		res, err := pool.Remote(in).ExecuteCommand(ctx, cmd, sahara.ExecOptions{})
-		if err != nil {
-			t.Fatalf("%s: %s: %v", in.InstanceName, cmd, err)
-		}
-		return strings.TrimSpace(string(res.Stdout))
-	}
+	sh := run.Shell(ctx, t)
 	for _, in := range c.Instances() {
 		d, err := dirsOf(in)
 		if err != nil {

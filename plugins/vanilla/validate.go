@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -87,25 +88,16 @@ func (p *Plugin) ValidateScaling(ctx context.Context, c *sahara.Cluster, existin
 			continue
 		}
 		if !onlyScalable(ng) {
-			return sahara.NodeGroupCannotBeScaled(ng.Name, "Vanilla plugin cannot scale nodegroup with processes: "+strings.Join(ng.NodeProcesses, " "))
+			return cannotScale(ng)
 		}
 		if !hasRM && ng.HasProcess(ProcNodeManager) {
 			return sahara.NodeGroupCannotBeScaled(ng.Name, "Vanilla plugin cannot scale node group with processes which have no master-processes run in cluster")
 		}
 	}
 
-	dnToDelete := 0
-	for _, ng := range c.NodeGroups {
-		target, ok := existing[ng.Name]
-		if !ok {
-			continue
-		}
-		if ng.Count > target && ng.HasProcess(ProcDataNode) {
-			dnToDelete += ng.Count - target
-		}
-		if !onlyScalable(ng) {
-			return sahara.NodeGroupCannotBeScaled(ng.Name, "Vanilla plugin cannot scale nodegroup with processes: "+strings.Join(ng.NodeProcesses, " "))
-		}
+	dnToDelete, bad := hadoop.ResizedGroups(c, existing, scalable, ProcDataNode)
+	if bad != nil {
+		return cannotScale(bad)
 	}
 	rep, err := intConfig(c, SvcHDFS, CfgReplication)
 	if err != nil {
@@ -143,14 +135,11 @@ func checkLine(c *sahara.Cluster) error {
 	return nil
 }
 
-func onlyScalable(ng *sahara.NodeGroup) bool {
-	for _, proc := range ng.NodeProcesses {
-		if !scalable[proc] {
-			return false
-		}
-	}
-	return true
+func cannotScale(ng *sahara.NodeGroup) error {
+	return sahara.NodeGroupCannotBeScaled(ng.Name, "Vanilla plugin cannot scale nodegroup with processes: "+strings.Join(ng.NodeProcesses, " "))
 }
+
+func onlyScalable(ng *sahara.NodeGroup) bool { return hadoop.OnlyProcesses(ng, scalable) }
 
 // MaxRetired implements sahara.RetireLimiter: a rolling replacement retires
 // at most dfs.replication-1 datanodes at once, so that some copy of every

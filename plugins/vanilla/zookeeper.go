@@ -70,12 +70,12 @@ func (p *Plugin) configureZooKeeper(ctx context.Context, c *sahara.Cluster, r sa
 	if err != nil {
 		return err
 	}
-	p.logger(ctx).Info(fmt.Sprintf("Configuring ZooKeeper on %d instances", len(servers)), "cluster", c.Name)
+	p.Logger(ctx).Info(fmt.Sprintf("Configuring ZooKeeper on %d instances", len(servers)), "cluster", c.Name)
 	index := map[*sahara.Instance]int{}
 	for i, in := range servers {
 		index[in] = i
 	}
-	return sahara.ParallelEach(ctx, p.parallelism, servers, func(ctx context.Context, in *sahara.Instance) error {
+	return sahara.ParallelEach(ctx, p.Parallelism, servers, func(ctx context.Context, in *sahara.Instance) error {
 		rem := r.Remote(in)
 		if err := rem.WriteFileTo(ctx, "/opt/zookeeper/conf/zoo.cfg", cfg, sahara.FileOptions{RunAsRoot: true}); err != nil {
 			return err
@@ -90,8 +90,8 @@ func (p *Plugin) zooKeeperServers(ctx context.Context, c *sahara.Cluster, r saha
 	if len(servers) == 0 {
 		return nil
 	}
-	p.logger(ctx).Info(fmt.Sprintf("ZooKeeper %s on %d instances", op, len(servers)), "cluster", c.Name)
-	return sahara.ParallelEach(ctx, p.parallelism, servers, func(ctx context.Context, in *sahara.Instance) error {
+	p.Logger(ctx).Info(fmt.Sprintf("ZooKeeper %s on %d instances", op, len(servers)), "cluster", c.Name)
+	return sahara.ParallelEach(ctx, p.Parallelism, servers, func(ctx context.Context, in *sahara.Instance) error {
 		return run(ctx, r.Remote(in), asHadoop("bash /opt/zookeeper/bin/zkServer.sh "+op))
 	})
 }

@@ -7,6 +7,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -348,4 +349,44 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// ValidatingPlugin is a plugin with both of Sahara's validations.
+type ValidatingPlugin interface {
+	sahara.Plugin
+	sahara.Validator
+	sahara.ScalingValidator
+}
+
+// CheckValidate runs every case of <plugin>/validate.json through the
+// plugin's Validate and fails unless all are identical.
+func CheckValidate(t *testing.T, p ValidatingPlugin) {
+	t.Helper()
+	n, m := RunCases(t, Dir(t), p.Name(), "validate", func(c *sahara.Cluster, _ Input) error {
+		return p.Validate(context.Background(), c)
+	})
+	if n != m {
+		t.Errorf("conformance %s validate: %d/%d identical, want all", p.Name(), n, m)
+	}
+}
+
+// CheckValidateScaling runs every case of <plugin>/validate_scaling.json
+// through the plugin's ValidateScaling and fails unless all are identical.
+func CheckValidateScaling(t *testing.T, p ValidatingPlugin) {
+	t.Helper()
+	n, m := RunCases(t, Dir(t), p.Name(), "validate_scaling", func(c *sahara.Cluster, in Input) error {
+		return p.ValidateScaling(context.Background(), c, in.Existing, in.Additional)
+	})
+	if n != m {
+		t.Errorf("conformance %s validate_scaling: %d/%d identical, want all", p.Name(), n, m)
+	}
+}
+
+// CheckPlugin compares the plugin with <plugin>/plugin.json and fails
+// unless every item is identical.
+func CheckPlugin(t *testing.T, p sahara.Plugin) {
+	t.Helper()
+	if n, m := ComparePlugin(t, Dir(t), p); n != m {
+		t.Errorf("conformance %s plugin.json: %d/%d identical, want all", p.Name(), n, m)
+	}
 }

@@ -44,6 +44,32 @@ type Call struct {
 	// StepType is Sahara's provisioning step label of the call (golden
 	// data only; not compared).
 	StepType *string `json:"step_type,omitempty"`
+	// Files are the files of a write_files_to call (golden data only:
+	// ExpandWriteMany turns such a call into one write_file_to per file,
+	// which is how the recording remote records WriteFilesTo).
+	Files []FileData `json:"files,omitempty"`
+}
+
+// FileData is one file of a write_files_to call.
+type FileData struct {
+	RemoteFile string `json:"remote_file"`
+	Data       string `json:"data"`
+}
+
+// ExpandWriteMany returns calls with every write_files_to replaced by one
+// write_file_to per file, in order, on the same host.
+func ExpandWriteMany(calls []Call) []Call {
+	var out []Call
+	for _, c := range calls {
+		if c.Method != MethodWriteMany {
+			out = append(out, c)
+			continue
+		}
+		for _, f := range c.Files {
+			out = append(out, Call{Method: MethodWrite, Host: c.Host, RemoteFile: f.RemoteFile, Data: ptr(f.Data), RunAsRoot: c.RunAsRoot})
+		}
+	}
+	return out
 }
 
 // String renders a call for error messages (data shortened).

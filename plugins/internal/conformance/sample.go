@@ -85,3 +85,42 @@ func (s *Sample) Cluster(names ...string) *sahara.Cluster {
 	}
 	return c
 }
+
+// RunPhase runs one plugin operation against the expected calls want (a
+// recording remote answering with respond), checks they were all made,
+// prints the "conformance <plugin> sample <phase>: N/M identical" line and
+// returns the recorder for the files it saw.
+func RunPhase(t *testing.T, plugin, phase string, want []Call, respond Responder, run func(rec *Recorder) error) *Recorder {
+	t.Helper()
+	rec := NewRecorder(t, want, respond)
+	if err := run(rec); err != nil {
+		t.Errorf("%s: %v", phase, err)
+	}
+	rec.Finish()
+	identical := 0
+	for i, got := range rec.Calls() {
+		if i < len(want) && got.Matches(want[i]) == "" {
+			identical++
+		}
+	}
+	Report(t, plugin, "sample "+strings.TrimPrefix(strings.Fields(phase)[0], "plugin."), identical, len(want))
+	return rec
+}
+
+// CompareFiles checks the files the recorder saw written against the
+// sample's configured files per instance and prints the summary line.
+func (s *Sample) CompareFiles(t *testing.T, rec *Recorder) {
+	t.Helper()
+	files, same := 0, 0
+	for host, byPath := range s.FilesPerInstance {
+		for path, want := range byPath {
+			files++
+			if got, ok := rec.Files[host+":"+path]; !ok || got != want {
+				t.Errorf("configure: %s:%s differs from the sample", host, path)
+				continue
+			}
+			same++
+		}
+	}
+	Report(t, s.Plugin, "sample configured files", same, files)
+}

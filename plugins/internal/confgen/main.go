@@ -1,10 +1,14 @@
-// Command confgen extracts the Hadoop property lists of Sahara's vanilla
-// versions (names and defaults of core/hdfs/yarn/mapred/oozie/hive-default.xml,
-// in Sahara's order, hidden names already removed) from the conformance
-// plugin.json into resources/configs/<version>.tsv. Descriptions are not
-// copied: the plugin writes its own.
+// Command confgen extracts the Hadoop property lists of Sahara's vanilla and
+// spark versions (names and defaults of the *-default.xml files Sahara
+// lists, in Sahara's order, hidden names already removed) from a
+// conformance plugin.json into resources/configs/<version>.tsv. Descriptions
+// are not copied: the plugins write their own.
 //
-//	go run ./plugins/vanilla/internal/confgen -in ../shared/conformance/vanilla/plugin.json -out plugins/vanilla/resources/configs
+//	go run ./plugins/internal/confgen -in ../shared/conformance/vanilla/plugin.json -out plugins/vanilla/resources/configs
+//	go run ./plugins/internal/confgen -in ../shared/conformance/spark/plugin.json -version 2.3 -out plugins/spark/resources/configs
+//
+// Sahara's spark plugin lists the same properties for every version, so the
+// spark plugin keeps one list (-version picks it).
 package main
 
 import (
@@ -30,6 +34,7 @@ type config struct {
 func main() {
 	in := flag.String("in", "", "conformance vanilla/plugin.json")
 	out := flag.String("out", "", "output directory")
+	only := flag.String("version", "", "write only this version's list")
 	flag.Parse()
 	raw, err := os.ReadFile(*in)
 	if err != nil {
@@ -44,6 +49,9 @@ func main() {
 		log.Fatal(err)
 	}
 	for v, d := range doc.Versions {
+		if *only != "" && v != *only {
+			continue
+		}
 		var b bytes.Buffer
 		b.WriteString("# target\tname (JSON)\tdefault (JSON): Hadoop " + v + " property defaults as Sahara lists them\n")
 		for _, c := range d.Configs {
