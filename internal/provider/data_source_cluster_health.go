@@ -41,7 +41,8 @@ func (d *clusterHealthDataSource) Schema(_ context.Context, _ datasource.SchemaR
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The health of a cluster now, as Sahara's cluster verifications reported it: the engine's checks (every server " +
 			"`ACTIVE` in the cloud, every instance answering SSH with its pinned host key) then the plugin's (dask: the scheduler answers, " +
-			"every worker is connected), each `GREEN`, `YELLOW` or `RED` with a description and what it found per instance. Every read " +
+			"every worker is connected; vanilla and spark: every datanode live, no missing, corrupt or under-replicated blocks, DFS use " +
+			"under 90%, every nodemanager running or Spark worker alive), each `GREEN`, `YELLOW` or `RED` with a description and what it found per instance. Every read " +
 			"runs them (one server list, one SSH command per instance, the plugin's checks; bounded: 30 s per instance, 2 min for the " +
 			"plugin), so gate a pipeline on it with `check` blocks or `postcondition`s. A server that is gone or in `ERROR` is the " +
 			"repair the next `terraform apply` of the cluster makes.",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -417,5 +418,40 @@ func TestConfigureCluster_SecretConfigInItsSiteFileOnly(t *testing.T) {
 	}
 	if writes < 4 {
 		t.Errorf("%d files written, want the site files and more", writes)
+	}
+}
+
+// CheckHealth asks the namenode and the resourcemanager, as the hadoop
+// user, and names the worker whose nodemanager is lost.
+func TestCheckHealth_HDFSAndYARN(t *testing.T) {
+	c := testCluster(V282, 2)
+	c.NodeDomain = "novalocal"
+	var report, nodes strings.Builder
+	report.WriteString("DFS Used%: 1.00%\nUnder replicated blocks: 0\nBlocks with corrupt replicas: 0\nMissing blocks: 0\n\n-------------------------------------------------\nLive datanodes (2):\n\n")
+	nodes.WriteString("Total Nodes:2\n         Node-Id\t     Node-State\tNode-Http-Address\tNumber-of-Running-Containers\n")
+	for i, in := range c.NodeGroup("worker").Instances {
+		in.InternalIP = "10.0.0." + itoa(11+i)
+		fmt.Fprintf(&report, "Name: %s:50010 (%s)\nHostname: %[2]s\nDecommission Status : Normal\n\n", in.InternalIP, in.FQDN())
+		state := "RUNNING"
+		if i == 1 {
+			state = "LOST"
+		}
+		fmt.Fprintf(&nodes, "%s:45454\t%s\t%[1]s:8042\t0\n", in.FQDN(), state)
+	}
+	var cmds []string
+	rec := conformance.NewLog(t, func(host, cmd string, _ int) sahara.Result {
+		cmds = append(cmds, host+": "+cmd)
+		if strings.Contains(cmd, "yarn node") {
+			return sahara.Result{Stdout: []byte(nodes.String())}
+		}
+		return sahara.Result{Stdout: []byte(report.String())}
+	})
+	res := New(Options{}).CheckHealth(context.Background(), c, rec)
+	if len(res) != 2 || res[0].Status != sahara.HealthGreen || res[1].Status != sahara.HealthYellow || res[1].Instances["demo-worker-1"] == "" {
+		t.Errorf("%+v", res)
+	}
+	want := []string{`demo-master-0: sudo su -lc "hdfs dfsadmin -report" hadoop`, `demo-master-0: sudo su -lc "yarn node -list -all" hadoop`}
+	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
+		t.Errorf("commands\n%s\nwant\n%s", strings.Join(cmds, "\n"), strings.Join(want, "\n"))
 	}
 }
