@@ -628,8 +628,8 @@ func (r *clusterResource) repair(ctx context.Context, b *Backend, c *sahara.Clus
 	}
 	if err != nil {
 		addValidationErrors(diags, "Cluster Repair Error", fmt.Errorf(
-			"repairing cluster %q (%s) failed; its status is now %s and the state shows the instances it has. Run terraform apply again: %w",
-			c.Name, c.ID, c.Status, err))
+			"repairing cluster %q (%s) failed; its status is now %s and the state shows the instances it has. Run terraform apply again: %w%s",
+			c.Name, c.ID, c.Status, err, failureSummary(c)))
 		return false
 	}
 	return true
@@ -695,7 +695,7 @@ func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluste
 	if err != nil {
 		addValidationErrors(diags, "Rolling Replacement Error", fmt.Errorf(
 			"the rolling replacement of cluster %q (%s) stopped; its status is %s and the state shows the instances it has, "+
-				"old and new. Fix the cause and run terraform apply again: it goes on from there.\n\n%w", c.Name, c.ID, c.Status, err))
+				"old and new. Fix the cause and run terraform apply again: it goes on from there.\n\n%w%s", c.Name, c.ID, c.Status, err, failureSummary(c)))
 		return names, false
 	}
 	return names, true
