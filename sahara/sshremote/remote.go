@@ -89,6 +89,7 @@ func (r *remote) ExecuteCommand(ctx context.Context, cmd string, opts sahara.Exe
 	if timeout <= 0 {
 		timeout = orDefault(r.p.c.DefaultCommandTimeout, DefaultCommandTimeout)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -100,7 +101,9 @@ func (r *remote) ExecuteCommand(ctx context.Context, cmd string, opts sahara.Exe
 	}
 	r.p.log.Debug(r.in.InstanceName+": command "+name, attrs...)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && time.Since(start) >= timeout {
+		// Our own bound ran out (not the caller's context); comparing the
+		// elapsed time instead raced the deadline set just before start.
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && parent.Err() == nil {
 			return res, fmt.Errorf("%s: command %q timed out after %s: %w", r.in.InstanceName, name, timeout, err)
 		}
 		return res, fmt.Errorf("%s: command %q: %w", r.in.InstanceName, name, err)
