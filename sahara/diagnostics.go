@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,7 +62,7 @@ func (d *Diagnostics) Summary(maxLog int) string {
 				fmt.Fprintf(&b, "; its output ended:\n%s", indent(in.Output))
 			}
 		}
-		for _, p := range sortedKeys(in.Logs) {
+		for _, p := range slices.Sorted(maps.Keys(in.Logs)) {
 			log := in.Logs[p]
 			if len(log) > maxLog {
 				log = "…" + log[len(log)-maxLog:]
@@ -76,15 +78,6 @@ func (d *Diagnostics) Summary(maxLog int) string {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // commandErrors lists the failed commands in err's tree.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -584,19 +583,19 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 			continue
 		case CloudStatusMissing:
 			servers.Status = HealthRed
-			setDetail(&servers, in, "the server no longer exists (deleted outside saharagen); the next apply replaces it")
+			servers.Note(in.InstanceName, "the server no longer exists (deleted outside saharagen); the next apply replaces it")
 		case "ERROR":
 			servers.Status = HealthRed
-			setDetail(&servers, in, "the server is in ERROR; the next apply replaces it")
+			servers.Note(in.InstanceName, "the server is in ERROR; the next apply replaces it")
 		default:
 			if servers.Status != HealthRed {
 				servers.Status = HealthYellow
 			}
-			setDetail(&servers, in, "the server is "+in.CloudStatus)
+			servers.Note(in.InstanceName, "the server is "+in.CloudStatus)
 		}
 	}
 	if servers.Status != HealthGreen {
-		servers.Message = fmt.Sprintf("%d of %d servers are not ACTIVE: %s", len(servers.Instances), len(c.Instances()), detailNames(servers))
+		servers.Message = fmt.Sprintf("%d of %d servers are not ACTIVE: %s", len(servers.Instances), len(c.Instances()), servers.Noted())
 	}
 	op := e.newOperation(c, "")
 	defer op.close()
@@ -612,14 +611,14 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 		defer cancel()
 		if _, err := pool.Remote(in).ExecuteCommand(ictx, "cat /etc/resolv.conf", ExecOptions{Name: "cat"}); err != nil {
 			mu.Lock()
-			setDetail(&access, in, err.Error())
+			access.Note(in.InstanceName, err.Error())
 			mu.Unlock()
 		}
 		return nil
 	})
 	if len(access.Instances) > 0 {
 		access.Status = HealthRed
-		access.Message = "Cluster health is RED. Reason: Unavailable instances: " + detailNames(access)
+		access.Message = "Cluster health is RED. Reason: Unavailable instances: " + access.Noted()
 	}
 	out := []HealthResult{servers, access}
 	if h, ok := p.(HealthChecker); ok {
@@ -631,20 +630,4 @@ func (e *Engine) CheckHealth(ctx context.Context, c *Cluster) ([]HealthResult, e
 		e.log.Info("Health check", "cluster_id", c.ID, "check", r.Name, "status", string(r.Status), "message", r.Message)
 	}
 	return out, nil
-}
-
-func setDetail(r *HealthResult, in *Instance, msg string) {
-	if r.Instances == nil {
-		r.Instances = map[string]string{}
-	}
-	r.Instances[in.InstanceName] = msg
-}
-
-func detailNames(r HealthResult) string {
-	names := make([]string, 0, len(r.Instances))
-	for n := range r.Instances {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }

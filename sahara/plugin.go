@@ -3,7 +3,10 @@ package sahara
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Service groups node processes under a service name (Sahara's
@@ -111,6 +114,19 @@ type HealthResult struct {
 	// Instances says, by instance name, what the check found on the
 	// instances it concerns (those at fault, when it is not GREEN).
 	Instances map[string]string `json:"instances,omitempty"`
+}
+
+// Note records what the check found on one instance.
+func (r *HealthResult) Note(instance, msg string) {
+	if r.Instances == nil {
+		r.Instances = map[string]string{}
+	}
+	r.Instances[instance] = msg
+}
+
+// Noted lists the instances the check noted, sorted, comma-separated.
+func (r HealthResult) Noted() string {
+	return strings.Join(slices.Sorted(maps.Keys(r.Instances)), ", ")
 }
 
 // WorstHealth is the colour of a set of checks: RED if any is, else YELLOW

@@ -242,24 +242,9 @@ func TestAccCluster_VanillaPlanTimeValidation(t *testing.T) {
 func TestAccImage_RegisterOnGlance(t *testing.T) {
 	env := accEnv(t)
 	addr := "saharagen_image.img"
-	// A queued image of the test project's own: registering edits the image,
-	// which must not touch the testbed's shared images, and Glance lets only
-	// the owner edit it.
 	ctx := context.Background()
-	cl, err := env.Clients(ctx, false)
-	if err != nil {
-		t.Fatalf("testbed clients: %v", err)
-	}
 	name := fmt.Sprintf("saharagen-acc-img-%d", time.Now().UnixNano()%1000000)
-	img, err := images.Create(ctx, cl.Image, images.CreateOpts{Name: name, ContainerFormat: "bare", DiskFormat: "raw"}).Extract()
-	if err != nil {
-		t.Fatalf("creating image: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := images.Delete(context.Background(), cl.Image, img.ID).ExtractErr(); err != nil {
-			t.Errorf("deleting image %s: %v", img.ID, err)
-		}
-	})
+	img, cl := queuedImage(t, env, name)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: accFactories(),
 		Steps: []resource.TestStep{
@@ -301,4 +286,27 @@ resource "saharagen_image" "img" {
 			return nil
 		},
 	})
+}
+
+// queuedImage creates a queued (empty) Glance image of the test project's
+// own, deleted at cleanup: registering edits an image, which must not touch
+// the testbed's shared images, and Glance lets only the owner edit it. A
+// plan never boots it.
+func queuedImage(t *testing.T, env *testbed.Env, name string) (*images.Image, *testbed.Clients) {
+	t.Helper()
+	ctx := context.Background()
+	cl, err := env.Clients(ctx, false)
+	if err != nil {
+		t.Fatalf("testbed clients: %v", err)
+	}
+	img, err := images.Create(ctx, cl.Image, images.CreateOpts{Name: name, ContainerFormat: "bare", DiskFormat: "raw"}).Extract()
+	if err != nil {
+		t.Fatalf("creating image: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := images.Delete(context.Background(), cl.Image, img.ID).ExtractErr(); err != nil {
+			t.Errorf("deleting image %s: %v", img.ID, err)
+		}
+	})
+	return img, cl
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -159,18 +158,9 @@ func instancesValue(ins []*sahara.Instance) types.List {
 }
 
 func infoValue(info map[string]map[string]string) types.Map {
-	outer := map[string]attr.Value{}
-	sections := make([]string, 0, len(info))
-	for s := range info {
-		sections = append(sections, s)
-	}
-	sort.Strings(sections)
-	for _, s := range sections {
-		inner := map[string]attr.Value{}
-		for k, v := range info[s] {
-			inner[k] = types.StringValue(v)
-		}
-		outer[s] = types.MapValueMust(types.StringType, inner)
+	outer := make(map[string]attr.Value, len(info))
+	for s, kv := range info {
+		outer[s] = stringMap(kv)
 	}
 	return types.MapValueMust(types.MapType{ElemType: types.StringType}, outer)
 }

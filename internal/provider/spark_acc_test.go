@@ -1,13 +1,11 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -19,21 +17,8 @@ import (
 // planned.
 func TestAccCluster_SparkPlanTimeValidation(t *testing.T) {
 	env := accEnv(t)
-	ctx := context.Background()
-	cl, err := env.Clients(ctx, false)
-	if err != nil {
-		t.Fatalf("testbed clients: %v", err)
-	}
 	name := fmt.Sprintf("accsp%d", time.Now().Unix()%100000)
-	img, err := images.Create(ctx, cl.Image, images.CreateOpts{Name: name, ContainerFormat: "bare", DiskFormat: "raw"}).Extract()
-	if err != nil {
-		t.Fatalf("creating image: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := images.Delete(context.Background(), cl.Image, img.ID).ExtractErr(); err != nil {
-			t.Errorf("deleting image %s: %v", img.ID, err)
-		}
-	})
+	img, _ := queuedImage(t, env, name)
 	l := accLayout{
 		plugin: "spark", version: "2.3", image: img.ID, network: env.NetworkID, flavor: env.FlavorID, name: name,
 		master: []string{"namenode", "master"}, worker: []string{"datanode", "slave"},

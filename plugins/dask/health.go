@@ -82,10 +82,7 @@ func (p *Plugin) CheckHealth(ctx context.Context, c *sahara.Cluster, r sahara.Re
 			Message: fmt.Sprintf("%d/%d workers are connected; missing: %s", len(want)-len(missing), len(want), strings.Join(missing, ", "))}
 	}
 	for _, n := range missing {
-		if res.Instances == nil {
-			res.Instances = map[string]string{}
-		}
-		res.Instances[n] = "its Dask worker is not connected to the scheduler (" + LogPath(ProcWorker) + " on the instance says why)"
+		res.Note(n, "its Dask worker is not connected to the scheduler ("+LogPath(ProcWorker)+" on the instance says why)")
 	}
 	return append(out, res)
 }

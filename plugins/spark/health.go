@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
@@ -40,14 +39,11 @@ type masterState struct {
 
 func (p *Plugin) workersHealth(ctx context.Context, c *sahara.Cluster, master sahara.Remote, slaves []*sahara.Instance) sahara.HealthResult {
 	h := sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthGreen}
-	port, err := stringConfig(c, SvcSpark, CfgMasterWebUIPort)
-	if err == nil {
-		_, err = strconv.Atoi(port) // validated at plan; a number reaches the shell
-	}
+	port, err := portConfig(c, CfgMasterWebUIPort) // a number reaches the shell
 	if err != nil {
 		return sahara.HealthResult{Name: HealthWorkers, Status: sahara.HealthRed, Message: err.Error()}
 	}
-	res, err := master.ExecuteCommand(ctx, "curl -sf --max-time 10 http://localhost:"+port+"/json/", sahara.ExecOptions{Name: "spark master state"})
+	res, err := master.ExecuteCommand(ctx, fmt.Sprintf("curl -sf --max-time 10 http://localhost:%d/json/", port), sahara.ExecOptions{Name: "spark master state"})
 	var st masterState
 	if err == nil {
 		err = json.Unmarshal(res.Stdout, &st)
@@ -65,10 +61,7 @@ func (p *Plugin) workersHealth(ctx context.Context, c *sahara.Cluster, master sa
 	for _, in := range slaves {
 		if !alive[in.InternalIP] && !alive[strings.ToLower(in.Hostname())] && !alive[strings.ToLower(in.FQDN())] {
 			missing = append(missing, in.InstanceName)
-			if h.Instances == nil {
-				h.Instances = map[string]string{}
-			}
-			h.Instances[in.InstanceName] = "its Spark worker is not ALIVE in the master"
+			h.Note(in.InstanceName, "its Spark worker is not ALIVE in the master")
 		}
 	}
 	sort.Strings(missing)

@@ -3,7 +3,6 @@ package hadoop
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -96,7 +95,7 @@ func HDFSHealth(ctx context.Context, nn sahara.Remote, user string, datanodes []
 	h := sahara.HealthResult{Name: HealthHDFS, Status: sahara.HealthGreen}
 	for _, in := range datanodes {
 		if !live[in.InternalIP] {
-			setDetail(&h, in.InstanceName, "not a live datanode of the namenode")
+			h.Note(in.InstanceName, "not a live datanode of the namenode")
 		}
 	}
 	var problems []string
@@ -147,7 +146,7 @@ func YARNHealth(ctx context.Context, rm sahara.Remote, user string, nodemanagers
 	h := sahara.HealthResult{Name: HealthYARN, Status: sahara.HealthGreen, Message: fmt.Sprintf("All %d nodemanagers are running", len(nodemanagers))}
 	for _, in := range nodemanagers {
 		if !running[strings.ToLower(in.FQDN())] && !running[strings.ToLower(in.Hostname())] {
-			setDetail(&h, in.InstanceName, "its nodemanager is not RUNNING in the resourcemanager")
+			h.Note(in.InstanceName, "its nodemanager is not RUNNING in the resourcemanager")
 		}
 	}
 	if n := len(h.Instances); n > 0 {
@@ -155,23 +154,7 @@ func YARNHealth(ctx context.Context, rm sahara.Remote, user string, nodemanagers
 		if n == len(nodemanagers) {
 			h.Status = sahara.HealthRed
 		}
-		h.Message = fmt.Sprintf("%d/%d nodemanagers are running; not: %s", len(nodemanagers)-n, len(nodemanagers), strings.Join(sortedNames(h.Instances), ", "))
+		h.Message = fmt.Sprintf("%d/%d nodemanagers are running; not: %s", len(nodemanagers)-n, len(nodemanagers), h.Noted())
 	}
 	return h
-}
-
-func setDetail(h *sahara.HealthResult, instance, msg string) {
-	if h.Instances == nil {
-		h.Instances = map[string]string{}
-	}
-	h.Instances[instance] = msg
-}
-
-func sortedNames(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
