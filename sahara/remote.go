@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"time"
 )
 
@@ -89,6 +90,16 @@ type Remote interface {
 	ReplaceRemoteLine(ctx context.Context, path, oldLineStart, newLine string, opts FileOptions) error
 	// GetOSDistrib returns the lower-case distribution id ("ubuntu", "debian", …).
 	GetOSDistrib(ctx context.Context) (string, error)
+}
+
+// Dialer is implemented by remotes that can open a TCP connection from the
+// instance itself (SSH's direct-tcpip), so a plugin reaches a management
+// server's REST API on the instance's loopback without opening its port to
+// the provider's host, as Sahara's remote did for Ambari and Cloudera
+// Manager. Plugins type-assert a Remote to it.
+type Dialer interface {
+	// DialContext connects to addr ("host:port") as seen from the instance.
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Remotes hands out the remote of each instance of a cluster.

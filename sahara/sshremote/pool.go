@@ -412,3 +412,19 @@ func (hc *hostConn) close() {
 		_ = cl.Close()
 	}
 }
+
+// DialContext opens a TCP connection from the instance over its SSH
+// connection (sahara.Dialer).
+func (r *remote) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	_, cl, err := r.p.client(ctx, r.in)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := cl.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: dial %s from the instance: %w", r.in.InstanceName, addr, err)
+	}
+	return conn, nil
+}
+
+var _ sahara.Dialer = (*remote)(nil)
