@@ -329,6 +329,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	defer logUsage(ctx, "Create", b)()
 	spec, d := r.resolveSpec(ctx, b.Store, &plan)
 	resp.Diagnostics.Append(d...)
 	var config clusterModel
@@ -406,6 +407,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	defer logUsage(ctx, "Read", b)()
 	var c sahara.Cluster
 	if !storeGet(ctx, b.Store, sahara.KindCluster, state.ID.ValueString(), &c, &resp.Diagnostics) {
 		if !resp.Diagnostics.HasError() {
@@ -442,6 +444,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	defer logUsage(ctx, "Update", b)()
 	release := takeLeases(ctx, b.Store, sahara.KindCluster, "update", &resp.Diagnostics, state.Name.ValueString())
 	if release == nil {
 		return
@@ -560,6 +563,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	defer logUsage(ctx, "Delete", b)()
 	release := takeLeases(ctx, b.Store, sahara.KindCluster, "delete", &resp.Diagnostics, state.Name.ValueString())
 	if release == nil {
 		return

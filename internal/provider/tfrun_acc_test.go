@@ -62,14 +62,14 @@ func cliTest(t *testing.T, prefix string) (*testbed.Env, *tfRun, string) {
 
 // tfRun is a Terraform working directory using this tree's provider binary.
 type tfRun struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	env     []string
 	tf      string
 	testbed *testbed.Env
 }
 
-func newTFRun(t *testing.T, env *testbed.Env) *tfRun {
+func newTFRun(t testing.TB, env *testbed.Env) *tfRun {
 	t.Helper()
 	cli, err := testCLI()
 	if err != nil {
