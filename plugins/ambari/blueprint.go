@@ -373,7 +373,6 @@ func configGroups(s *stack, c *sahara.Cluster, in *sahara.Instance) []map[string
 		}
 		byService[m.svc] = append(byService[m.svc], m.typ)
 	}
-	sort.Strings(services)
 	var out []map[string]any
 	for _, svc := range services {
 		var desired []map[string]any
