@@ -105,13 +105,13 @@ func (cl *client) do(ctx context.Context, method, path string, body, out any) er
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("Ambari %s %s: %w", method, path, err)
+			return fmt.Errorf("ambari %s %s: %w", method, path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, cl.ep.BaseURL+"/api/v1"+path, rd)
 	if err != nil {
-		return fmt.Errorf("Ambari %s %s: %w", method, path, err)
+		return fmt.Errorf("ambari %s %s: %w", method, path, err)
 	}
 	req.SetBasicAuth(cl.user, cl.password)
 	req.Header.Set("X-Requested-By", "sahara")
@@ -120,12 +120,12 @@ func (cl *client) do(ctx context.Context, method, path string, body, out any) er
 	}
 	resp, err := cl.ep.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("Ambari %s %s: %w", method, path, err)
+		return fmt.Errorf("ambari %s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("Ambari %s %s: reading the answer: %w", method, path, err)
+		return fmt.Errorf("ambari %s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var e struct {
@@ -136,7 +136,7 @@ func (cl *client) do(ctx context.Context, method, path string, body, out any) er
 	}
 	if out != nil && len(bytes.TrimSpace(raw)) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("Ambari %s %s: decoding the answer: %w", method, path, err)
+			return fmt.Errorf("ambari %s %s: decoding the answer: %w", method, path, err)
 		}
 	}
 	return nil
@@ -160,7 +160,7 @@ type requestRef struct {
 
 func (r requestRef) id(op string) (int, error) {
 	if r.Requests == nil {
-		return 0, fmt.Errorf("Ambari %s: no request id in the answer", op)
+		return 0, fmt.Errorf("ambari %s: no request id in the answer", op)
 	}
 	return r.Requests.ID, nil
 }

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -269,4 +270,26 @@ func oneOf(values []string) func(string) error {
 		}
 		return fmt.Errorf("%q is not one of %s", s, strings.Join(values, ", "))
 	}
+}
+
+// propertyNameRE is what a property name not in the stack may look like.
+var propertyNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// AcceptsConfig implements sahara.ConfigAcceptor: a property of a service
+// that the stack does not list (Ambari takes custom properties) is written
+// to the service's primary site file; its value passes as given.
+func (p *Plugin) AcceptsConfig(version, target, name string) bool {
+	if _, err := stackOf(version); err != nil {
+		return false
+	}
+	_, ok := primarySite[target]
+	return ok && propertyNameRE.MatchString(name)
+}
+
+// IsSecretConfig implements sahara.SecretConfigMarker: a property whose
+// name says it holds a password or secret is accepted only as a secret
+// config.
+func (p *Plugin) IsSecretConfig(_, _, name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "password") || strings.Contains(n, "secret")
 }

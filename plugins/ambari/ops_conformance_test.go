@@ -378,7 +378,7 @@ func runPhase(t *testing.T, s opsSample, ph opsPhase, run func(p *Plugin, rs sah
 			return Endpoint{Client: srv.Client(), BaseURL: srv.URL, Probe: func(ctx context.Context) error {
 				c, err := (&net.Dialer{}).DialContext(ctx, "tcp", srv.Listener.Addr().String())
 				if err == nil {
-					c.Close()
+					_ = c.Close()
 				}
 				return err
 			}}, nil
@@ -437,7 +437,7 @@ func sampleCluster(s opsSample, names ...string) *sahara.Cluster {
 		in := s.Instances[name]
 		ng := c.NodeGroup(in.NodeGroup)
 		idx := 0
-		fmt.Sscanf(name[strings.LastIndexByte(name, '-')+1:], "%d", &idx)
+		_, _ = fmt.Sscanf(name[strings.LastIndexByte(name, '-')+1:], "%d", &idx)
 		inst := ng.NewInstance(idx)
 		inst.InstanceID = "id-" + name
 		inst.InternalIP, inst.ManagementIP = in.InternalIP, in.ManagementIP

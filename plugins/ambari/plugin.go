@@ -90,12 +90,14 @@ type Plugin struct {
 }
 
 var (
-	_ sahara.Plugin           = (*Plugin)(nil)
-	_ sahara.ImageTagger      = (*Plugin)(nil)
-	_ sahara.Validator        = (*Plugin)(nil)
-	_ sahara.ScalingValidator = (*Plugin)(nil)
-	_ sahara.PortOpener       = (*Plugin)(nil)
-	_ sahara.Scaler           = (*Plugin)(nil)
+	_ sahara.Plugin             = (*Plugin)(nil)
+	_ sahara.ImageTagger        = (*Plugin)(nil)
+	_ sahara.Validator          = (*Plugin)(nil)
+	_ sahara.ScalingValidator   = (*Plugin)(nil)
+	_ sahara.PortOpener         = (*Plugin)(nil)
+	_ sahara.Scaler             = (*Plugin)(nil)
+	_ sahara.ConfigAcceptor     = (*Plugin)(nil)
+	_ sahara.SecretConfigMarker = (*Plugin)(nil)
 )
 
 // New returns the plugin.

@@ -23,7 +23,7 @@ func (p *Plugin) Validate(_ context.Context, c *sahara.Cluster) error {
 	if err := validateLayout(c, c.ProcessCount); err != nil {
 		return err
 	}
-	return checkRepositories(c)
+	return checkDeliverable(c)
 }
 
 // ValidateScaling implements sahara.ScalingValidator as Sahara does: it
@@ -47,7 +47,23 @@ func (p *Plugin) ValidateScaling(_ context.Context, c *sahara.Cluster, _, additi
 	if err := validateLayout(c, stored); err != nil {
 		return err
 	}
-	return checkRepositories(c)
+	return checkDeliverable(c)
+}
+
+// checkDeliverable refuses, after Sahara's rules, what saharagen cannot
+// deliver: a cluster whose repositories are not named, and Kerberos, whose
+// KDC and principals this plugin does not deploy.
+func checkDeliverable(c *sahara.Cluster) error {
+	if err := checkRepositories(c); err != nil {
+		return err
+	}
+	if v, ok := c.ClusterConfigs.Get(SvcKerberos, CfgEnableKerberos); ok {
+		if on, err := sahara.AsBool(v); err != nil || on {
+			return sahara.InvalidData("The Ambari plugin of saharagen does not deploy Kerberos: leave Kerberos \"Enable Kerberos Security\" unset or false").
+				At(sahara.ConfigField(nil, SvcKerberos, CfgEnableKerberos))
+		}
+	}
+	return nil
 }
 
 // validateLayout is Sahara's validation.validate over process counts.
