@@ -26,20 +26,12 @@ type opsFile struct {
 	Samples []opsSample `json:"samples"`
 }
 
+// opsSample is one sample: the shared Sample's cluster, instances, info
+// and ports, with the phases in this file's format (HTTP and remote calls).
 type opsSample struct {
-	Title        string             `json:"title"`
-	Version      string             `json:"hadoop_version"`
-	ClusterInput sahara.ClusterSpec `json:"cluster_input"`
-	Instances    map[string]struct {
-		FQDN         string   `json:"fqdn"`
-		InternalIP   string   `json:"internal_ip"`
-		ManagementIP string   `json:"management_ip"`
-		NodeGroup    string   `json:"node_group"`
-		StoragePaths []string `json:"storage_paths"`
-	} `json:"instances"`
-	Phases      []opsPhase                   `json:"phases"`
-	ClusterInfo map[string]map[string]string `json:"cluster_info_after_start"`
-	OpenPorts   map[string][]int             `json:"open_ports_per_node_group"`
+	conformance.Sample
+	Title  string     `json:"title"`
+	Phases []opsPhase `json:"phases"`
 }
 
 type opsPhase struct {
@@ -423,29 +415,11 @@ func loadOps(t *testing.T) []opsSample {
 	return f.Samples
 }
 
-// sampleCluster builds a sample's cluster with the named instances.
+// sampleCluster builds a sample's cluster with the named instances and
+// the fake Keystone of the recording for the Swift settings.
 func sampleCluster(s opsSample, names ...string) *sahara.Cluster {
-	c := &sahara.Cluster{ID: "sample-id", ClusterSpec: s.ClusterInput, Status: sahara.StatusActive}
-	c.NodeGroups = nil
-	c.PluginVersion = s.Version
+	c := s.Cluster(names...)
 	c.Extra = map[string]string{hadoop.ExtraSwiftAuthURL: "http://keystone.example.org:5000/v3/", hadoop.ExtraSwiftTenant: "demo-project"}
-	for _, spec := range s.ClusterInput.NodeGroups {
-		c.AddNodeGroup(spec)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		in := s.Instances[name]
-		ng := c.NodeGroup(in.NodeGroup)
-		idx := 0
-		_, _ = fmt.Sscanf(name[strings.LastIndexByte(name, '-')+1:], "%d", &idx)
-		inst := ng.NewInstance(idx)
-		inst.InstanceID = "id-" + name
-		inst.InternalIP, inst.ManagementIP = in.InternalIP, in.ManagementIP
-		if len(in.StoragePaths) > 0 && in.StoragePaths[0] != "/mnt" {
-			inst.StorageDevicesNumber = len(in.StoragePaths)
-		}
-		ng.AddInstance(inst)
-	}
 	return c
 }
 
@@ -515,7 +489,7 @@ func TestConformance_SampleOps(t *testing.T) {
 func checkInfo(t *testing.T, s opsSample, c *sahara.Cluster, adminPassword string) {
 	t.Helper()
 	want := map[string]map[string]string{}
-	for sec, kv := range s.ClusterInfo {
+	for sec, kv := range s.ClusterInfoAfterStart {
 		want[sec] = map[string]string{}
 		for k, v := range kv {
 			if sec == ProcAmbari && k == "Password" {
