@@ -1,9 +1,11 @@
 package cdh
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -89,6 +91,8 @@ type Options struct {
 	// server).
 	HTTPClient *http.Client
 	ManagerURL string
+	// Sleep pauses between polls (default: a timer bounded by ctx).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Plugin is the Cloudera (CDH) plugin: it drives Cloudera Manager.
