@@ -60,12 +60,12 @@ func (c *cmClient) do(ctx context.Context, method, path string, query url.Values
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// *url.Error names the URL only: no credentials are in it.
-		return fmt.Errorf("Cloudera Manager: %s %s: %w", method, path, err)
+		return fmt.Errorf("cloudera manager: %s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return fmt.Errorf("Cloudera Manager: %s %s: %w", method, path, err)
+		return fmt.Errorf("cloudera manager: %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		msg := string(raw)
@@ -78,7 +78,7 @@ func (c *cmClient) do(ctx context.Context, method, path string, query url.Values
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("Cloudera Manager: %s %s: decoding the answer: %w", method, path, err)
+		return fmt.Errorf("cloudera manager: %s %s: decoding the answer: %w", method, path, err)
 	}
 	return nil
 }
@@ -282,25 +282,16 @@ func (c *cmClient) wait(ctx context.Context, cmd apiCommand, err error) error {
 	if cmd.Children != nil {
 		for _, ch := range cmd.Children.Items {
 			if !ch.Success {
-				return fmt.Errorf("Cloudera Manager command %s: %s", cmd.Name, ch.ResultMessage)
+				return fmt.Errorf("cloudera manager command %s: %s", cmd.Name, ch.ResultMessage)
 			}
 		}
 	}
-	return fmt.Errorf("Cloudera Manager command %s: %s", cmd.Name, cmd.ResultMessage)
+	return fmt.Errorf("cloudera manager command %s: %s", cmd.Name, cmd.ResultMessage)
 }
 
 // orderedConfigs are configs in the order Sahara's dict merges give them
 // (insertion order, updates in place).
 type orderedConfigs []apiConfig
-
-func (o orderedConfigs) get(name string) (any, bool) {
-	for _, c := range o {
-		if c.Name == name {
-			return c.Value, true
-		}
-	}
-	return nil, false
-}
 
 func (o *orderedConfigs) set(name string, v any) {
 	for i := range *o {

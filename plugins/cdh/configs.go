@@ -35,14 +35,15 @@ const (
 
 // Service and role config names the plugin reads.
 const (
-	svcHDFS         = "HDFS"
-	roleDataNode    = "DATANODE"
-	cfgReplication  = "dfs_replication"
-	cfgDuReserved   = "dfs_datanode_du_reserved"
-	targetKerberos  = "Kerberos"
-	targetSpark     = "Spark"
-	gibibyte        = 1 << 30
-	manageCfgPrefix = "Cloudera Manager setting"
+	svcHDFS           = "HDFS"
+	roleDataNode      = "DATANODE"
+	cfgReplication    = "dfs_replication"
+	cfgDuReserved     = "dfs_datanode_du_reserved"
+	targetKerberos    = "Kerberos"
+	cfgEnableKerberos = "Enable Kerberos Security"
+	targetSpark       = "Spark"
+	gibibyte          = 1 << 30
+	manageCfgPrefix   = "Cloudera Manager setting"
 )
 
 // generalDescriptions are the project's descriptions of the configs

@@ -148,19 +148,7 @@ type session struct {
 	mgr *sahara.Instance
 }
 
-func (p *Plugin) sleep(ctx context.Context, d time.Duration) error {
-	if p.opts.Sleep != nil {
-		return p.opts.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (p *Plugin) sleep(ctx context.Context, d time.Duration) error { return p.opts.Sleep(ctx, d) }
 
 // newSession finds the manager and builds the API client: through the
 // manager instance's remote (an SSH-forwarded connection to its loopback)

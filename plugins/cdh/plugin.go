@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/saharagen/terraform-provider-saharagen/plugins/internal/hadoop"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
 
@@ -110,7 +111,12 @@ var (
 )
 
 // New returns the plugin.
-func New(o Options) *Plugin { return &Plugin{opts: o} }
+func New(o Options) *Plugin {
+	if o.Sleep == nil {
+		o.Sleep = hadoop.NewRuntime(hadoop.Options{}).Sleep
+	}
+	return &Plugin{opts: o}
+}
 
 // Name implements sahara.Plugin.
 func (p *Plugin) Name() string { return Name }

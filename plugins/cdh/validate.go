@@ -451,8 +451,15 @@ func (p *Plugin) ValidateScaling(ctx context.Context, c *sahara.Cluster, existin
 // only from images with Cloudera Manager and CDH installed plus
 // repositories the user has access to. The user confirms them by naming
 // the repository list files: CM5 repo list URL and CDH5 repo list URL
-// (general configs), both http(s) URLs.
+// (general configs), both http(s) URLs. Kerberos, which the plugin does
+// not set up, is refused.
 func checkDeliverable(c *sahara.Cluster) error {
+	if v, ok := c.ClusterConfigs.Get(targetKerberos, cfgEnableKerberos); ok {
+		if on, err := sahara.AsBool(v); err != nil || on {
+			return sahara.InvalidData(fmt.Sprintf("Kerberos config %q: saharagen's cdh plugin does not set up Kerberos", cfgEnableKerberos)).
+				At(sahara.Field{Attribute: "cluster_configs"})
+		}
+	}
 	for _, name := range []string{CfgCMRepoURL, CfgCDHRepoURL} {
 		v := sahara.AsString(generalValue(c, name))
 		if v == "" {
