@@ -146,6 +146,15 @@ type session struct {
 	r   sahara.Remotes
 	cm  *cmClient
 	mgr *sahara.Instance
+	// closeIdle closes the forwarded connections kept for reuse.
+	closeIdle func()
+}
+
+// close releases the session's connections at the end of an operation.
+func (s *session) close() {
+	if s.closeIdle != nil {
+		s.closeIdle()
+	}
 }
 
 func (p *Plugin) sleep(ctx context.Context, d time.Duration) error { return p.opts.Sleep(ctx, d) }
@@ -171,11 +180,13 @@ func (p *Plugin) newSession(c *sahara.Cluster, r sahara.Remotes) (*session, erro
 		if !ok {
 			return nil, errors.New("cdh plugin: the manager's remote cannot open connections (sahara.Dialer)")
 		}
-		cm.http = &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+		tr := &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return d.DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", cmPort))
 			},
-		}}
+		}
+		s.closeIdle = tr.CloseIdleConnections
+		cm.http = &http.Client{Timeout: 5 * time.Minute, Transport: tr}
 		cm.base = fmt.Sprintf("http://127.0.0.1:%d/api/v%d", cmPort, apiVersion)
 	}
 	s.cm = cm
@@ -231,6 +242,7 @@ func (p *Plugin) ConfigureCluster(ctx context.Context, c *sahara.Cluster, r saha
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	instances := c.Instances()
 	if err := s.requirePreinstalled(ctx, s.mgr); err != nil {
 		return err

@@ -26,6 +26,7 @@ func (p *Plugin) StartCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	if err := s.prepareCluster(ctx); err != nil {
 		return err
 	}
@@ -289,6 +290,7 @@ func (p *Plugin) ScaleCluster(ctx context.Context, c *sahara.Cluster, r sahara.R
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	if err := s.requirePreinstalled(ctx, instances[0]); err != nil {
 		return err
 	}
@@ -384,6 +386,7 @@ func (p *Plugin) DecommissionNodes(ctx context.Context, c *sahara.Cluster, r sah
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	for _, x := range []struct{ proc, role, gateway, svc string }{
 		{ProcDataNode, "DATANODE", "HDFS_GATEWAY", svcNameHDFS},
 		{ProcNodeManager, "NODEMANAGER", "YARN_GATEWAY", svcNameYARN},
