@@ -35,10 +35,17 @@ func main() {
 	in := flag.String("in", "", "conformance vanilla/plugin.json")
 	out := flag.String("out", "", "output directory")
 	only := flag.String("version", "", "write only this version's list")
+	cdh := flag.Bool("cdh", false, "the input is the CDH plugin.json (see cdh.go)")
 	flag.Parse()
 	raw, err := os.ReadFile(*in)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *cdh {
+		if err := writeCDH(raw, *out); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	var doc struct {
 		Versions map[string]struct {
