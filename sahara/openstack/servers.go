@@ -120,6 +120,19 @@ func (c *Cloud) applyAddresses(cl *sahara.Cluster, in *sahara.Instance, s server
 			floating = v.(string)
 		}
 	}
+	setAddresses(cl, in, fixed, floating)
+}
+
+// SetInstanceAddresses sets InternalIP and ManagementIP from a Nova server
+// as the direct engine does: the first fixed address (IPv4 first), and as
+// management address the floating one when there is one, except behind a
+// proxy gateway.
+func SetInstanceAddresses(cl *sahara.Cluster, in *sahara.Instance, s servers.Server) {
+	fixed, floating := serverAddresses(s)
+	setAddresses(cl, in, fixed, floating)
+}
+
+func setAddresses(cl *sahara.Cluster, in *sahara.Instance, fixed, floating string) {
 	in.InternalIP = fixed
 	in.ManagementIP = fixed
 	if gw := cl.ProxyGateway(); floating != "" && (gw == nil || in.NodeGroup() == nil || in.NodeGroup().IsProxyGateway) {
