@@ -692,31 +692,34 @@ func (i *Infra) DeleteCluster(ctx context.Context, c *sahara.Cluster) error {
 	return i.Cloud.DeleteCluster(ctx, c)
 }
 
-// RefreshInstances updates every instance from one servers list call;
-// an instance without a server is found by name among the stack's.
+// RefreshInstances updates every instance from the stack's outputs and
+// one servers list call; an instance without a server ID is found by name
+// among the stack's servers.
 func (i *Infra) RefreshInstances(ctx context.Context, c *sahara.Cluster) error {
+	oc, err := i.ServiceClient(ctx, svcOrchestration)
+	if err != nil {
+		return err
+	}
+	st, err := i.findStack(ctx, oc, c)
+	if err != nil {
+		return err
+	}
 	srvs, err := i.listServers(ctx, c)
 	if err != nil {
 		return err
 	}
-	byName := map[string]servers.Server{}
-	for _, s := range srvs {
-		byName[s.Name] = s
-	}
-	for _, in := range c.Instances() {
-		s, ok := srvs[in.InstanceID]
-		if !ok && in.InstanceID == "" {
-			s, ok = byName[in.InstanceName]
-		}
-		if !ok {
-			in.CloudStatus = sahara.CloudStatusMissing
-			continue
-		}
-		in.InstanceID, in.CloudStatus = s.ID, s.Status
-		if len(s.Addresses) > 0 {
-			openstack.SetInstanceAddresses(c, in, s)
+	// Only the stack's servers: another cluster's names may share the prefix.
+	mine := map[string]servers.Server{}
+	if st != nil {
+		for _, list := range members(st) {
+			for _, m := range list {
+				if s, ok := srvs[m.PhysicalID]; ok {
+					mine[s.ID] = s
+				}
+			}
 		}
 	}
+	openstack.RefreshFromServers(c, mine)
 	return nil
 }
 

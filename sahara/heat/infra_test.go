@@ -414,3 +414,31 @@ func TestInfra_DeleteClusterDeletesTheStackThenSweeps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestInfra_RefreshReadsTheStacksServers(t *testing.T) {
+	ctx := context.Background()
+	infra, f := newInfra(t)
+	c, planned := demoCluster()
+	if err := infra.SpawnInstances(ctx, c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	gone := c.NodeGroup("worker").Instances[1]
+	f.mu.Lock()
+	f.members["worker"] = slices.DeleteFunc(f.members["worker"], func(i int) bool { return i == gone.Index })
+	f.mu.Unlock()
+	for _, in := range planned {
+		in.CloudStatus = ""
+	}
+	if err := infra.RefreshInstances(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range planned {
+		want := "ACTIVE"
+		if in == gone {
+			want = sahara.CloudStatusMissing
+		}
+		if in.CloudStatus != want {
+			t.Errorf("%s: status %q, want %q", in.InstanceName, in.CloudStatus, want)
+		}
+	}
+}

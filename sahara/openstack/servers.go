@@ -288,6 +288,14 @@ func (c *Cloud) RefreshInstances(ctx context.Context, cl *sahara.Cluster) error 
 	if err != nil {
 		return err
 	}
+	RefreshFromServers(cl, srvs)
+	return nil
+}
+
+// RefreshFromServers updates every instance of the cluster from one list
+// of servers by ID: status and addresses; an instance without a server ID
+// is found by name; one not listed gets CloudStatusMissing.
+func RefreshFromServers(cl *sahara.Cluster, srvs map[string]servers.Server) {
 	byName := map[string]servers.Server{}
 	for _, s := range srvs {
 		byName[s.Name] = s
@@ -304,10 +312,9 @@ func (c *Cloud) RefreshInstances(ctx context.Context, cl *sahara.Cluster) error 
 		in.InstanceID = s.ID
 		in.CloudStatus = s.Status
 		if len(s.Addresses) > 0 {
-			c.applyAddresses(cl, in, s, nil)
+			SetInstanceAddresses(cl, in, s)
 		}
 	}
-	return nil
 }
 
 // HostKeys reads the SSH host keys cloud-init printed to the console.
