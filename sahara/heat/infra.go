@@ -263,8 +263,23 @@ func (i *Infra) apply(ctx context.Context, c *sahara.Cluster, groups map[string]
 		return i.wait(ctx, oc, &stacks.RetrievedStack{Name: stack.Name, ID: created.ID}, time.Time{}, "CREATE")
 	}
 	delete(body, "stack_name") // the stack's name is in the URL of an update
-	if err := stacks.Update(ctx, oc, existing.Name, existing.ID, updateBody(body)).ExtractErr(); err != nil {
-		return nil, fmt.Errorf("updating stack %s: %w", stack.Name, err)
+	for attempt := 1; ; attempt++ {
+		err := stacks.Update(ctx, oc, existing.Name, existing.ID, updateBody(body)).ExtractErr()
+		if err == nil {
+			break
+		}
+		// 409: Heat is still busy with the stack (the rollback of a failed
+		// update starts after UPDATE_FAILED was shown): wait, then again.
+		if !gophercloud.ResponseCodeIs(err, 409) || attempt == 3 {
+			return nil, fmt.Errorf("updating stack %s: %w", stack.Name, err)
+		}
+		i.log.Info("Stack busy; waiting before the update", "cluster_id", c.ID, "stack", stack.Name)
+		if err := sleep(ctx, i.poll); err != nil {
+			return nil, err
+		}
+		if existing, err = i.waitSettled(ctx, oc, existing, time.Time{}, false); err != nil {
+			return nil, err
+		}
 	}
 	i.log.Info("Stack update started", "cluster_id", c.ID, "stack", stack.Name, "stack_id", existing.ID)
 	return i.wait(ctx, oc, existing, existing.UpdatedTime, "UPDATE")

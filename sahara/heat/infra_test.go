@@ -40,6 +40,8 @@ type fakeHeat struct {
 	requests  []string
 	// fail makes the next operation end in <op>_FAILED with a failed server.
 	fail bool
+	// conflicts is how many updates to refuse with 409 (Heat busy).
+	conflicts int
 }
 
 func newFakeHeat(t *testing.T) (*fakeHeat, *httptest.Server) {
@@ -128,6 +130,9 @@ func (f *fakeHeat) orchestration(w http.ResponseWriter, r *http.Request, p []str
 			}
 		}
 		reply(200, map[string]any{"stack": f.stack()})
+	case r.Method == http.MethodPut && len(p) == 3 && f.conflicts > 0:
+		f.conflicts--
+		reply(409, map[string]any{"error": "stack is busy"})
 	case r.Method == http.MethodPut && len(p) == 3:
 		var body map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&body)
@@ -440,5 +445,33 @@ func TestInfra_RefreshReadsTheStacksServers(t *testing.T) {
 		if in.CloudStatus != want {
 			t.Errorf("%s: status %q, want %q", in.InstanceName, in.CloudStatus, want)
 		}
+	}
+}
+
+func TestInfra_UpdateWaitsWhileHeatIsBusy(t *testing.T) {
+	ctx := context.Background()
+	infra, f := newInfra(t)
+	c, planned := demoCluster()
+	if err := infra.SpawnInstances(ctx, c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.conflicts = 1
+	victim := c.NodeGroup("worker").Instances[2]
+	if err := infra.DeleteInstances(ctx, c, []*sahara.Instance{victim}); err != nil {
+		t.Fatal(err)
+	}
+	puts := 0
+	for _, r := range f.requests {
+		if strings.HasPrefix(r, "PUT ") {
+			puts++
+		}
+	}
+	if puts != 2 || f.members["worker"][len(f.members["worker"])-1] != 1 {
+		t.Errorf("%d updates sent (want the refused one and its retry), workers %v", puts, f.members["worker"])
+	}
+	f.conflicts = 5
+	err := infra.DeleteInstances(ctx, c, []*sahara.Instance{c.NodeGroup("worker").Instances[1]})
+	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Errorf("a stack busy for good: got %v, want the 409", err)
 	}
 }
