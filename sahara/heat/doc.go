@@ -42,4 +42,32 @@
 //   - Environment.RestrictOpenPorts opens the plugin's ports of an auto
 //     security group to the node group's AutoSecurityGroupCIDRs only, as
 //     the direct engine does (Sahara opens them to 0.0.0.0/0 and ::/0).
+//
+// Infra is the sahara.Infrastructure over that stack (the provider selects
+// it with engine = "heat"); images, quotas, flavors and host keys are the
+// direct engine's (sahara/openstack):
+//
+//   - SpawnInstances creates the stack, or updates it with the new counts
+//     (the whole template regenerated, as Sahara's scale does); a stack of
+//     the cluster's name carrying its tag is adopted, so a run interrupted
+//     after the create does not make a second stack, and one without the
+//     tag is refused. It waits for CREATE/UPDATE_COMPLETE; a failure is a
+//     StackError with the stack's reason and the failed resources' reasons
+//     (nested stacks included). The outputs <node group>-instances give each
+//     new instance its server by name; an instance the engine planned at a
+//     freed index is renamed to the member Heat made (a ResourceGroup never
+//     reuses a removed index). Addresses come from one Nova list call,
+//     volumes and their devices from Cinder.
+//   - DeleteInstances is a stack update whose removal policies name the
+//     instances' member indexes in the order given; the indexes removed are
+//     kept in Cluster.Extra ("heat_retired_indexes:<node group>") for the
+//     server-group lists. A failed scale is undone the same way: the engine
+//     deletes the new instances, which is the previous template again.
+//   - DeleteCluster deletes the stack, waits until it is gone, then sweeps
+//     whatever carries the cluster's tag as the direct engine does.
+//   - The servers themselves carry no saharagen metadata (the template is
+//     Sahara's): RefreshInstances and ClusterServers find them through the
+//     stack's outputs.
+//   - The Infra opens the plugin's ports as the direct engine does
+//     (Environment.RestrictOpenPorts) unless WithEnvironment says otherwise.
 package heat

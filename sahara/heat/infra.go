@@ -241,6 +241,9 @@ func (i *Infra) apply(ctx context.Context, c *sahara.Cluster, groups map[string]
 		if existing, err = i.waitSettled(ctx, oc, existing, time.Time{}, false); err != nil {
 			return nil, err
 		}
+		if existing.Status == "DELETE_COMPLETE" {
+			existing = nil
+		}
 	}
 	env, err := i.environment(ctx, c)
 	if err != nil {
