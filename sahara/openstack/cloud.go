@@ -163,9 +163,6 @@ func (c *Cloud) ServiceClient(ctx context.Context, serviceType string) (*gopherc
 	return c.client(ctx, serviceType)
 }
 
-// Logger is the logger the cloud was given (WithLogger).
-func (c *Cloud) Logger() *slog.Logger { return c.log }
-
 func (c *Cloud) compute(ctx context.Context) (*gophercloud.ServiceClient, error) {
 	return c.client(ctx, svcCompute)
 }
