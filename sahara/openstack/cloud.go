@@ -82,12 +82,15 @@ const (
 	svcVolume  = "volumev3"
 	svcObject  = "object-store"
 	svcImage   = "image"
+	// svcOrchestration is Heat, used by the Heat engine (sahara/heat).
+	svcOrchestration = "orchestration"
 )
 
 // gophercloudType is gophercloud's client type of each service type
 // (it selects the microversion header).
 var gophercloudType = map[string]string{
 	svcCompute: "compute", svcNetwork: "network", svcVolume: "block-storage", svcObject: "object-store", svcImage: "image",
+	svcOrchestration: "orchestration",
 }
 
 // client returns the service client of one service, created on first use
@@ -111,6 +114,8 @@ func (c *Cloud) client(ctx context.Context, svc string) (*gophercloud.ServiceCli
 		sc, err = gcos.NewObjectStorageV1(c.pc, c.eo)
 	case svcImage:
 		sc, err = gcos.NewImageV2(c.pc, c.eo)
+	case svcOrchestration:
+		sc, err = gcos.NewOrchestrationV1(c.pc, c.eo)
 	default:
 		return nil, fmt.Errorf("unknown service %q", svc)
 	}
@@ -149,6 +154,13 @@ func (c *Cloud) negotiateCompute(ctx context.Context, sc *gophercloud.ServiceCli
 		}
 	}
 	c.log.Debug("compute API without microversion 2.64: no server tags", "error", err)
+}
+
+// ServiceClient returns the client of a service type ("compute",
+// "network", "volumev3", "image", "object-store", "orchestration"), for
+// engines built on this one (sahara/heat).
+func (c *Cloud) ServiceClient(ctx context.Context, serviceType string) (*gophercloud.ServiceClient, error) {
+	return c.client(ctx, serviceType)
 }
 
 func (c *Cloud) compute(ctx context.Context) (*gophercloud.ServiceClient, error) {

@@ -120,6 +120,19 @@ func (c *Cloud) applyAddresses(cl *sahara.Cluster, in *sahara.Instance, s server
 			floating = v.(string)
 		}
 	}
+	setAddresses(cl, in, fixed, floating)
+}
+
+// SetInstanceAddresses sets InternalIP and ManagementIP from a Nova server
+// as the direct engine does: the first fixed address (IPv4 first), and as
+// management address the floating one when there is one, except behind a
+// proxy gateway.
+func SetInstanceAddresses(cl *sahara.Cluster, in *sahara.Instance, s servers.Server) {
+	fixed, floating := serverAddresses(s)
+	setAddresses(cl, in, fixed, floating)
+}
+
+func setAddresses(cl *sahara.Cluster, in *sahara.Instance, fixed, floating string) {
 	in.InternalIP = fixed
 	in.ManagementIP = fixed
 	if gw := cl.ProxyGateway(); floating != "" && (gw == nil || in.NodeGroup() == nil || in.NodeGroup().IsProxyGateway) {
@@ -275,6 +288,14 @@ func (c *Cloud) RefreshInstances(ctx context.Context, cl *sahara.Cluster) error 
 	if err != nil {
 		return err
 	}
+	RefreshFromServers(cl, srvs)
+	return nil
+}
+
+// RefreshFromServers updates every instance of the cluster from one list
+// of servers by ID: status and addresses; an instance without a server ID
+// is found by name; one not listed gets CloudStatusMissing.
+func RefreshFromServers(cl *sahara.Cluster, srvs map[string]servers.Server) {
 	byName := map[string]servers.Server{}
 	for _, s := range srvs {
 		byName[s.Name] = s
@@ -291,10 +312,9 @@ func (c *Cloud) RefreshInstances(ctx context.Context, cl *sahara.Cluster) error 
 		in.InstanceID = s.ID
 		in.CloudStatus = s.Status
 		if len(s.Addresses) > 0 {
-			c.applyAddresses(cl, in, s, nil)
+			SetInstanceAddresses(cl, in, s)
 		}
 	}
-	return nil
 }
 
 // HostKeys reads the SSH host keys cloud-init printed to the console.

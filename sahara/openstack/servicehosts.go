@@ -43,45 +43,65 @@ var safeHost = regexp.MustCompile(`^[a-z0-9._:-]+$`)
 // deployment"; nothing for a service the catalog lacks. An endpoint
 // override takes the catalog's place, as it does for the clients.
 func (c *Cloud) ServiceHosts(ctx context.Context) ([]string, error) {
-	var catalog *tokens.ServiceCatalog
 	var lines []string
+	var catalog *tokens.ServiceCatalog
 	for _, svc := range etcHostsServices {
-		u := c.overrides[svc]
-		if u == "" {
-			if catalog == nil {
-				var err error
-				if catalog, err = c.serviceCatalog(ctx); err != nil {
-					return nil, fmt.Errorf("reading the service catalog: %w", err)
-				}
-			}
-			var err error
-			u, err = gcos.V3Endpoint(ctx, c.pc, catalog, gophercloud.EndpointOpts{Type: svc, Region: c.eo.Region, Availability: gophercloud.AvailabilityPublic})
-			if errors.As(err, new(*gophercloud.ErrEndpointNotFound)) {
-				c.log.Debug("no public endpoint in the catalog; nothing in /etc/hosts for it", "service", svc)
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("public %s endpoint: %w", svc, err)
-			}
-		}
-		pu, err := url.Parse(u)
+		line, err := c.serviceHostEntry(ctx, svc, &catalog)
 		if err != nil {
-			return nil, fmt.Errorf("public %s endpoint %q: %w", svc, u, err)
+			return nil, err
 		}
-		host := strings.ToLower(pu.Hostname())
-		if !safeHost.MatchString(host) {
-			c.log.Warn("public endpoint host is not a host name; nothing in /etc/hosts for it", "service", svc, "host", host)
-			continue
+		if line != "" {
+			lines = append(lines, line)
 		}
-		ip, err := resolveIPv4(ctx, host)
-		if err != nil {
-			c.log.Warn("failed to resolve the host of a public endpoint", "service", svc, "host", host, "error", err)
-			lines = append(lines, "# Failed to resolve "+host+" during deployment")
-			continue
-		}
-		lines = append(lines, ip+" "+host)
 	}
 	return lines, nil
+}
+
+// ServiceHostEntry is Sahara's etc_hosts_entry_for_service for one service
+// type: "<ip> <host>" for its public endpoint's host resolved from here,
+// "# Failed to resolve <host> during deployment", or "" when the catalog
+// has no such endpoint (or its host is not a host name).
+func (c *Cloud) ServiceHostEntry(ctx context.Context, svc string) (string, error) {
+	var catalog *tokens.ServiceCatalog
+	return c.serviceHostEntry(ctx, svc, &catalog)
+}
+
+// serviceHostEntry is ServiceHostEntry reading the catalog into *catalog
+// once for several services.
+func (c *Cloud) serviceHostEntry(ctx context.Context, svc string, catalog **tokens.ServiceCatalog) (string, error) {
+	u := c.overrides[svc]
+	if u == "" {
+		if *catalog == nil {
+			var err error
+			if *catalog, err = c.serviceCatalog(ctx); err != nil {
+				return "", fmt.Errorf("reading the service catalog: %w", err)
+			}
+		}
+		var err error
+		u, err = gcos.V3Endpoint(ctx, c.pc, *catalog, gophercloud.EndpointOpts{Type: svc, Region: c.eo.Region, Availability: gophercloud.AvailabilityPublic})
+		if errors.As(err, new(*gophercloud.ErrEndpointNotFound)) {
+			c.log.Debug("no public endpoint in the catalog; nothing in /etc/hosts for it", "service", svc)
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("public %s endpoint: %w", svc, err)
+		}
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("public %s endpoint %q: %w", svc, u, err)
+	}
+	host := strings.ToLower(pu.Hostname())
+	if !safeHost.MatchString(host) {
+		c.log.Warn("public endpoint host is not a host name; nothing in /etc/hosts for it", "service", svc, "host", host)
+		return "", nil
+	}
+	ip, err := resolveIPv4(ctx, host)
+	if err != nil {
+		c.log.Warn("failed to resolve the host of a public endpoint", "service", svc, "host", host, "error", err)
+		return "# Failed to resolve " + host + " during deployment", nil
+	}
+	return ip + " " + host, nil
 }
 
 // serviceCatalog is the catalog of the token the cloud authenticated with,
