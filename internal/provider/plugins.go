@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/saharagen/terraform-provider-saharagen/plugins/ambari"
+	"github.com/saharagen/terraform-provider-saharagen/plugins/cdh"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/dask"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/plugins/spark"
@@ -18,6 +20,8 @@ func registeredPlugins() []sahara.Plugin {
 		vanilla.New(vanilla.Options{}),
 		dask.New(dask.Options{}),
 		spark.New(spark.Options{}),
+		ambari.New(ambari.Options{}),
+		cdh.New(cdh.Options{}),
 	}
 }
 
