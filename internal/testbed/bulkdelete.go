@@ -13,26 +13,32 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 )
 
-// BulkDeleteTime is the cloud's own time to delete n servers with their
-// ports, a security group and a server group when every deletion is sent
-// at once and the servers are polled tightly: the physical limit of a
-// cluster's deletion (`make bench`). The objects are created first (not
-// timed), named and tagged with tag so a failed run's leftovers are found
-// as a cluster's are.
-func (e *Env) BulkDeleteTime(ctx context.Context, n int, tag string) (time.Duration, error) {
+// BulkTimes are the cloud's own times for n servers with their ports, a
+// security group and a server group, every request sent at once and the
+// servers polled tightly: Create until every server is ACTIVE, Delete until
+// every object is gone. Delete is the physical limit of a cluster's
+// deletion (`make bench`); Create shows what the cloud alone needs to boot
+// n servers (SSH not included).
+type BulkTimes struct{ Create, Delete time.Duration }
+
+// BulkTimes creates and deletes n servers as above, named and tagged with
+// tag so a failed run's leftovers are found as a cluster's are.
+func (e *Env) BulkTimes(ctx context.Context, n int, tag string) (BulkTimes, error) {
+	var bt BulkTimes
 	c, err := e.Clients(ctx, false)
 	if err != nil {
-		return 0, err
+		return bt, err
 	}
 	sg, err := groups.Create(ctx, c.Network, groups.CreateOpts{Name: tag, Description: ClusterTag + "=" + tag}).Extract()
 	if err != nil {
-		return 0, fmt.Errorf("bulk delete: security group: %w", err)
+		return bt, fmt.Errorf("bulk delete: security group: %w", err)
 	}
 	sgr, err := servergroups.Create(ctx, c.Compute, servergroups.CreateOpts{Name: tag, Policy: "soft-anti-affinity"}).Extract()
 	if err != nil {
-		return 0, fmt.Errorf("bulk delete: server group: %w", err)
+		return bt, fmt.Errorf("bulk delete: server group: %w", err)
 	}
 	portIDs, serverIDs := make([]string, n), make([]string, n)
+	created := time.Now()
 	err = each(n, func(i int) error {
 		name := fmt.Sprintf("%s-%d", tag, i)
 		p, err := ports.Create(ctx, c.Network, ports.CreateOpts{Name: name, NetworkID: e.NetworkID, SecurityGroups: &[]string{sg.ID}}).Extract()
@@ -51,28 +57,29 @@ func (e *Env) BulkDeleteTime(ctx context.Context, n int, tag string) (time.Durat
 		return servers.WaitForStatus(ctx, c.Compute, s.ID, "ACTIVE")
 	})
 	if err != nil {
-		return 0, fmt.Errorf("bulk delete: creating the objects: %w", err)
+		return bt, fmt.Errorf("bulk delete: creating the objects: %w", err)
 	}
 
+	bt.Create = time.Since(created)
 	start := time.Now()
 	if err := each(n, func(i int) error { return servers.Delete(ctx, c.Compute, serverIDs[i]).ExtractErr() }); err != nil {
-		return 0, err
+		return bt, err
 	}
 	for {
 		pages, err := servers.List(c.Compute, servers.ListOpts{Name: "^" + tag + "-"}).AllPages(ctx)
 		if err != nil {
-			return 0, err
+			return bt, err
 		}
 		left, err := servers.ExtractServers(pages)
 		if err != nil {
-			return 0, err
+			return bt, err
 		}
 		if len(left) == 0 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return bt, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -94,7 +101,8 @@ func (e *Env) BulkDeleteTime(ctx context.Context, n int, tag string) (time.Durat
 	if err == nil {
 		err = groups.Delete(ctx, c.Network, sg.ID).ExtractErr() // once its ports are gone
 	}
-	return time.Since(start), err
+	bt.Delete = time.Since(start)
+	return bt, err
 }
 
 // each runs fn(0..n-1) concurrently and returns the first error.

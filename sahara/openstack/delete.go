@@ -17,6 +17,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
 )
@@ -62,55 +63,78 @@ func (c *Cloud) DeleteInstances(ctx context.Context, cl *sahara.Cluster, instanc
 	return nil
 }
 
-// DeleteCluster removes every object of the cluster in dependency order:
-// floating IPs, servers (waiting until gone), volumes, ports, security
-// groups, server groups, the keypair. Only c.ID is needed.
+// DeleteCluster removes every object of the cluster: floating IPs,
+// servers, their ports and volumes, and meanwhile the server groups and the
+// keypair (Nova lets them go while servers use them); the security groups
+// once no port uses them. Only c.ID is needed.
 func (c *Cloud) DeleteCluster(ctx context.Context, cl *sahara.Cluster) error {
 	if cl.ID == "" {
 		return errors.New("cluster has no ID")
 	}
 	c.log.Info("Deleting every object of the cluster", "cluster_id", cl.ID)
-	if err := c.deleteInstanceObjects(ctx, cl, selector{all: true}); err != nil {
+	cc, err := c.compute(ctx)
+	if err != nil {
 		return err
 	}
 	nc, err := c.network(ctx)
 	if err != nil {
 		return err
 	}
+	var nServerGroups int
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.deleteInstanceObjects(gctx, cl, selector{all: true}) })
+	g.Go(func() error {
+		sgroups, err := clusterServerGroups(gctx, cc, cl.ID)
+		if err != nil {
+			return err
+		}
+		nServerGroups = len(sgroups)
+		for _, sgr := range sgroups {
+			if err := servergroups.Delete(gctx, cc, sgr.ID).ExtractErr(); err != nil && !isNotFound(err) {
+				return fmt.Errorf("deleting server group %s: %w", sgr.Name, err)
+			}
+		}
+		if err := keypairs.Delete(gctx, cc, sahara.ClusterResourcePrefix(cl.ID), nil).ExtractErr(); err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting keypair %s: %w", sahara.ClusterResourcePrefix(cl.ID), err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
 	sgs, err := clusterSecurityGroups(ctx, nc, cl.ID)
 	if err != nil {
 		return err
 	}
-	for _, g := range sgs {
-		if err := c.retryConflict(ctx, func() error { return groups.Delete(ctx, nc, g.ID).ExtractErr() }); err != nil && !isNotFound(err) {
-			return fmt.Errorf("deleting security group %s (%s): %w", g.Name, g.ID, err)
+	err = c.parallel(ctx, securityGroupIDs(sgs), func(ctx context.Context, id string) error {
+		if err := c.retryConflict(ctx, func() error { return groups.Delete(ctx, nc, id).ExtractErr() }); err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting security group %s: %w", id, err)
 		}
-	}
-	cc, err := c.compute(ctx)
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	sgroups, err := clusterServerGroups(ctx, cc, cl.ID)
-	if err != nil {
-		return err
-	}
-	for _, g := range sgroups {
-		if err := servergroups.Delete(ctx, cc, g.ID).ExtractErr(); err != nil && !isNotFound(err) {
-			return fmt.Errorf("deleting server group %s: %w", g.Name, err)
-		}
-	}
-	if err := keypairs.Delete(ctx, cc, sahara.ClusterResourcePrefix(cl.ID), nil).ExtractErr(); err != nil && !isNotFound(err) {
-		return fmt.Errorf("deleting keypair %s: %w", sahara.ClusterResourcePrefix(cl.ID), err)
 	}
 	cl.ServerGroupIDs = nil
 	for _, ng := range cl.NodeGroups {
 		ng.SecurityGroupID = ""
 	}
-	c.log.Info("Deleted the cluster's objects", "cluster_id", cl.ID, "security_groups", len(sgs), "server_groups", len(sgroups))
+	c.log.Info("Deleted the cluster's objects", "cluster_id", cl.ID, "security_groups", len(sgs), "server_groups", nServerGroups)
 	return nil
 }
 
+func securityGroupIDs(list []groups.SecGroup) []string {
+	ids := make([]string, len(list))
+	for i, g := range list {
+		ids[i] = g.ID
+	}
+	return ids
+}
+
 // deleteInstanceObjects deletes floating IPs, servers, volumes and ports.
+// Everything that waits for nothing is sent at once, and each server's
+// ports go as soon as the server is gone, so the deletion ends soon after
+// the cloud's slowest server deletion.
 func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, sel selector) error {
 	cc, err := c.compute(ctx)
 	if err != nil {
@@ -120,8 +144,16 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 	if err != nil {
 		return err
 	}
-	srvs, err := c.listClusterServers(ctx, cc, cl)
-	if err != nil {
+	var (
+		srvs  map[string]servers.Server
+		plist []ports.Port
+		fips  []floatingips.FloatingIP
+	)
+	lists, lctx := errgroup.WithContext(ctx)
+	lists.Go(func() (err error) { srvs, err = c.listClusterServers(lctx, cc, cl); return err })
+	lists.Go(func() (err error) { plist, err = clusterPorts(lctx, nc, cl.ID); return err })
+	lists.Go(func() (err error) { fips, err = clusterFloatingIPs(lctx, nc, cl.ID); return err })
+	if err := lists.Wait(); err != nil {
 		return err
 	}
 	serverIDs := map[string]bool{}
@@ -130,42 +162,70 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 			serverIDs[id] = true
 		}
 	}
-	plist, err := clusterPorts(ctx, nc, cl.ID)
-	if err != nil {
-		return err
-	}
 	portIDs := map[string]bool{}
-	var delPorts []ports.Port
+	portsOf := map[string][]string{} // server ID → its ports to delete once it is gone
+	var free []string                // ports of no server being deleted: now
 	for _, p := range plist {
-		if sel.all || sel.names[p.Name] || serverIDs[p.DeviceID] {
-			portIDs[p.ID] = true
-			delPorts = append(delPorts, p)
+		if !sel.all && !sel.names[p.Name] && !serverIDs[p.DeviceID] {
+			continue
+		}
+		portIDs[p.ID] = true
+		if serverIDs[p.DeviceID] {
+			portsOf[p.DeviceID] = append(portsOf[p.DeviceID], p.ID)
+		} else {
+			free = append(free, p.ID)
 		}
 	}
 
-	// 1. floating IPs
-	fips, err := clusterFloatingIPs(ctx, nc, cl.ID)
-	if err != nil {
-		return err
+	// Floating IPs, servers and free ports at once; ports of servers as
+	// the servers go.
+	work, wctx := errgroup.WithContext(ctx)
+	work.SetLimit(c.opts.parallelism)
+	deletePorts := func(ids []string) {
+		for _, id := range ids {
+			work.Go(func() error {
+				if err := ports.Delete(wctx, nc, id).ExtractErr(); err != nil && !isNotFound(err) {
+					return fmt.Errorf("deleting port %s: %w", id, err)
+				}
+				return nil
+			})
+		}
 	}
 	for _, f := range fips {
 		if sel.all || sel.fipIDs[f.ID] || portIDs[f.PortID] {
-			if err := floatingips.Delete(ctx, nc, f.ID).ExtractErr(); err != nil && !isNotFound(err) {
-				return fmt.Errorf("deleting floating IP %s: %w", f.FloatingIP, err)
-			}
+			work.Go(func() error {
+				if err := floatingips.Delete(wctx, nc, f.ID).ExtractErr(); err != nil && !isNotFound(err) {
+					return fmt.Errorf("deleting floating IP %s: %w", f.FloatingIP, err)
+				}
+				return nil
+			})
 		}
 	}
-
-	// 2. servers, then wait until they are gone (one list call per poll)
-	err = c.parallel(ctx, keys(serverIDs), func(ctx context.Context, id string) error {
-		if err := servers.Delete(ctx, cc, id).ExtractErr(); err != nil && !isNotFound(err) {
-			return fmt.Errorf("deleting server %s (%s): %w", srvs[id].Name, id, err)
+	for _, id := range keys(serverIDs) {
+		work.Go(func() error {
+			if err := servers.Delete(wctx, cc, id).ExtractErr(); err != nil && !isNotFound(err) {
+				return fmt.Errorf("deleting server %s (%s): %w", srvs[id].Name, id, err)
+			}
+			return nil
+		})
+	}
+	deletePorts(free)
+	if err := c.waitServersGone(wctx, cc, cl, serverIDs, func(id string) { deletePorts(portsOf[id]) }); err != nil {
+		if werr := work.Wait(); werr != nil {
+			return werr // the cause: it cancelled the wait
 		}
-		return nil
-	})
-	if err != nil {
 		return err
 	}
+	if err := work.Wait(); err != nil {
+		return err
+	}
+	// Volumes once detached (Nova detaches them when the server goes).
+	return c.deleteVolumes(ctx, cl, sel)
+}
+
+// waitServersGone polls (one list call each time) until the servers are
+// gone, calling gone for each as it goes.
+func (c *Cloud) waitServersGone(ctx context.Context, cc *gophercloud.ServiceClient, cl *sahara.Cluster, serverIDs map[string]bool, gone func(id string)) error {
 	deadline := time.Now().Add(c.deleteTimeout())
 	var left []string // the servers still there at the last poll
 	for polls, failures := 0, 0; len(serverIDs) > 0; polls++ {
@@ -174,7 +234,7 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 				return fmt.Errorf("%d servers were not deleted within the delete timeout (%s): %s; they stay tagged %s=%s "+
 					"and the next deletion deletes them", len(serverIDs), c.deleteTimeout(), strings.Join(left, ", "), sahara.TagCluster, cl.ID)
 			}
-			if err := c.sleep(ctx); err != nil {
+			if err := c.sleep(ctx, polls); err != nil {
 				return fmt.Errorf("waiting for %d servers to be deleted: %w", len(serverIDs), err)
 			}
 		}
@@ -191,25 +251,14 @@ func (c *Cloud) deleteInstanceObjects(ctx context.Context, cl *sahara.Cluster, s
 		for _, id := range keys(serverIDs) {
 			if s, ok := now[id]; !ok || s.Status == "DELETED" {
 				delete(serverIDs, id)
+				gone(id)
 			} else {
 				left = append(left, fmt.Sprintf("%s (%s, status %s, task %s)", s.Name, id, s.Status, orNone(s.TaskState)))
 			}
 		}
 		c.log.Info(fmt.Sprintf("Waiting for servers to be deleted: %d left", len(serverIDs)), "cluster_id", cl.ID)
 	}
-
-	// 3. volumes: once detached (Nova detaches them when the server goes)
-	if err := c.deleteVolumes(ctx, cl, sel); err != nil {
-		return err
-	}
-
-	// 4. ports (Nova keeps ports it did not create)
-	return c.parallel(ctx, portsIDs(delPorts), func(ctx context.Context, id string) error {
-		if err := ports.Delete(ctx, nc, id).ExtractErr(); err != nil && !isNotFound(err) {
-			return fmt.Errorf("deleting port %s: %w", id, err)
-		}
-		return nil
-	})
+	return nil
 }
 
 func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selector) error {
@@ -232,7 +281,7 @@ func (c *Cloud) deleteVolumes(ctx context.Context, cl *sahara.Cluster, sel selec
 				return fmt.Errorf("%d volumes could not be deleted within the delete timeout (%s): %s; they stay tagged %s=%s "+
 					"and the next deletion deletes them", len(pending), c.deleteTimeout(), strings.Join(left, ", "), sahara.TagCluster, cl.ID)
 			}
-			if err := c.sleep(ctx); err != nil {
+			if err := c.sleep(ctx, polls); err != nil {
 				return fmt.Errorf("waiting for %d volumes to be detached: %w", len(pending), err)
 			}
 		}
@@ -294,7 +343,7 @@ func (c *Cloud) retryConflict(ctx context.Context, f func() error) error {
 		if err == nil || !gophercloud.ResponseCodeIs(err, 409) || i >= 10 {
 			return err
 		}
-		if err := c.sleep(ctx); err != nil {
+		if err := c.sleep(ctx, i+1); err != nil {
 			return err
 		}
 	}
@@ -313,12 +362,4 @@ func (c *Cloud) parallel(ctx context.Context, ids []string, fn func(context.Cont
 // keys are m's keys, sorted.
 func keys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-func portsIDs(list []ports.Port) []string {
-	out := make([]string, len(list))
-	for i, p := range list {
-		out[i] = p.ID
-	}
-	return out
 }

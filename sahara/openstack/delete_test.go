@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func TestDeleteCluster_ServerStuckDeletingFailsWithinTheDeleteTimeout(t *testing.T) {
 	c, fs := fakeCloud(t)
 	c.opts.deleteTimeout = 50 * time.Millisecond
-	deletes := 0
+	var deletes atomic.Int32
 	fs.Mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch key := r.Method + " " + r.URL.Path; key {
 		case "GET /compute/servers/detail":
@@ -27,8 +28,12 @@ func TestDeleteCluster_ServerStuckDeletingFailsWithinTheDeleteTimeout(t *testing
 		case "GET /network/v2.0/floatingips":
 			reply(w, 200, `{"floatingips": []}`)
 		case "DELETE /compute/servers/s1":
-			deletes++
+			deletes.Add(1)
 			w.WriteHeader(204)
+		case "GET /compute/os-server-groups": // deleted meanwhile, with the keypair
+			reply(w, 200, `{"server_groups": []}`)
+		case "DELETE /compute/os-keypairs/saharagen-cid":
+			reply(w, 404, `{}`)
 		default:
 			t.Errorf("unexpected request %s", key)
 			reply(w, 404, `{}`)
@@ -46,8 +51,8 @@ func TestDeleteCluster_ServerStuckDeletingFailsWithinTheDeleteTimeout(t *testing
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if deletes != 1 {
-		t.Errorf("DELETE sent %d times, want once", deletes)
+	if n := deletes.Load(); n != 1 {
+		t.Errorf("DELETE sent %d times, want once", n)
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("the deletion waited %s past a 50ms delete timeout", took)

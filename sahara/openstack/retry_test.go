@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -236,5 +237,21 @@ func TestRetryTransport_StopsWithContext(t *testing.T) {
 	}
 	if err == nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("a 30 s Retry-After outlived the context: %v", err)
+	}
+}
+
+// Polls start at 250 ms and double up to the interval, so a wait that the
+// cloud ends in a second is seen within a quarter of a second of its end.
+func TestPollWait_StartsShortAndBacksOffToTheInterval(t *testing.T) {
+	var got []time.Duration
+	for polls := 1; polls <= 6; polls++ {
+		got = append(got, pollWait(2*time.Second, polls))
+	}
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waits %v, want %v", got, want)
+	}
+	if d := pollWait(10*time.Millisecond, 1); d != 10*time.Millisecond {
+		t.Fatalf("an interval below the first wait bounds it: %v", d)
 	}
 }

@@ -60,7 +60,7 @@ func (c *Cloud) waitActive(ctx context.Context, p *spawnPlan, instances []*sahar
 			return nil
 		}
 		if polls > 0 {
-			if err := c.sleep(ctx); err != nil {
+			if err := c.sleep(ctx, polls); err != nil {
 				return fmt.Errorf("waiting for %d servers to become ACTIVE: %w", len(pending), err)
 			}
 		}
@@ -194,7 +194,7 @@ func (c *Cloud) waitVolumeStatus(ctx context.Context, p *spawnPlan, owner map[st
 	total := len(owner)
 	for polls, failures := 0, 0; len(owner) > 0; polls++ {
 		if polls > 0 {
-			if err := c.sleep(ctx); err != nil {
+			if err := c.sleep(ctx, polls); err != nil {
 				return fmt.Errorf("waiting for %d %s to become %s: %w", len(owner), what, want, err)
 			}
 		}
@@ -250,8 +250,9 @@ func (c *Cloud) listClusterVolumes(ctx context.Context, vc *gophercloud.ServiceC
 	return out, nil
 }
 
-func (c *Cloud) sleep(ctx context.Context) error {
-	t := time.After(c.opts.pollInterval)
+// sleep waits before poll number polls (pollWait), or until ctx ends.
+func (c *Cloud) sleep(ctx context.Context, polls int) error {
+	t := time.After(pollWait(c.opts.pollInterval, polls))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -259,6 +260,21 @@ func (c *Cloud) sleep(ctx context.Context) error {
 		return nil
 	}
 }
+
+// pollWait is the wait before poll number polls (1 for the second look):
+// 250 ms, doubling up to the poll interval. Most waits of a cluster end
+// within seconds (a server's deletion, a volume's attachment), so early
+// polls end them soon after the cloud is done; long waits still cost one
+// list call per interval.
+func pollWait(interval time.Duration, polls int) time.Duration {
+	d := firstPollWait
+	for i := 1; i < polls && d < interval; i++ {
+		d *= 2
+	}
+	return min(d, interval)
+}
+
+const firstPollWait = 250 * time.Millisecond
 
 // ClusterServers implements sahara.Infrastructure: one list call.
 func (c *Cloud) ClusterServers(ctx context.Context, cl *sahara.Cluster) ([]string, error) {
