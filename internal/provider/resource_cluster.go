@@ -278,7 +278,8 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Secrets the plugin issued to the cluster's users, by name. The dask plugin's, on a TLS cluster (the default): " +
 					"`dask_tls_ca_cert`, `dask_tls_client_cert` and `dask_tls_client_key`, the PEM files a Dask client needs " +
-					"(`distributed.security.Security(tls_ca_file, tls_client_cert, tls_client_key)`). Like `management_private_key`, " +
+					"(`distributed.security.Security(tls_ca_file, tls_client_cert, tls_client_key)`). The ambari plugin's " +
+					"`ambari_admin_password` and the cdh plugin's `cloudera_manager_admin_password`, generated per cluster. Like `management_private_key`, " +
 					"they live only in Terraform state: empty after `terraform import`."},
 		},
 		Blocks: map[string]schema.Block{
