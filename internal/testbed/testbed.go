@@ -430,12 +430,10 @@ func (e *Env) Leftovers(ctx context.Context, clusterID string) (Counts, error) {
 	tag := ClusterTag + "=" + clusterID
 	prefix := "saharagen-" + clusterID
 
-	// Heat stacks (not nested ones; a deleted stack is not listed)
-	sopts := stacks.ListOpts{}
-	if clusterID != "" {
-		sopts.Tags = tag
-	}
-	pages, err := stacks.List(c.Orchestration, sopts).AllPages(ctx)
+	// Heat stacks (not nested ones; a deleted stack is not listed). Heat
+	// hides the stacks tagged data-processing-cluster (Sahara's tag; its
+	// hidden_stack_tags) from lists unless show_hidden.
+	pages, err := stacks.List(c.Orchestration, stacks.ListOpts{ShowHidden: true}).AllPages(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
@@ -443,7 +441,11 @@ func (e *Env) Leftovers(ctx context.Context, clusterID string) (Counts, error) {
 	if err != nil {
 		return nil, err
 	}
-	counts["stacks"] = len(stl)
+	for _, st := range stl {
+		if clusterID == "" || hasTag(st.Tags, tag) {
+			counts["stacks"]++
+		}
+	}
 
 	// servers
 	pages, err = servers.List(c.Compute, servers.ListOpts{}).AllPages(ctx)

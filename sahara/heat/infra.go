@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -156,6 +158,19 @@ func (i *Infra) environment(ctx context.Context, c *sahara.Cluster) (Environment
 		}
 	}
 	if !env.NoWaitCondition {
+		oc, err := i.ServiceClient(ctx, svcOrchestration)
+		if err != nil {
+			return env, err
+		}
+		if loopback(oc.Endpoint) {
+			// A server cannot reach the host's loopback: its signal would
+			// never arrive and the stack would wait out the timeout.
+			i.log.Info("The orchestration endpoint is a loopback address: the stack has no wait conditions",
+				"cluster_id", c.ID, "endpoint", oc.Endpoint)
+			env.NoWaitCondition = true
+		}
+	}
+	if !env.NoWaitCondition {
 		line, err := i.ServiceHostEntry(ctx, svcOrchestration)
 		if err != nil {
 			return env, err
@@ -165,6 +180,21 @@ func (i *Infra) environment(ctx context.Context, c *sahara.Cluster) (Environment
 		}
 	}
 	return env, nil
+}
+
+// loopback tells whether an endpoint's host is a loopback address (or
+// localhost), which no server can reach.
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // inStack tells whether an instance is a member of the stack: it has a

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -203,16 +205,29 @@ func (f *fakeHeat) stack() map[string]any {
 }
 
 // testCloud is the direct engine's part: the in-memory fake plus service
-// clients pointed at the fake Heat.
+// clients pointed at the fake Heat, by the name cloud.example.org (a cloud
+// whose endpoints servers can reach) unless loopback.
 type testCloud struct {
 	*fake.Infra
-	url string
+	url      string
+	loopback bool
 }
 
 func (c testCloud) ServiceClient(_ context.Context, svc string) (*gophercloud.ServiceClient, error) {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return nil, err
+	}
 	pc := &gophercloud.ProviderClient{HTTPClient: http.Client{}}
+	base := c.url
+	if !c.loopback {
+		base = "http://cloud.example.org:" + u.Port()
+		pc.HTTPClient.Transport = &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, u.Host)
+		}}
+	}
 	pc.SetToken("token")
-	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: c.url + "/" + svc + "/"}
+	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base + "/" + svc + "/"}
 	if svc == "network" {
 		sc.ResourceBase = sc.Endpoint + "v2.0/"
 	}
@@ -473,5 +488,29 @@ func TestInfra_UpdateWaitsWhileHeatIsBusy(t *testing.T) {
 	err := infra.DeleteInstances(ctx, c, []*sahara.Instance{c.NodeGroup("worker").Instances[1]})
 	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
 		t.Errorf("a stack busy for good: got %v, want the 409", err)
+	}
+}
+
+// A cloud whose orchestration endpoint is a loopback address (a test cloud
+// on one machine): no server could signal a wait condition, so the stack
+// has none and no hosts line.
+func TestInfra_LoopbackEndpointMeansNoWaitCondition(t *testing.T) {
+	f, srv := newFakeHeat(t)
+	infra := heat.New(testCloud{Infra: fake.NewInfra(), url: srv.URL, loopback: true}, heat.WithPollInterval(time.Millisecond))
+	c, planned := demoCluster()
+	if err := infra.SpawnInstances(context.Background(), c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bodies) != 1 {
+		t.Fatalf("%d stack bodies, want 1", len(f.bodies))
+	}
+	all := f.bodies[0]["template"].(string)
+	for _, v := range f.bodies[0]["files"].(map[string]any) {
+		all += v.(string)
+	}
+	for _, unwanted := range []string{"OS::Heat::WaitCondition", "wc_notify", "/etc/hosts"} {
+		if strings.Contains(all, unwanted) {
+			t.Errorf("the stack has %q with a loopback orchestration endpoint", unwanted)
+		}
 	}
 }
