@@ -437,10 +437,10 @@ if [ ! -f "$SYNCED" ] || [ "${FORCE_BOOTSTRAP:-0}" = 1 ]; then
   TESTBED_PASSWORD=$PASS $PY "$TB_SRC/python/bootstrap.py" keystone
   touch "$SYNCED"
 fi
+HEAT_KS=
 if [ ! -f "$STATE/heat-keystone.done" ] || [ "${FORCE_BOOTSTRAP:-0}" = 1 ]; then
-  step "keystone: heat (orchestration endpoints, stack domain, roles)"
-  TESTBED_PASSWORD=$PASS $PY "$TB_SRC/python/bootstrap.py" heat
-  touch "$STATE/heat-keystone.done"
+  step "keystone: heat (orchestration endpoints, stack domain, roles), in the background"
+  ( TESTBED_PASSWORD=$PASS $PY "$TB_SRC/python/bootstrap.py" heat >"$LOG/keystone-heat.log" 2>&1 ) & HEAT_KS=$!
 fi
 
 # ------------------------------------------------- start the services
@@ -476,6 +476,10 @@ for p in 6202 6201 6200 8080; do wait_health $p 120; done
 # The admin password reaches it through the environment, not the command line.
 TESTBED_PASSWORD=$PASS start sgsync "$PY" -m saharagen_testbed.sgsync
 
+if [ -n "$HEAT_KS" ]; then  # before resources: it gives the roles to the nostore project's user
+  wait "$HEAT_KS" || { echo "keystone heat bootstrap failed, see $LOG/keystone-heat.log"; tail -n 5 "$LOG/keystone-heat.log"; exit 1; }
+  touch "$STATE/heat-keystone.done"
+fi
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"
 TESTBED_PASSWORD=$PASS NUM_COMPUTE=$NUM_COMPUTE TB_DIR=$TB_DIR CLEAN_GHOSTS=$CLEAN_GHOSTS \
