@@ -45,8 +45,8 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 // The quickstart with SAHARAGEN_ENGINE=heat (its provider block sets no
 // engine): compute, scale up, scale down keeping the data, destroy, as one
 // Heat stack. The roll of the workers (a new flavor) is left out: the Heat
-// engine regenerates the group's one template, so it cannot roll servers
-// one at a time.
+// engine refuses rolls (heat.Infra.RefuseRoll): a node group is one
+// template of the stack.
 func TestAccCluster_HeatDaskComputesScalesAndKeepsData(t *testing.T) {
 	t.Setenv("SAHARAGEN_ENGINE", engineHeat)
 	testAccDaskQuickstart(t, engineHeat)

@@ -113,6 +113,16 @@ func addRetired(c *sahara.Cluster, ng *sahara.NodeGroup, idx []int) {
 	c.Extra[retiredKey(ng)] = strings.Join(parts, ",")
 }
 
+var _ sahara.RollRefuser = (*Infra)(nil)
+
+// RefuseRoll refuses every rolling replacement: a node group is one
+// template in the stack, so a changed flavor, image, volume or network
+// would reach every member of the group in the same stack update (Heat
+// resizes or rebuilds them), not a batch at a time.
+func (i *Infra) RefuseRoll(c *sahara.Cluster, group string) error {
+	return fmt.Errorf("node group %s of cluster %s is one template of its Heat stack: the Heat engine cannot replace its instances a batch at a time", group, c.Name)
+}
+
 // PrepareCluster creates nothing: the stack holds the server groups and
 // auto security groups, and the user data installs the management key.
 func (i *Infra) PrepareCluster(ctx context.Context, c *sahara.Cluster) error {

@@ -514,3 +514,13 @@ func TestInfra_LoopbackEndpointMeansNoWaitCondition(t *testing.T) {
 		}
 	}
 }
+
+// A roll would change every member of a group in one stack update: the
+// engine refuses it before anything changes.
+func TestInfra_RefusesRolls(t *testing.T) {
+	infra, _ := newInfra(t)
+	c, _ := demoCluster()
+	if err := infra.RefuseRoll(c, "worker"); err == nil || !strings.Contains(err.Error(), "Heat engine cannot replace") {
+		t.Errorf("RefuseRoll = %v", err)
+	}
+}
