@@ -125,9 +125,38 @@ func (i *Infra) RefuseRoll(c *sahara.Cluster, group string) error {
 
 // PrepareCluster creates nothing: the stack holds the server groups and
 // auto security groups, and the user data installs the management key.
+//
+// On a cluster whose stack exists and whose instances all have their
+// servers (a change of the auto security groups' CIDRs, a scale adding a
+// group with an auto security group) it updates the stack with the same
+// members, so the regenerated security groups and rules take effect.
 func (i *Infra) PrepareCluster(ctx context.Context, c *sahara.Cluster) error {
-	i.log.Debug("Heat engine: the stack holds the cluster's objects; nothing to prepare", "cluster_id", c.ID)
-	return nil
+	groups := map[string]GroupChange{}
+	for _, ng := range c.NodeGroups {
+		n := 0
+		for _, in := range ng.Instances {
+			if in.InstanceID == "" {
+				i.log.Debug("Heat engine: the stack holds the cluster's objects; nothing to prepare", "cluster_id", c.ID)
+				return nil
+			}
+			n++
+		}
+		groups[ng.Name] = GroupChange{Count: n, Retired: retired(c, ng)}
+	}
+	if len(c.Instances()) == 0 { // a create: the spawn makes the stack
+		return nil
+	}
+	oc, err := i.ServiceClient(ctx, svcOrchestration)
+	if err != nil {
+		return err
+	}
+	existing, err := i.findStack(ctx, oc, c)
+	if err != nil || existing == nil {
+		return err
+	}
+	i.log.Info("Updating the stack's security groups", "cluster_id", c.ID, "stack", existing.Name)
+	_, err = i.apply(ctx, c, groups)
+	return err
 }
 
 // environment completes the configured switches with what the cloud says

@@ -524,3 +524,41 @@ func TestInfra_RefusesRolls(t *testing.T) {
 		t.Errorf("RefuseRoll = %v", err)
 	}
 }
+
+// A change of an auto security group's CIDRs on a running cluster
+// (Engine.SetAutoSecurityGroupCIDRs calls PrepareCluster) is a stack
+// update with the same members and the new rules; before the stack exists
+// PrepareCluster sends nothing.
+func TestInfra_PrepareUpdatesTheStackOfARunningCluster(t *testing.T) {
+	infra, f := newInfra(t)
+	c, planned := demoCluster()
+	if err := infra.PrepareCluster(context.Background(), c); err != nil || len(f.bodies) != 0 {
+		t.Fatalf("PrepareCluster before the stack: %v, %d requests with bodies", err, len(f.bodies))
+	}
+	if err := infra.SpawnInstances(context.Background(), c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range planned {
+		in.NodeGroup().Instances = append(in.NodeGroup().Instances, in)
+	}
+	c.NodeGroup("master").OpenPorts = []int{50070}
+	c.NodeGroup("master").AutoSecurityGroupCIDRs = []string{"198.51.100.0/24"}
+	if err := infra.PrepareCluster(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bodies) != 2 {
+		t.Fatalf("%d stack bodies, want a create and an update", len(f.bodies))
+	}
+	up := f.bodies[1]["template"].(string)
+	for _, v := range f.bodies[1]["files"].(map[string]any) {
+		up += v.(string)
+	}
+	if !strings.Contains(up, "198.51.100.0/24") {
+		t.Error("the update lacks the new CIDR")
+	}
+	for _, ng := range []string{"master", "worker"} {
+		if want := len(c.NodeGroup(ng).Instances); len(f.members[ng]) != want {
+			t.Errorf("group %s has %d members after the update, want %d", ng, len(f.members[ng]), want)
+		}
+	}
+}
