@@ -59,6 +59,13 @@ func stampSettings(ng *NodeGroup) {
 	}
 }
 
+// RollRefuser is an optional Infrastructure capability: an infrastructure
+// that cannot replace a node group's instances a batch at a time says why
+// (RefuseRoll returns nil when it can).
+type RollRefuser interface {
+	RefuseRoll(c *Cluster, group string) error
+}
+
 // ValidateRoll checks, offline, that the plugin can roll the group: it must
 // be able to add instances to it and retire some (validate_scaling); a
 // group running a process the plugin cannot scale, such as a namenode, is
@@ -69,6 +76,11 @@ func (e *Engine) ValidateRoll(ctx context.Context, c *Cluster, group string, pol
 	ng := c.NodeGroup(group)
 	if ng == nil {
 		return NotFound(fmt.Sprintf("Node group %s not found", group)).At(Field{NodeGroup: group})
+	}
+	if rr, ok := e.opts.Infra.(RollRefuser); ok {
+		if err := rr.RefuseRoll(c, group); err != nil {
+			return err
+		}
 	}
 	at := Field{NodeGroup: group, Attribute: "update_policy"}
 	if policy.MaxSurge < 0 || policy.MaxUnavailable < 0 {

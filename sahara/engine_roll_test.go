@@ -8,6 +8,7 @@ import (
 
 	pfake "github.com/saharagen/terraform-provider-saharagen/plugins/fake"
 	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/fake"
 )
 
 func workerSpec(c *sahara.Cluster, flavor string) sahara.NodeGroupSpec {
@@ -207,5 +208,34 @@ func TestEngineRoll_PluginLimitsRetiredAtOnce(t *testing.T) {
 	}
 	if n := h.plugin.Calls("DecommissionNodes"); n != 3 {
 		t.Errorf("%d decommissions, want 3 of one instance each", n)
+	}
+}
+
+// noRolls is a cloud that cannot roll a group (the Heat engine).
+type noRolls struct{ *fake.Infra }
+
+func (noRolls) RefuseRoll(_ *sahara.Cluster, group string) error {
+	return errors.New("cannot roll " + group)
+}
+
+// An infrastructure that cannot roll refuses the roll before anything changes.
+func TestEngineRoll_InfrastructureThatCannotRollRefuses(t *testing.T) {
+	h := newHarness(t, 0)
+	c := h.create(demoSpec(2))
+	calls := h.infra.TotalCalls()
+	reg, err := sahara.NewRegistry(h.plugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := sahara.New(sahara.Options{Infra: noRolls{h.infra}, Remotes: h.conn, Plugins: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = eng.Roll(context.Background(), c, "worker", workerSpec(c, "m2"), sahara.RollPolicy{})
+	if err == nil || err.Error() != "cannot roll worker" {
+		t.Fatalf("roll on a cloud that cannot roll: %v", err)
+	}
+	if c.NodeGroup("worker").FlavorID != "m1" || h.infra.TotalCalls() != calls {
+		t.Errorf("the refused roll changed something: flavor %s, %d cloud calls", c.NodeGroup("worker").FlavorID, h.infra.TotalCalls()-calls)
 	}
 }

@@ -224,6 +224,10 @@ type Cluster struct {
 	Info map[string]map[string]string `json:"info,omitempty"`
 	// Extra is plugin- and engine-private data.
 	Extra map[string]string `json:"extra,omitempty"`
+	// Engine names the Infrastructure that provisions the cluster, a label
+	// of the caller's ("" for the default one): every later operation on
+	// the cluster must use the same.
+	Engine string `json:"engine,omitempty"`
 	// Secrets is plugin-private data that grants access (keys, passwords):
 	// like ManagementPrivateKey, never written to the Store (SecretsApart).
 	Secrets map[string]string `json:"secrets,omitempty"`

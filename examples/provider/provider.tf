@@ -12,6 +12,7 @@ provider "saharagen" {
   cloud                    = "mycloud" # an entry of clouds.yaml
   template_store_container = "saharagen"
   record_store             = "auto" # Swift when the cloud has it, else the user's Keystone credentials
+  engine                   = "heat" # each cluster is one Heat stack; "direct" (default): Nova, Neutron, Cinder calls
   parallelism              = 8
 
   ssh = {

@@ -47,14 +47,19 @@ func accEnvOn(t *testing.T, env *testbed.Env) *testbed.Env {
 }
 
 type accLayout struct {
+	// engine is the provider's engine ("": unset, the default direct).
+	engine                                        string
 	plugin, version, image, network, flavor, name string
 	master, worker                                []string
 	configs                                       string
 }
 
 func (l accLayout) config(workers int, workerExtra string) string {
-	return fmt.Sprintf(`
-provider "saharagen" {}
+	provider := `provider "saharagen" {}`
+	if l.engine != "" {
+		provider = fmt.Sprintf("provider \"saharagen\" {\n  engine = %q\n}", l.engine)
+	}
+	return provider + fmt.Sprintf(`
 
 resource "saharagen_node_group_template" "master" {
   name           = "%[6]s-master"
@@ -133,11 +138,15 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 				Config: l.config(1, ""),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("engine"), knownvalue.StringExact(l.engineName())),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
 					statecheck.ExpectKnownValue(addr, workerPath("instances").AtSliceIndex(0).AtMapKey("host_key"), knownvalue.StringRegexp(regexpMust(`^(ssh|ecdsa)-`))),
 				},
 				Check: func(s *terraform.State) error {
 					clusterID = s.RootModule().Resources[addr].Primary.ID
+					if err := l.expectStacks(env, clusterID); err != nil {
+						return err
+					}
 					return accRecordsOf(env).secretsInClear(t, clusterID)
 				},
 			},
@@ -179,6 +188,43 @@ func testAccClusterLifecycle(t *testing.T, env *testbed.Env, l accLayout) {
 func TestAccCluster_FakePluginLifecycle(t *testing.T) {
 	env := accEnv(t)
 	testAccClusterLifecycle(t, env, fakeLayout(env, "accf"))
+}
+
+// The same lifecycle with engine = "heat" in the provider block: the
+// cluster is one stack, scaled by stack updates, deleted with it.
+func TestAccCluster_HeatFakePluginLifecycle(t *testing.T) {
+	env := accEnv(t)
+	l := fakeLayout(env, "acch")
+	l.engine = engineHeat
+	testAccClusterLifecycle(t, env, l)
+}
+
+func (l accLayout) engineName() string {
+	if l.engine == "" {
+		return engineDirect
+	}
+	return l.engine
+}
+
+// expectStacks checks the cluster has one Heat stack with the heat engine
+// and none with the direct engine.
+func (l accLayout) expectStacks(env *testbed.Env, clusterID string) error {
+	want := 0
+	if l.engineName() == engineHeat {
+		want = 1
+	}
+	return expectStacks(env, clusterID, want)
+}
+
+func expectStacks(env *testbed.Env, clusterID string, want int) error {
+	c, err := env.Leftovers(context.Background(), clusterID)
+	if err != nil {
+		return err
+	}
+	if c["stacks"] != want {
+		return fmt.Errorf("cluster %s has %d Heat stacks, want %d (%v)", clusterID, c["stacks"], want, c)
+	}
+	return nil
 }
 
 // fakeLayout is a fake-plugin cluster named prefix and a number.

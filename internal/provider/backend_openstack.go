@@ -7,6 +7,8 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/saharagen/terraform-provider-saharagen/sahara"
+	"github.com/saharagen/terraform-provider-saharagen/sahara/heat"
 	"github.com/saharagen/terraform-provider-saharagen/sahara/openstack"
 	"github.com/saharagen/terraform-provider-saharagen/sahara/sshremote"
 )
@@ -20,8 +22,9 @@ import (
 type CloudConfig = openstack.Config
 
 // openStackConnector builds the Backend on OpenStack: the cloud adapter is
-// the Infrastructure (and the image registry when it offers one), its object
-// storage the template store.
+// the direct engine's Infrastructure (and the image registry when it offers
+// one), the Heat engine is over the same adapter, its object storage the
+// template store.
 func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 	cloud, err := openstack.New(ctx, s.OpenStack, openstack.WithParallelism(s.Parallelism), openstack.WithLogger(s.Logger),
 		openstack.WithDeleteTimeout(s.DeleteTimeout))
@@ -32,7 +35,8 @@ func openStackConnector(ctx context.Context, s Settings) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{Infra: cloud, Remotes: remotes}
+	b := &Backend{Infra: cloud, Remotes: remotes,
+		Engines: map[string]sahara.Infrastructure{engineHeat: heat.New(cloud, heat.WithLogger(s.Logger))}}
 	if err := openRecordStore(ctx, cloud, s, b); err != nil {
 		return nil, err
 	}

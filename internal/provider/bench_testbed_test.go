@@ -31,21 +31,33 @@ import (
 // (testbed.Env.BulkTimes). OpenStack requests are counted by service
 // at a proxy in front of the cloud (Keystone aside); SSH handshakes, the
 // provider's CPU and peak RSS come from the provider's "Operation usage"
-// log line. The table goes to stdout, the figures as JSON to
-// SAHARAGEN_BENCH_JSON, the provider's logs to SAHARAGEN_BENCH_LOGS.
+// log line. Each size runs with each engine of SAHARAGEN_BENCH_ENGINES
+// (default direct,heat), one after the other on the same testbed, and the
+// report sets the Heat engine's times and requests against the direct
+// engine's (the provider's requests: those Heat itself makes to Nova,
+// Neutron and Cinder are the cloud's work, not counted). The table goes to
+// stdout, the figures as JSON to SAHARAGEN_BENCH_JSON, the provider's logs
+// to SAHARAGEN_BENCH_LOGS.
 //
 //	SAHARAGEN_TESTBED=1 go test ./internal/provider -run '^$' -bench Testbed_Lifecycle -benchtime 1x -timeout 2h
 func BenchmarkTestbed_Lifecycle(b *testing.B) {
 	env := testbed.Require(b)
 	sizes := benchSizes(b)
+	engs := benchEngines(b)
 	ctx := context.Background()
 	var rows []benchRow
 	var plugin time.Duration // one instance's configure and start
 	for _, n := range sizes {
-		rows = append(rows, benchLifecycle(ctx, b, env, n, &plugin)...)
+		for _, engine := range engs {
+			rows = append(rows, benchLifecycle(ctx, b, env, n, engine, &plugin)...)
+		}
 	}
 	rep := benchReport{Date: time.Now().UTC().Format(time.RFC3339), Machine: benchMachine(), Rows: rows}
+	rep.Engines = engineRatios(rows)
 	for _, r := range rows {
+		if r.Engine != engineDirect {
+			continue
+		}
 		if r.Op == "create" && r.N == 10 {
 			rep.Create10 = r.Seconds
 		}
@@ -82,10 +94,27 @@ func benchSizes(b *testing.B) []int {
 	return out
 }
 
-// benchRow is one operation on one cluster size.
+func benchEngines(b *testing.B) []string {
+	spec := os.Getenv("SAHARAGEN_BENCH_ENGINES")
+	if spec == "" {
+		spec = engineDirect + "," + engineHeat
+	}
+	var out []string
+	for _, s := range strings.Split(spec, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(engines, s) {
+			b.Fatalf("SAHARAGEN_BENCH_ENGINES=%q: engines are %s", spec, strings.Join(engines, ", "))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// benchRow is one operation on one cluster size with one engine.
 type benchRow struct {
-	N  int    `json:"n"`
-	Op string `json:"operation"`
+	N      int    `json:"n"`
+	Engine string `json:"engine"`
+	Op     string `json:"operation"`
 	// Seconds is the provider's time for the operation (its RPC), TerraformSeconds the CLI command's.
 	Seconds          float64       `json:"seconds"`
 	TerraformSeconds float64       `json:"terraform_seconds"`
@@ -108,29 +137,63 @@ type benchStatus struct {
 }
 
 type benchReport struct {
-	Date        string     `json:"date"`
-	Machine     string     `json:"machine"`
-	Rows        []benchRow `json:"rows"`
-	Create10    float64    `json:"create_10_seconds,omitempty"`
-	Create50    float64    `json:"create_50_seconds,omitempty"`
-	Ratio50To10 float64    `json:"create_50_to_10,omitempty"`
+	Date    string     `json:"date"`
+	Machine string     `json:"machine"`
+	Rows    []benchRow `json:"rows"`
+	// Engines compares the Heat engine with the direct one, operation by operation.
+	Engines     []engineRatio `json:"heat_vs_direct,omitempty"`
+	Create10    float64       `json:"create_10_seconds,omitempty"`
+	Create50    float64       `json:"create_50_seconds,omitempty"`
+	Ratio50To10 float64       `json:"create_50_to_10,omitempty"`
 }
 
-var benchServices = []string{"compute", "network", "volumev3", "image", "object-store"}
+// engineRatio is one operation on one size with both engines.
+type engineRatio struct {
+	N              int     `json:"n"`
+	Op             string  `json:"operation"`
+	DirectSeconds  float64 `json:"direct_seconds"`
+	HeatSeconds    float64 `json:"heat_seconds"`
+	Ratio          float64 `json:"heat_to_direct"`
+	DirectRequests int     `json:"direct_requests"`
+	HeatRequests   int     `json:"heat_requests"`
+}
 
-func benchLifecycle(ctx context.Context, b *testing.B, env *testbed.Env, n int, plugin *time.Duration) []benchRow {
+// engineRatios pairs the rows of the two engines.
+func engineRatios(rows []benchRow) []engineRatio {
+	var out []engineRatio
+	for _, d := range rows {
+		if d.Engine != engineDirect {
+			continue
+		}
+		for _, h := range rows {
+			if h.Engine == engineHeat && h.N == d.N && h.Op == d.Op {
+				e := engineRatio{N: d.N, Op: d.Op, DirectSeconds: d.Seconds, HeatSeconds: h.Seconds,
+					DirectRequests: sum(d.Requests), HeatRequests: sum(h.Requests)}
+				if d.Seconds > 0 {
+					e.Ratio = h.Seconds / d.Seconds
+				}
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+var benchServices = []string{"compute", "network", "volumev3", "image", "object-store", "orchestration"}
+
+func benchLifecycle(ctx context.Context, b *testing.B, env *testbed.Env, n int, engine string, plugin *time.Duration) []benchRow {
 	proxy, overrides := env.FaultProxy(b, benchServices...)
 	// The catalog's Glance endpoint is unversioned; an override is used as is.
 	overrides["image"] = strings.TrimSuffix(overrides["image"], "/") + "/v2/"
 	r := newTFRun(b, env)
 	logs := b.TempDir()
 	if dir := os.Getenv("SAHARAGEN_BENCH_LOGS"); dir != "" { // kept to see where the time went
-		logs = filepath.Join(dir, fmt.Sprintf("n%d", n))
+		logs = filepath.Join(dir, fmt.Sprintf("n%d-%s", n, engine))
 		if err := os.MkdirAll(logs, 0o755); err != nil {
 			b.Fatal(err)
 		}
 	}
-	name := accName("bench")
+	name := accName("bench" + engine[:1])
 	workers := n - 1
 	var rows []benchRow
 	step := func(op string, args ...string) benchRow {
@@ -151,9 +214,9 @@ func benchLifecycle(ctx context.Context, b *testing.B, env *testbed.Env, n int, 
 		wall := time.Since(start)
 		r.env = saved
 		if code != 0 { // a refresh of an unchanged cluster plans nothing (exit 0, not 2)
-			b.Fatalf("N=%d %s: terraform %s: exit %d\n%s", n, op, strings.Join(args, " "), code, tail(out, 4000))
+			b.Fatalf("N=%d %s %s: terraform %s: exit %d\n%s", n, engine, op, strings.Join(args, " "), code, tail(out, 4000))
 		}
-		row := benchRow{N: n, Op: op, TerraformSeconds: wall.Seconds(), Requests: map[string]int{}}
+		row := benchRow{N: n, Engine: engine, Op: op, TerraformSeconds: wall.Seconds(), Requests: map[string]int{}}
 		for _, s := range benchServices {
 			if d := proxy.Requests(s) - before[s]; d > 0 {
 				row.Requests[s] = d
@@ -161,10 +224,12 @@ func benchLifecycle(ctx context.Context, b *testing.B, env *testbed.Env, n int, 
 		}
 		row.Usage = usageOf(b, logPath)
 		row.Seconds, row.CPU, row.RSS, row.Handshakes = row.Usage["seconds"], row.Usage["cpu_seconds"], row.Usage["peak_rss_mib"], int(row.Usage["ssh_handshakes"])
-		b.Logf("N=%d %s: %.1fs (terraform %.1fs), %d requests, %d SSH handshakes", n, op, row.Seconds, wall.Seconds(), sum(row.Requests), row.Handshakes)
+		b.Logf("N=%d %s %s: %.1fs (terraform %.1fs), %d requests, %d SSH handshakes", n, engine, op, row.Seconds, wall.Seconds(), sum(row.Requests), row.Handshakes)
 		return row
 	}
-	config := func(workers int) { r.write(fakeCluster(env, name, "worker", workers, overridesBlock(overrides))) }
+	config := func(workers int) {
+		r.write(fakeCluster(env, name, "worker", workers, overridesBlock(overrides)+fmt.Sprintf("  engine = %q\n", engine)))
+	}
 	destroyed := false
 	b.Cleanup(func() {
 		if !destroyed {
@@ -334,8 +399,8 @@ func benchMachine() string {
 func (rep benchReport) markdown() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n### saharagen on the testbed, %s (%s)\n\n", rep.Date[:10], rep.Machine)
-	sb.WriteString("| N | operation | provider s | limit s | ratio | slowest SSH s | statuses (s) | OpenStack requests | SSH handshakes | CPU s | peak RSS MiB |\n")
-	sb.WriteString("|---:|---|---:|---:|---:|---:|---|---|---:|---:|---:|\n")
+	sb.WriteString("| N | engine | operation | provider s | limit s | ratio | slowest SSH s | statuses (s) | OpenStack requests | SSH handshakes | CPU s | peak RSS MiB |\n")
+	sb.WriteString("|---:|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|\n")
 	for _, r := range rep.Rows {
 		var st []string
 		for _, s := range r.Statuses {
@@ -345,9 +410,17 @@ func (rep benchReport) markdown() string {
 		for _, s := range slices.Sorted(maps.Keys(r.Requests)) {
 			req = append(req, fmt.Sprintf("%s %d", s, r.Requests[s]))
 		}
-		fmt.Fprintf(&sb, "| %d | %s | %.1f | %s | %s | %s | %s | %d: %s | %d | %.2f | %.0f |\n", r.N, r.Op, r.Seconds,
+		fmt.Fprintf(&sb, "| %d | %s | %s | %.1f | %s | %s | %s | %s | %d: %s | %d | %.2f | %.0f |\n", r.N, r.Engine, r.Op, r.Seconds,
 			orDash(r.Limit, "%.1f"), orDash(r.Ratio, "%.2f"), orDash(r.SlowestSSH, "%.1f"), strings.Join(st, ", "),
 			sum(r.Requests), strings.Join(req, ", "), r.Handshakes, r.CPU, r.RSS)
+	}
+	if len(rep.Engines) > 0 {
+		sb.WriteString("\nHeat engine against the direct engine (provider's seconds; the provider's OpenStack requests, Heat's own calls not counted):\n\n")
+		sb.WriteString("| N | operation | direct s | heat s | heat / direct | direct requests | heat requests |\n")
+		sb.WriteString("|---:|---|---:|---:|---:|---:|---:|\n")
+		for _, e := range rep.Engines {
+			fmt.Fprintf(&sb, "| %d | %s | %.1f | %.1f | %.2f | %d | %d |\n", e.N, e.Op, e.DirectSeconds, e.HeatSeconds, e.Ratio, e.DirectRequests, e.HeatRequests)
+		}
 	}
 	sb.WriteString("\n")
 	for _, r := range rep.Rows {

@@ -44,6 +44,7 @@ func clusterModelFrom(ctx context.Context, c *sahara.Cluster, prior *clusterMode
 		AntiAffinity:             listOrNull(c.AntiAffinity),
 		IsPublic:                 types.BoolValue(c.IsPublic),
 		IsProtected:              types.BoolValue(c.IsProtected),
+		Engine:                   types.StringValue(engineOf(c)),
 		Status:                   types.StringValue(string(c.Status)),
 		StatusDescription:        types.StringValue(c.StatusDescription),
 		Info:                     infoValue(c.Info),

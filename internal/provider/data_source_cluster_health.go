@@ -89,7 +89,7 @@ func (d *clusterHealthDataSource) Read(ctx context.Context, req datasource.ReadR
 	}
 	c.Link()
 	c.ManagementPrivateKey = m.ManagementPrivateKey.ValueString()
-	eng, err := d.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	eng, err := d.data.Engine(ctx, b.ForCluster(&c), map[string]any{"cluster_id": c.ID}, nil)
 	if err != nil {
 		resp.Diagnostics.AddError("Engine Error", err.Error())
 		return

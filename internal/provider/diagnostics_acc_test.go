@@ -112,3 +112,40 @@ func recordHasDiagnostics(env *testbed.Env, clusterID, instance string) error {
 	}
 	return fmt.Errorf("no record of cluster %s", clusterID)
 }
+
+// A Heat stack that fails (the testbed fails the spawn of a server whose
+// name holds "fault-spawn"): the create's diagnostic carries Heat's reason
+// for the failed server, and the tainted cluster is destroyed with its
+// stack. The cluster sets engine = "heat" itself (the provider's is direct).
+func TestAccCluster_HeatStackFailureReason(t *testing.T) {
+	env := accEnv(t)
+	name := fmt.Sprintf("acchf%d", time.Now().Unix()%100000)
+	var clusterID string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: accFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: inlineFakeCluster(env, name, `engine = "heat"`, fmt.Sprintf(`
+    master = { flavor_id = %q, node_processes = ["namenode", "resourcemanager", "datanode", "nodemanager"], count = 1 }
+    fault-spawn = { flavor_id = %q, node_processes = ["datanode"], count = 1 }`, env.FlavorName, env.FlavorName)),
+				ExpectError: regexp.MustCompile(`(?s)Cluster Provisioning Error.*CREATE_FAILED.*spawn_error`),
+			},
+			{
+				RefreshState: true,
+				Check: func(s *terraform.State) error {
+					clusterID = s.RootModule().Resources["saharagen_cluster.c"].Primary.ID
+					desc := s.RootModule().Resources["saharagen_cluster.c"].Primary.Attributes["status_description"]
+					if !strings.Contains(desc, "spawn_error") {
+						return fmt.Errorf("status_description lacks Heat's reason: %q", desc)
+					}
+					return nil
+				},
+				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			env.AssertNoLeftovers(t, clusterID)
+			return nil
+		},
+	})
+}

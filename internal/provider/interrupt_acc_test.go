@@ -21,8 +21,13 @@ import (
 // holds there. At Spawning it is Nova's answer to the server creations (the
 // servers exist, the run never learns their IDs); at the later statuses the
 // object store's answer to the record write that enters the status (the
-// record says it, the status's work has not begun).
-func stopAt(status sahara.ClusterStatus) testbed.Fault {
+// record says it, the status's work has not begun). With the Heat engine,
+// Spawning stops at Heat's answer to the stack's creation (the stack
+// exists, the run never learns its ID).
+func stopAt(engine string, status sahara.ClusterStatus) testbed.Fault {
+	if status == sahara.StatusSpawning && engine == engineHeat {
+		return testbed.Fault{Service: "orchestration", Method: "POST", Path: `/stacks$`, Hold: true}
+	}
 	if status == sahara.StatusSpawning {
 		return testbed.Fault{Service: "compute", Method: "POST", Path: `/servers$`, Count: 2, Hold: true}
 	}
@@ -41,20 +46,27 @@ func TestAccCluster_InterruptedCreateConverges(t *testing.T) {
 	for i, at := range statuses {
 		for j, s := range signals {
 			t.Run(fmt.Sprintf("%s at %s", s.name, at), func(t *testing.T) {
-				interruptCreate(t, fmt.Sprintf("acci%d%d-", i, j), at, s.sig)
+				interruptCreate(t, fmt.Sprintf("acci%d%d-", i, j), engineDirect, at, s.sig)
 			})
 		}
 	}
 }
 
-func interruptCreate(t *testing.T, prefix string, at sahara.ClusterStatus, sig syscall.Signal) {
+// With the Heat engine: an apply killed while Heat creates the stack is
+// followed by an apply that deletes that stack with the interrupted
+// cluster and converges on one stack.
+func TestAccCluster_HeatInterruptedCreateConverges(t *testing.T) {
+	interruptCreate(t, "acchi-", engineHeat, sahara.StatusSpawning, syscall.SIGKILL)
+}
+
+func interruptCreate(t *testing.T, prefix, engine string, at sahara.ClusterStatus, sig syscall.Signal) {
 	env, r, name := cliTest(t, prefix)
 	ctx := context.Background()
-	proxy, overrides := env.FaultProxy(t, "compute", "object-store")
-	if err := proxy.Inject(stopAt(at)); err != nil {
+	proxy, overrides := env.FaultProxy(t, "compute", "object-store", "orchestration")
+	if err := proxy.Inject(stopAt(engine, at)); err != nil {
 		t.Fatal(err)
 	}
-	r.write(fakeCluster(env, name, "worker", 1, overridesBlock(overrides)))
+	r.write(fakeCluster(env, name, "worker", 1, overridesBlock(overrides)+fmt.Sprintf("  engine = %q\n", engine)))
 
 	p := r.start("apply", "-auto-approve")
 	waitHeld(t, p, proxy, "the stop point at "+string(at))
@@ -80,6 +92,12 @@ func interruptCreate(t *testing.T, prefix string, at sahara.ClusterStatus, sig s
 	}
 	r.expectServers(ctx, name, name+"-master-0", name+"-worker-0")
 	r.expectNoChanges()
+	if err := (accLayout{engine: engine}).expectStacks(env, rec.ID); err != nil {
+		t.Error(err)
+	}
+	if err := expectStacks(env, first.ID, 0); err != nil {
+		t.Errorf("the interrupted create's stack: %v", err)
+	}
 
 	r.run("destroy", "-auto-approve")
 	env.AssertNoLeftovers(t, first.ID)

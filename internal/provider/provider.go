@@ -73,6 +73,7 @@ type providerModel struct {
 	SSH                         *sshModel    `tfsdk:"ssh"`
 	TemplateStoreContainer      types.String `tfsdk:"template_store_container"`
 	RecordStore                 types.String `tfsdk:"record_store"`
+	Engine                      types.String `tfsdk:"engine"`
 	Parallelism                 types.Int64  `tfsdk:"parallelism"`
 	DeleteInstancesTimeout      types.String `tfsdk:"delete_instances_timeout"`
 }
@@ -168,6 +169,13 @@ func providerSchema() schema.Schema {
 					"Keystone credentials (the identity API's `/v3/credentials`, encrypted at rest), for clouds without object storage; " +
 					"shared by the runs of that one user in the project. `auto` (default): object storage when the service catalog has it, " +
 					"Keystone credentials otherwise. Secrets are in neither: they stay in Terraform state. Environment: `SAHARAGEN_RECORD_STORE`."},
+			"engine": schema.StringAttribute{Optional: true,
+				Validators: []validator.String{stringvalidator.OneOf(engines...)},
+				MarkdownDescription: "What provisions a cluster's servers, ports, floating IPs, volumes, server groups and auto security groups, " +
+					"for clusters that set no `engine` of their own. `direct` (default): the provider calls Nova, Neutron and Cinder itself. " +
+					"`heat`: the cluster is one Heat stack, generated as Sahara's heat engine generates it (named after the cluster and tagged " +
+					"with it), which the cloud's orchestration service creates, updates to scale and deletes. A cluster keeps the engine " +
+					"that created it: changing this setting changes only new clusters. Environment: `SAHARAGEN_ENGINE`."},
 			"parallelism": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 256)},
 				MarkdownDescription: "How many instances the engine works on at once (spawning, SSH steps). Default 16."},
 			"delete_instances_timeout": schema.StringAttribute{Optional: true, Validators: []validator.String{durationValidator{}},
@@ -256,6 +264,7 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 		},
 		TemplateStoreContainer: m.TemplateStoreContainer.ValueString(),
 		RecordStore:            m.RecordStore.ValueString(),
+		Engine:                 m.Engine.ValueString(),
 		Parallelism:            int(m.Parallelism.ValueInt64()),
 		SSHConnectionTimeout:   30 * time.Second,
 	}
@@ -294,6 +303,10 @@ func (m providerModel) settings(ctx context.Context) (Settings, diagsT) {
 		s.DeleteTimeout = d
 	}
 	s.applyDefaults()
+	if !slices.Contains(engines, s.Engine) {
+		diags.AddAttributeError(path.Root("engine"), "Invalid Engine",
+			fmt.Sprintf("engine (or SAHARAGEN_ENGINE) is %q; it must be one of %s.", s.Engine, strings.Join(engines, ", ")))
+	}
 	if !slices.Contains(recordStores, s.RecordStore) {
 		diags.AddAttributeError(path.Root("record_store"), "Invalid Record Store",
 			fmt.Sprintf("record_store (or SAHARAGEN_RECORD_STORE) is %q; it must be one of %s.", s.RecordStore, strings.Join(recordStores, ", ")))

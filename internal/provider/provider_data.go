@@ -34,6 +34,8 @@ type Settings struct {
 	TemplateStoreContainer string
 	// RecordStore is one of recordStores.
 	RecordStore string
+	// Engine is one of engines: the default of clusters that set none.
+	Engine      string
 	Parallelism int
 	// Logger is for the long-lived cloud adapter and SSH remote (set by the provider, not the block).
 	Logger *slog.Logger
@@ -52,9 +54,32 @@ func (s *Settings) applyDefaults() {
 	if s.RecordStore == "" {
 		s.RecordStore = recordStoreAuto
 	}
+	if s.Engine == "" {
+		s.Engine = os.Getenv("SAHARAGEN_ENGINE")
+	}
+	if s.Engine == "" {
+		s.Engine = engineDirect
+	}
 	if s.Parallelism == 0 {
 		s.Parallelism = 16
 	}
+}
+
+// Engines: what provisions a cluster's cloud objects (the engine setting).
+const (
+	engineDirect = "direct"
+	engineHeat   = "heat"
+)
+
+var engines = []string{engineDirect, engineHeat}
+
+// engineOf is the engine of a cluster record ("" in records older than
+// the setting: the direct engine).
+func engineOf(c *sahara.Cluster) string {
+	if c.Engine == "" {
+		return engineDirect
+	}
+	return c.Engine
 }
 
 // Where records are kept (the record_store setting).
@@ -84,7 +109,9 @@ type ImageRegistry interface {
 
 // Backend is the cloud side of the provider, created on first use.
 type Backend struct {
+	// Infra is the direct engine's; Engines the others by name (engines).
 	Infra   sahara.Infrastructure
+	Engines map[string]sahara.Infrastructure
 	Remotes sahara.RemoteConnector
 	Store   sahara.Store
 	// StoreName says where Store keeps records, for diagnostics.
@@ -92,6 +119,21 @@ type Backend struct {
 	// Images is nil when the cloud adapter has no image registry.
 	Images ImageRegistry
 }
+
+// For is the backend of a cluster of the given engine: Infra is that
+// engine's. A backend without Engines (the tests' fake cloud) serves every
+// engine with its one Infra.
+func (b *Backend) For(engine string) *Backend {
+	if b == nil || len(b.Engines) == 0 || engine == "" || engine == engineDirect {
+		return b
+	}
+	cp := *b
+	cp.Infra = b.Engines[engine]
+	return &cp
+}
+
+// ForCluster is For(the cluster's engine).
+func (b *Backend) ForCluster(c *sahara.Cluster) *Backend { return b.For(engineOf(c)) }
 
 // Connector builds the Backend from the settings; it may contact the cloud.
 type Connector func(ctx context.Context, s Settings) (*Backend, error)

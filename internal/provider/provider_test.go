@@ -173,7 +173,7 @@ func init() { leaseOptions.Settle = 5 * time.Millisecond }
 
 // nonAuthAttributes are the provider attributes that are not options of the
 // cloud adapter's configuration.
-var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "record_store": true, "parallelism": true, "delete_instances_timeout": true}
+var nonAuthAttributes = map[string]bool{"ssh": true, "template_store_container": true, "record_store": true, "engine": true, "parallelism": true, "delete_instances_timeout": true}
 
 // cloudConfigNotInSchema are options of the cloud adapter the provider block
 // does not offer (they still come from clouds.yaml or OS_*).
@@ -376,4 +376,46 @@ resource "saharagen_node_group_template" "worker" {
 			},
 		},
 	})
+}
+
+// TestProviderModel_Engine: direct by default, SAHARAGEN_ENGINE when the
+// block sets none, the block's over it; anything else is refused.
+func TestProviderModel_Engine(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("SAHARAGEN_ENGINE", "")
+	if s, diags := (providerModel{}).settings(ctx); diags.HasError() || s.Engine != engineDirect {
+		t.Errorf("default engine %q (%v), want direct", s.Engine, diags)
+	}
+	t.Setenv("SAHARAGEN_ENGINE", engineHeat)
+	if s, _ := (providerModel{}).settings(ctx); s.Engine != engineHeat {
+		t.Errorf("engine %q with SAHARAGEN_ENGINE=heat", s.Engine)
+	}
+	if s, _ := (providerModel{Engine: types.StringValue(engineDirect)}).settings(ctx); s.Engine != engineDirect {
+		t.Errorf("engine %q: the block's direct must win over SAHARAGEN_ENGINE", s.Engine)
+	}
+	if _, diags := (providerModel{Engine: types.StringValue("nova")}).settings(ctx); !diags.HasError() {
+		t.Error("engine \"nova\" accepted")
+	}
+}
+
+// TestBackend_ForEngine: a cluster's engine picks its Infrastructure; a
+// record without one is the direct engine's.
+func TestBackend_ForEngine(t *testing.T) {
+	direct, heat := sfake.NewInfra(), sfake.NewInfra()
+	b := &Backend{Infra: direct, Engines: map[string]sahara.Infrastructure{engineHeat: heat}}
+	for _, tc := range []struct {
+		engine string
+		want   sahara.Infrastructure
+	}{{"", direct}, {engineDirect, direct}, {engineHeat, heat}} {
+		c := &sahara.Cluster{Engine: tc.engine}
+		if got := b.ForCluster(c).Infra; got != tc.want {
+			t.Errorf("engine %q: wrong infrastructure", tc.engine)
+		}
+	}
+	if b.Infra != direct {
+		t.Error("For changed the backend it was called on")
+	}
+	if single := (&Backend{Infra: direct}); single.For(engineHeat).Infra != direct {
+		t.Error("a backend with one Infra must serve every engine")
+	}
 }

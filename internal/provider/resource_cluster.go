@@ -64,6 +64,7 @@ type clusterModel struct {
 	AntiAffinity             types.List     `tfsdk:"anti_affinity"`
 	IsPublic                 types.Bool     `tfsdk:"is_public"`
 	IsProtected              types.Bool     `tfsdk:"is_protected"`
+	Engine                   types.String   `tfsdk:"engine"`
 	NodeGroups               types.Map      `tfsdk:"node_groups"`
 	Status                   types.String   `tfsdk:"status"`
 	StatusDescription        types.String   `tfsdk:"status_description"`
@@ -198,6 +199,13 @@ func clusterSchemaV0(ctx context.Context) schema.Schema {
 					"`node_groups` given here replace the template's list, cluster configs are merged." + replaces},
 			"description": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 				MarkdownDescription: "Free-form description." + inPlace},
+			"engine": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceKeep,
+				Validators: []validator.String{stringvalidator.OneOf(engines...)},
+				MarkdownDescription: "What provisions the cluster's cloud objects: `direct` (the provider calls Nova, Neutron and Cinder) or " +
+					"`heat` (the cluster is one Heat stack, named `<name><first 8 characters of the id>` and tagged with the cluster). " +
+					"Default: the provider's `engine`. The cluster keeps the engine that created it: a change of the provider's `engine` " +
+					"leaves it alone, and its refresh, scale and delete use its own. The objects of one engine cannot be handed to the " +
+					"other, so setting a different value here replaces the cluster (the plan shows it)." + replaces},
 			"default_image_id": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceKeep,
 				MarkdownDescription: "Image (name or ID) of node groups that set none; it must be registered (`saharagen_image`) with the plugin's required tags." + fromTmplDoc + replaces},
 			"user_keypair_id": schema.StringAttribute{Optional: true, PlanModifiers: replace,
@@ -339,8 +347,12 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	spec.ApplySecretConfigs(secretConfigsOf(ctx, &config, &resp.Diagnostics))
+	engine := plan.Engine.ValueString()
+	if engine == "" {
+		engine = r.data.settings.Engine
+	}
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_name": spec.Name}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.For(engine), map[string]any{"cluster_name": spec.Name}, rec.observe)
 	if err != nil {
 		resp.Diagnostics.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
 		return
@@ -355,6 +367,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		addValidationErrors(&resp.Diagnostics, "Invalid Cluster", err)
 		return
 	}
+	c.Engine = engine
 	defer r.saveSecrets(ctx, c.ID, resp.Private, &resp.Diagnostics)
 	rememberRequestConfigs(ctx, c, plan.ClusterConfigs, &resp.Diagnostics)
 	// Under the lease no other run creates this name or works on a cluster
@@ -417,7 +430,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	c.Link()
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	eng, err := r.data.Engine(ctx, b.ForCluster(&c), map[string]any{"cluster_id": c.ID}, nil)
 	if err == nil {
 		err = eng.Refresh(ctx, &c)
 	}
@@ -492,7 +505,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	if cidrs := changedCIDRs(ctx, &c, &plan, &resp.Diagnostics); len(cidrs) > 0 {
-		eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+		eng, err := r.data.Engine(ctx, b.ForCluster(&c), map[string]any{"cluster_id": c.ID}, nil)
 		if err == nil {
 			tflogInfo(ctx, "Updating auto security groups", map[string]any{"cluster_id": c.ID, "node_groups": len(cidrs)})
 			err = eng.SetAutoSecurityGroupCIDRs(ctx, &c, cidrs)
@@ -519,7 +532,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	var scaleErr error
 	if scale != nil {
 		rec := newRecorder(ctx, b.Store)
-		eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+		eng, err := r.data.Engine(ctx, b.ForCluster(&c), map[string]any{"cluster_id": c.ID}, rec.observe)
 		if err != nil {
 			resp.Diagnostics.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
 			return
@@ -579,6 +592,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		c = sahara.Cluster{ID: state.ID.ValueString()}
 		c.Name = state.Name.ValueString()
 		c.PluginName, c.PluginVersion = state.PluginName.ValueString(), state.PluginVersion.ValueString()
+		c.Engine = state.Engine.ValueString()
 	}
 	c.Link()
 	if c.IsProtected {
@@ -586,7 +600,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.ForCluster(&c), map[string]any{"cluster_id": c.ID}, rec.observe)
 	if err == nil {
 		opCtx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -615,7 +629,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 // repair or it worked (diags say why not).
 func (r *clusterResource) repair(ctx context.Context, b *Backend, c *sahara.Cluster, timeout time.Duration, diags *diagsT) bool {
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.ForCluster(c), map[string]any{"cluster_id": c.ID}, rec.observe)
 	if err == nil {
 		err = eng.Refresh(ctx, c)
 	}
@@ -676,7 +690,7 @@ func (r *clusterResource) roll(ctx context.Context, b *Backend, c *sahara.Cluste
 		return nil, false
 	}
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.ForCluster(c), map[string]any{"cluster_id": c.ID}, rec.observe)
 	if err != nil {
 		diags.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
 		return nil, false
@@ -727,7 +741,7 @@ func keepSettings(ctx context.Context, next, prior *clusterModel, groups []strin
 func (r *clusterResource) recoverScale(ctx context.Context, b *Backend, c *sahara.Cluster, diags *diagsT) bool {
 	tflogInfo(ctx, fmt.Sprintf("Cluster %s was left in %s by an interrupted scale: rolling it back", c.Name, c.Status), map[string]any{"cluster_id": c.ID})
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.ForCluster(c), map[string]any{"cluster_id": c.ID}, rec.observe)
 	if err == nil {
 		opCtx, cancel := context.WithTimeout(ctx, defaultDeleteTimeout)
 		defer cancel()
@@ -752,10 +766,10 @@ func (r *clusterResource) recoverScale(ctx context.Context, b *Backend, c *sahar
 // refresh fails and says how to recover.
 func (r *clusterResource) recordMissing(ctx context.Context, b *Backend, state *clusterModel, resp *resource.ReadResponse) {
 	c := &sahara.Cluster{ID: state.ID.ValueString()}
-	c.Name = state.Name.ValueString()
-	// Every server of the cluster carries its tag, those in state and those
-	// it never recorded alike (an import has none in state).
-	alive, err := b.Infra.ClusterServers(ctx, c)
+	c.Name, c.Engine = state.Name.ValueString(), state.Engine.ValueString()
+	// Every server of the cluster carries its tag, or is in its stack, those
+	// in state and those it never recorded alike (an import has none in state).
+	alive, err := b.ForCluster(c).Infra.ClusterServers(ctx, c)
 	if err != nil {
 		resp.Diagnostics.AddError("Cluster Record Missing", fmt.Sprintf(
 			"The record of cluster %s is not in the template store, and listing the servers tagged with it failed, so the refresh "+
@@ -803,7 +817,7 @@ func (r *clusterResource) removeInterruptedCreate(ctx context.Context, b *Backen
 	tflogInfo(ctx, fmt.Sprintf("Cluster %s was left in %s by an interrupted run: deleting what that run created, then creating the cluster again", old.Name, old.Status),
 		map[string]any{"cluster_id": old.ID, "instances": len(old.Instances())})
 	rec := newRecorder(ctx, b.Store)
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": old.ID}, rec.observe)
+	eng, err := r.data.Engine(ctx, b.ForCluster(&old), map[string]any{"cluster_id": old.ID}, rec.observe)
 	if err == nil {
 		opCtx, cancel := context.WithTimeout(ctx, defaultDeleteTimeout)
 		defer cancel()

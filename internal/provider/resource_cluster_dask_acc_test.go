@@ -39,6 +39,20 @@ var (
 // worker that holds the only copy of a dataset, the dataset is still
 // there; destroyed, nothing of the cluster is left in the cloud.
 func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
+	testAccDaskQuickstart(t, engineDirect)
+}
+
+// The quickstart with SAHARAGEN_ENGINE=heat (its provider block sets no
+// engine): compute, scale up, scale down keeping the data, destroy, as one
+// Heat stack. The roll of the workers (a new flavor) is left out: the Heat
+// engine refuses rolls (heat.Infra.RefuseRoll): a node group is one
+// template of the stack.
+func TestAccCluster_HeatDaskComputesScalesAndKeepsData(t *testing.T) {
+	t.Setenv("SAHARAGEN_ENGINE", engineHeat)
+	testAccDaskQuickstart(t, engineHeat)
+}
+
+func testAccDaskQuickstart(t *testing.T, engine string) {
 	env := accEnv(t)
 	// the quickstart names its provider saharagen/saharagen, as users do
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "saharagen")
@@ -64,141 +78,149 @@ func TestAccCluster_DaskComputesScalesAndKeepsData(t *testing.T) {
 	var oldServers []string
 
 	// Factories per step: the quickstart has its own provider block.
-	resource.Test(t, resource.TestCase{
-		Steps: []resource.TestStep{
-			{
-				ProtoV6ProviderFactories: accFactories(),
-				ConfigDirectory:          config.StaticDirectory(quickstartDir),
-				ConfigVariables:          vars(3),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, tfjsonpath.New("id")),
-					sameScheduler.AddStateValue(addr, schedulerID),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^tls://[0-9.]+:8786$`))),
-				},
-				Check: func(s *terraform.State) error {
-					clusterID = s.RootModule().Resources[addr].Primary.ID
-					out, err := daskCompute(s, "run", "3")
-					if err != nil {
-						return err
-					}
-					return ranTasks(out, worker(0), worker(1), worker(2))
-				},
+	steps := []resource.TestStep{
+		{
+			ProtoV6ProviderFactories: accFactories(),
+			ConfigDirectory:          config.StaticDirectory(quickstartDir),
+			ConfigVariables:          vars(3),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, tfjsonpath.New("id")),
+				sameScheduler.AddStateValue(addr, schedulerID),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact(string(sahara.StatusActive))),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("engine"), knownvalue.StringExact(engine)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("info").AtMapKey("Dask").AtMapKey("Scheduler"),
+					knownvalue.StringRegexp(regexp.MustCompile(`^tls://[0-9.]+:8786$`))),
 			},
-			{
-				ProtoV6ProviderFactories: accFactories(),
-				ConfigDirectory:          config.StaticDirectory(quickstartDir),
-				ConfigVariables:          vars(4),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(addr, tfjsonpath.New("id"))},
-				Check: func(s *terraform.State) error {
-					out, err := daskCompute(s, "run", "4")
-					if err != nil {
-						return err
-					}
-					if err := ranTasks(out, worker(3)); err != nil {
-						return fmt.Errorf("the added worker: %w", err)
-					}
-					// The next step retires the worker holding the only copy.
-					out, err = daskCompute(s, "scatter", victim)
-					if err != nil {
-						return err
-					}
-					if !strings.Contains(out, fmt.Sprintf("held by ['%s']", victim)) {
-						return fmt.Errorf("the dataset is not on %s only:\n%s", victim, out)
-					}
-					return nil
-				},
-			},
-			{
-				ProtoV6ProviderFactories: accFactories(),
-				ConfigDirectory:          config.StaticDirectory(quickstartDir),
-				ConfigVariables:          vars(2, victim),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					// the named worker first, then the engine's choice (highest index)
-					plancheck.ExpectKnownValue(addr, workers.AtMapKey("instances_to_be_removed"),
-						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(victim), knownvalue.StringExact(worker(3))})),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, tfjsonpath.New("id")),
-					statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(2))}),
-					})),
-				},
-				Check: func(s *terraform.State) error {
-					out, err := daskCompute(s, "check")
-					if err != nil {
-						return err
-					}
-					if !strings.Contains(out, "(intact)") || strings.Contains(out, victim) {
-						return fmt.Errorf("the data of the retired worker %s did not survive:\n%s", victim, out)
-					}
-					out, err = daskCompute(s, "run", "2")
-					if err != nil {
-						return err
-					}
-					if err := ranTasks(out, worker(0), worker(2)); err != nil {
-						return err
-					}
-					// The next step replaces every worker: the dataset sits on one.
-					oldServers = instanceIDs(s, addr, "worker")
-					out, err = daskCompute(s, "scatter", worker(2))
-					if err != nil || !strings.Contains(out, fmt.Sprintf("held by ['%s']", worker(2))) {
-						return fmt.Errorf("the dataset is not on %s only (%v):\n%s", worker(2), err, out)
-					}
-					return nil
-				},
-			},
-			{
-				// A new worker flavor: the worker template changes, and the
-				// cluster rolls its workers in the same apply.
-				ProtoV6ProviderFactories: accFactories(),
-				ConfigDirectory:          config.StaticDirectory(quickstartDir),
-				ConfigVariables:          withVar(vars(2, victim), "worker_flavor_id", config.StringVariable(tiny)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("saharagen_node_group_template.worker", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction("saharagen_node_group_template.scheduler", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, tfjsonpath.New("id")),
-					sameScheduler.AddStateValue(addr, schedulerID),
-					// one at a time: worker-1 joins, worker-0 goes, worker-0 joins again, worker-2 goes
-					statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(1))}),
-					})),
-				},
-				Check: func(s *terraform.State) error {
-					now := instanceIDs(s, addr, "worker")
-					for _, id := range now {
-						if slices.Contains(oldServers, id) {
-							return fmt.Errorf("a worker still runs on its old server %s", id)
-						}
-						if err := expectFlavor(env, id, "m1.tiny"); err != nil {
-							return err
-						}
-					}
-					out, err := daskCompute(s, "check")
-					if err != nil {
-						return err
-					}
-					if !strings.Contains(out, "(intact)") {
-						return fmt.Errorf("the dataset did not survive the roll of the workers:\n%s", out)
-					}
-					out, err = daskCompute(s, "run", "2")
-					if err != nil {
-						return err
-					}
-					return ranTasks(out, worker(0), worker(1))
-				},
+			Check: func(s *terraform.State) error {
+				clusterID = s.RootModule().Resources[addr].Primary.ID
+				if err := (accLayout{engine: engine}).expectStacks(env, clusterID); err != nil {
+					return err
+				}
+				out, err := daskCompute(s, "run", "3")
+				if err != nil {
+					return err
+				}
+				return ranTasks(out, worker(0), worker(1), worker(2))
 			},
 		},
+		{
+			ProtoV6ProviderFactories: accFactories(),
+			ConfigDirectory:          config.StaticDirectory(quickstartDir),
+			ConfigVariables:          vars(4),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(addr, tfjsonpath.New("id"))},
+			Check: func(s *terraform.State) error {
+				out, err := daskCompute(s, "run", "4")
+				if err != nil {
+					return err
+				}
+				if err := ranTasks(out, worker(3)); err != nil {
+					return fmt.Errorf("the added worker: %w", err)
+				}
+				// The next step retires the worker holding the only copy.
+				out, err = daskCompute(s, "scatter", victim)
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(out, fmt.Sprintf("held by ['%s']", victim)) {
+					return fmt.Errorf("the dataset is not on %s only:\n%s", victim, out)
+				}
+				return nil
+			},
+		},
+		{
+			ProtoV6ProviderFactories: accFactories(),
+			ConfigDirectory:          config.StaticDirectory(quickstartDir),
+			ConfigVariables:          vars(2, victim),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				// the named worker first, then the engine's choice (highest index)
+				plancheck.ExpectKnownValue(addr, workers.AtMapKey("instances_to_be_removed"),
+					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(victim), knownvalue.StringExact(worker(3))})),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, tfjsonpath.New("id")),
+				statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(2))}),
+				})),
+			},
+			Check: func(s *terraform.State) error {
+				out, err := daskCompute(s, "check")
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(out, "(intact)") || strings.Contains(out, victim) {
+					return fmt.Errorf("the data of the retired worker %s did not survive:\n%s", victim, out)
+				}
+				out, err = daskCompute(s, "run", "2")
+				if err != nil {
+					return err
+				}
+				if err := ranTasks(out, worker(0), worker(2)); err != nil {
+					return err
+				}
+				// The next step replaces every worker: the dataset sits on one.
+				oldServers = instanceIDs(s, addr, "worker")
+				out, err = daskCompute(s, "scatter", worker(2))
+				if err != nil || !strings.Contains(out, fmt.Sprintf("held by ['%s']", worker(2))) {
+					return fmt.Errorf("the dataset is not on %s only (%v):\n%s", worker(2), err, out)
+				}
+				return nil
+			},
+		},
+		{
+			// A new worker flavor: the worker template changes, and the
+			// cluster rolls its workers in the same apply.
+			ProtoV6ProviderFactories: accFactories(),
+			ConfigDirectory:          config.StaticDirectory(quickstartDir),
+			ConfigVariables:          withVar(vars(2, victim), "worker_flavor_id", config.StringVariable(tiny)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("saharagen_node_group_template.worker", plancheck.ResourceActionUpdate),
+				plancheck.ExpectResourceAction("saharagen_node_group_template.scheduler", plancheck.ResourceActionNoop),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, tfjsonpath.New("id")),
+				sameScheduler.AddStateValue(addr, schedulerID),
+				// one at a time: worker-1 joins, worker-0 goes, worker-0 joins again, worker-2 goes
+				statecheck.ExpectKnownValue(addr, workers.AtMapKey("instances"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(0))}),
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(worker(1))}),
+				})),
+			},
+			Check: func(s *terraform.State) error {
+				now := instanceIDs(s, addr, "worker")
+				for _, id := range now {
+					if slices.Contains(oldServers, id) {
+						return fmt.Errorf("a worker still runs on its old server %s", id)
+					}
+					if err := expectFlavor(env, id, "m1.tiny"); err != nil {
+						return err
+					}
+				}
+				out, err := daskCompute(s, "check")
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(out, "(intact)") {
+					return fmt.Errorf("the dataset did not survive the roll of the workers:\n%s", out)
+				}
+				out, err = daskCompute(s, "run", "2")
+				if err != nil {
+					return err
+				}
+				return ranTasks(out, worker(0), worker(1))
+			},
+		},
+	}
+	if engine == engineHeat {
+		steps = steps[:len(steps)-1] // no roll: see TestAccCluster_HeatDaskComputesScalesAndKeepsData
+	}
+	resource.Test(t, resource.TestCase{
+		Steps: steps,
 		CheckDestroy: func(*terraform.State) error {
 			env.AssertNoLeftovers(t, clusterID)
 			return nil

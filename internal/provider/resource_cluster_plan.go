@@ -74,6 +74,9 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 		r.loadSecrets(ctx, state, req.Private, &resp.Diagnostics)
 	}
+	if state == nil && plan.Engine.IsUnknown() && config.Engine.IsNull() {
+		plan.Engine = types.StringValue(r.data.settings.Engine) // the provider's, known at plan
+	}
 	cfgGroups := map[string]clusterNodeGroupModel{}
 	if !config.NodeGroups.IsNull() && !config.NodeGroups.IsUnknown() {
 		resp.Diagnostics.Append(config.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
@@ -320,7 +323,7 @@ func (r *clusterResource) planRepair(ctx context.Context, state *clusterModel, r
 	if !ok {
 		return
 	}
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	eng, err := r.data.Engine(ctx, b.ForCluster(c), map[string]any{"cluster_id": c.ID}, nil)
 	if err == nil {
 		err = eng.Refresh(ctx, c)
 	}
@@ -428,7 +431,7 @@ func (r *clusterResource) planRoll(ctx context.Context, rec *recordReader, cfgGr
 	if len(rolls) == 0 {
 		return
 	}
-	eng, err := r.data.Engine(ctx, b, map[string]any{"cluster_id": c.ID}, nil)
+	eng, err := r.data.Engine(ctx, b.ForCluster(c), map[string]any{"cluster_id": c.ID}, nil)
 	if err != nil {
 		diags.AddError("Engine Error", "The provisioning engine could not be set up. This is a bug in the provider; please report it.\n\n"+err.Error())
 		return

@@ -383,7 +383,8 @@ func (p *FaultProxy) Close() {
 }
 
 // FaultProxy starts a FaultProxy in front of services of the test user's
-// catalog ("compute", "network", "volumev3", "object-store", "image"),
+// catalog ("compute", "network", "volumev3", "object-store", "image",
+// "orchestration"),
 // closed when the test ends, and returns it with the endpoint overrides
 // that send the cloud adapter through it.
 func (e *Env) FaultProxy(t testing.TB, services ...string) (*FaultProxy, map[string]string) {
@@ -396,7 +397,7 @@ func (e *Env) FaultProxy(t testing.TB, services ...string) (*FaultProxy, map[str
 	}
 	endpoints := map[string]string{
 		"compute": c.Compute.Endpoint, "network": c.Network.Endpoint, "volumev3": c.Volume.Endpoint,
-		"image": c.Image.Endpoint,
+		"image": c.Image.Endpoint, "orchestration": c.Orchestration.Endpoint,
 	}
 	if c.Object != nil { // nil in the project without object storage (NoStore)
 		endpoints["object-store"] = c.Object.Endpoint

@@ -41,6 +41,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/containers"
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
+	"github.com/gophercloud/gophercloud/v2/openstack/orchestration/v1/stacks"
 )
 
 // EnvVar enables the testbed tests when set to "1".
@@ -67,7 +68,7 @@ const (
 )
 
 // Kinds of objects counted by Leftovers.
-var Kinds = []string{"servers", "ports", "floating_ips", "volumes", "security_groups", "server_groups", "keypairs", "objects", "records"}
+var Kinds = []string{"stacks", "servers", "ports", "floating_ips", "volumes", "security_groups", "server_groups", "keypairs", "objects", "records"}
 
 // Env is what testbed-up.sh wrote to .testbed/env.json.
 type Env struct {
@@ -317,8 +318,9 @@ func (e *Env) endpoint() gophercloud.EndpointOpts {
 
 // Clients are the service clients of one identity. Object is nil when the
 // token's catalog has no object-store endpoint (the Env of NoStore).
+// Orchestration is Heat's.
 type Clients struct {
-	Compute, Network, Volume, Object, Image *gophercloud.ServiceClient
+	Compute, Network, Volume, Object, Image, Orchestration *gophercloud.ServiceClient
 }
 
 // Clients returns compute, network, block-storage v3, object-store and image
@@ -370,6 +372,9 @@ func (e *Env) newClients(ctx context.Context, admin bool) (*Clients, error) {
 	if c.Image, err = openstack.NewImageV2(pc, eo); err != nil {
 		return nil, err
 	}
+	if c.Orchestration, err = openstack.NewOrchestrationV1(pc, eo); err != nil {
+		return nil, fmt.Errorf("testbed: no orchestration (Heat) endpoint; run make testbed-up: %w", err)
+	}
 	return &c, nil
 }
 
@@ -401,13 +406,15 @@ func (c Counts) String() string {
 
 // Leftovers counts the OpenStack objects of the Env's test project (the main
 // one, or NoStore's: each Env counts its own). With clusterID
-// "" it counts everything the testbed bootstrap did not create (servers,
+// "" it counts everything the testbed bootstrap did not create (Heat stacks, servers,
 // ports except router/DHCP/network-owned ones, floating IPs, volumes,
 // security groups except "default", server groups, keypairs of the test user
 // — per user, so the same in both projects —, objects in every Swift
 // container of the project's account, which is counted even when the
 // project's catalog has no object-store endpoint). With a cluster id it counts only that
-// cluster's objects: Nova metadata / Cinder metadata saharagen_cluster=<id>,
+// cluster's objects: stacks tagged saharagen_cluster=<id> (the Heat
+// engine's; what a stack holds carries no cluster mark and is the stack's
+// until the stack is gone), Nova metadata / Cinder metadata saharagen_cluster=<id>,
 // Neutron tag saharagen_cluster=<id> (and ports of the cluster's servers),
 // keypairs and server groups named saharagen-<id>..., Swift objects named
 // clusters/<id>... .
@@ -423,8 +430,25 @@ func (e *Env) Leftovers(ctx context.Context, clusterID string) (Counts, error) {
 	tag := ClusterTag + "=" + clusterID
 	prefix := "saharagen-" + clusterID
 
+	// Heat stacks (not nested ones; a deleted stack is not listed). Heat
+	// hides the stacks tagged data-processing-cluster (Sahara's tag; its
+	// hidden_stack_tags) from lists unless show_hidden.
+	pages, err := stacks.List(c.Orchestration, stacks.ListOpts{ShowHidden: true}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing stacks: %w", err)
+	}
+	stl, err := stacks.ExtractStacks(pages)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range stl {
+		if clusterID == "" || hasTag(st.Tags, tag) {
+			counts["stacks"]++
+		}
+	}
+
 	// servers
-	pages, err := servers.List(c.Compute, servers.ListOpts{}).AllPages(ctx)
+	pages, err = servers.List(c.Compute, servers.ListOpts{}).AllPages(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing servers: %w", err)
 	}

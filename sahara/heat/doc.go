@@ -70,4 +70,17 @@
 //     stack's outputs.
 //   - The Infra opens the plugin's ports as the direct engine does
 //     (Environment.RestrictOpenPorts) unless WithEnvironment says otherwise.
+//   - PrepareCluster creates nothing before the stack exists; on a running
+//     cluster (a change of the auto security groups' CIDRs, a scale adding
+//     a group with an auto security group) it updates the stack with the
+//     same members, so the regenerated groups and rules take effect.
+//   - A rolling replacement of a node group is refused (RefuseRoll): the
+//     group is one template, and Heat would change every member at once.
+//   - When the orchestration endpoint is a loopback address (a cloud on one
+//     machine, such as saharagen's testbed), no server could signal a wait
+//     condition: the stack has none (as with heat_enable_wait_condition =
+//     false) and the engine's SSH wait finds the instances ready.
+//   - Heat hides stacks tagged data-processing-cluster (its
+//     hidden_stack_tags) from stack lists; the Infra finds its stack by
+//     name, so this does not matter to it, but a list needs show_hidden.
 package heat

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -111,11 +113,50 @@ func addRetired(c *sahara.Cluster, ng *sahara.NodeGroup, idx []int) {
 	c.Extra[retiredKey(ng)] = strings.Join(parts, ",")
 }
 
+var _ sahara.RollRefuser = (*Infra)(nil)
+
+// RefuseRoll refuses every rolling replacement: a node group is one
+// template in the stack, so a changed flavor, image, volume or network
+// would reach every member of the group in the same stack update (Heat
+// resizes or rebuilds them), not a batch at a time.
+func (i *Infra) RefuseRoll(c *sahara.Cluster, group string) error {
+	return fmt.Errorf("node group %s of cluster %s is one template of its Heat stack: the Heat engine cannot replace its instances a batch at a time", group, c.Name)
+}
+
 // PrepareCluster creates nothing: the stack holds the server groups and
 // auto security groups, and the user data installs the management key.
+//
+// On a cluster whose stack exists and whose instances all have their
+// servers (a change of the auto security groups' CIDRs, a scale adding a
+// group with an auto security group) it updates the stack with the same
+// members, so the regenerated security groups and rules take effect.
 func (i *Infra) PrepareCluster(ctx context.Context, c *sahara.Cluster) error {
-	i.log.Debug("Heat engine: the stack holds the cluster's objects; nothing to prepare", "cluster_id", c.ID)
-	return nil
+	groups := map[string]GroupChange{}
+	for _, ng := range c.NodeGroups {
+		n := 0
+		for _, in := range ng.Instances {
+			if in.InstanceID == "" {
+				i.log.Debug("Heat engine: the stack holds the cluster's objects; nothing to prepare", "cluster_id", c.ID)
+				return nil
+			}
+			n++
+		}
+		groups[ng.Name] = GroupChange{Count: n, Retired: retired(c, ng)}
+	}
+	if len(c.Instances()) == 0 { // a create: the spawn makes the stack
+		return nil
+	}
+	oc, err := i.ServiceClient(ctx, svcOrchestration)
+	if err != nil {
+		return err
+	}
+	existing, err := i.findStack(ctx, oc, c)
+	if err != nil || existing == nil {
+		return err
+	}
+	i.log.Info("Updating the stack's security groups", "cluster_id", c.ID, "stack", existing.Name)
+	_, err = i.apply(ctx, c, groups)
+	return err
 }
 
 // environment completes the configured switches with what the cloud says
@@ -156,6 +197,19 @@ func (i *Infra) environment(ctx context.Context, c *sahara.Cluster) (Environment
 		}
 	}
 	if !env.NoWaitCondition {
+		oc, err := i.ServiceClient(ctx, svcOrchestration)
+		if err != nil {
+			return env, err
+		}
+		if loopback(oc.Endpoint) {
+			// A server cannot reach the host's loopback: its signal would
+			// never arrive and the stack would wait out the timeout.
+			i.log.Info("The orchestration endpoint is a loopback address: the stack has no wait conditions",
+				"cluster_id", c.ID, "endpoint", oc.Endpoint)
+			env.NoWaitCondition = true
+		}
+	}
+	if !env.NoWaitCondition {
 		line, err := i.ServiceHostEntry(ctx, svcOrchestration)
 		if err != nil {
 			return env, err
@@ -165,6 +219,21 @@ func (i *Infra) environment(ctx context.Context, c *sahara.Cluster) (Environment
 		}
 	}
 	return env, nil
+}
+
+// loopback tells whether an endpoint's host is a loopback address (or
+// localhost), which no server can reach.
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // inStack tells whether an instance is a member of the stack: it has a

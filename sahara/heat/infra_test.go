@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -203,16 +205,29 @@ func (f *fakeHeat) stack() map[string]any {
 }
 
 // testCloud is the direct engine's part: the in-memory fake plus service
-// clients pointed at the fake Heat.
+// clients pointed at the fake Heat, by the name cloud.example.org (a cloud
+// whose endpoints servers can reach) unless loopback.
 type testCloud struct {
 	*fake.Infra
-	url string
+	url      string
+	loopback bool
 }
 
 func (c testCloud) ServiceClient(_ context.Context, svc string) (*gophercloud.ServiceClient, error) {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return nil, err
+	}
 	pc := &gophercloud.ProviderClient{HTTPClient: http.Client{}}
+	base := c.url
+	if !c.loopback {
+		base = "http://cloud.example.org:" + u.Port()
+		pc.HTTPClient.Transport = &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, u.Host)
+		}}
+	}
 	pc.SetToken("token")
-	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: c.url + "/" + svc + "/"}
+	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base + "/" + svc + "/"}
 	if svc == "network" {
 		sc.ResourceBase = sc.Endpoint + "v2.0/"
 	}
@@ -473,5 +488,77 @@ func TestInfra_UpdateWaitsWhileHeatIsBusy(t *testing.T) {
 	err := infra.DeleteInstances(ctx, c, []*sahara.Instance{c.NodeGroup("worker").Instances[1]})
 	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
 		t.Errorf("a stack busy for good: got %v, want the 409", err)
+	}
+}
+
+// A cloud whose orchestration endpoint is a loopback address (a test cloud
+// on one machine): no server could signal a wait condition, so the stack
+// has none and no hosts line.
+func TestInfra_LoopbackEndpointMeansNoWaitCondition(t *testing.T) {
+	f, srv := newFakeHeat(t)
+	infra := heat.New(testCloud{Infra: fake.NewInfra(), url: srv.URL, loopback: true}, heat.WithPollInterval(time.Millisecond))
+	c, planned := demoCluster()
+	if err := infra.SpawnInstances(context.Background(), c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bodies) != 1 {
+		t.Fatalf("%d stack bodies, want 1", len(f.bodies))
+	}
+	all := f.bodies[0]["template"].(string)
+	for _, v := range f.bodies[0]["files"].(map[string]any) {
+		all += v.(string)
+	}
+	for _, unwanted := range []string{"OS::Heat::WaitCondition", "wc_notify", "/etc/hosts"} {
+		if strings.Contains(all, unwanted) {
+			t.Errorf("the stack has %q with a loopback orchestration endpoint", unwanted)
+		}
+	}
+}
+
+// A roll would change every member of a group in one stack update: the
+// engine refuses it before anything changes.
+func TestInfra_RefusesRolls(t *testing.T) {
+	infra, _ := newInfra(t)
+	c, _ := demoCluster()
+	if err := infra.RefuseRoll(c, "worker"); err == nil || !strings.Contains(err.Error(), "Heat engine cannot replace") {
+		t.Errorf("RefuseRoll = %v", err)
+	}
+}
+
+// A change of an auto security group's CIDRs on a running cluster
+// (Engine.SetAutoSecurityGroupCIDRs calls PrepareCluster) is a stack
+// update with the same members and the new rules; before the stack exists
+// PrepareCluster sends nothing.
+func TestInfra_PrepareUpdatesTheStackOfARunningCluster(t *testing.T) {
+	infra, f := newInfra(t)
+	c, planned := demoCluster()
+	if err := infra.PrepareCluster(context.Background(), c); err != nil || len(f.bodies) != 0 {
+		t.Fatalf("PrepareCluster before the stack: %v, %d requests with bodies", err, len(f.bodies))
+	}
+	if err := infra.SpawnInstances(context.Background(), c, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range planned {
+		in.NodeGroup().Instances = append(in.NodeGroup().Instances, in)
+	}
+	c.NodeGroup("master").OpenPorts = []int{50070}
+	c.NodeGroup("master").AutoSecurityGroupCIDRs = []string{"198.51.100.0/24"}
+	if err := infra.PrepareCluster(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bodies) != 2 {
+		t.Fatalf("%d stack bodies, want a create and an update", len(f.bodies))
+	}
+	up := f.bodies[1]["template"].(string)
+	for _, v := range f.bodies[1]["files"].(map[string]any) {
+		up += v.(string)
+	}
+	if !strings.Contains(up, "198.51.100.0/24") {
+		t.Error("the update lacks the new CIDR")
+	}
+	for _, ng := range []string{"master", "worker"} {
+		if want := len(c.NodeGroup(ng).Instances); len(f.members[ng]) != want {
+			t.Errorf("group %s has %d members after the update, want %d", ng, len(f.members[ng]), want)
+		}
 	}
 }

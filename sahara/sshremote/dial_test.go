@@ -29,7 +29,7 @@ func TestDialContext_ReachesTheInstancesLoopback(t *testing.T) {
 	want := "served by " + mustRun(t, r, "hostname", sahara.ExecOptions{})
 
 	if c, err := net.DialTimeout("tcp", net.JoinHostPort(h[0].IP(), "18080"), 2*time.Second); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatal("the instance's loopback service answered from outside")
 	}
 	d, ok := r.(sahara.Dialer)
@@ -44,7 +44,7 @@ func TestDialContext_ReachesTheInstancesLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if got := strings.TrimSpace(string(body)); got != want {
 		t.Fatalf("GET through the instance = %q, want %q", got, want)
 	}

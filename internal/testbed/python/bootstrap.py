@@ -3,6 +3,10 @@
 
   bootstrap.py keystone   -> service users, roles, catalog (incl. swift),
                              the test project + user
+  bootstrap.py heat       -> Heat: the heat service user, the orchestration
+                             endpoints, the stack domain and its admin, the
+                             heat_stack_owner/heat_stack_user roles (the
+                             test user owns stacks in its projects)
   bootstrap.py resources  -> waits for the compute hosts; flavors, images with
                              Sahara image-registry properties, networks,
                              router, quotas; the second test project
@@ -99,6 +103,52 @@ def keystone():
     print("keystone bootstrap ok")
 
 
+HEAT_OWNER, HEAT_USER, HEAT_DOMAIN = "heat_stack_owner", "heat_stack_user", "heat"
+
+
+def heat():
+    """Heat in Keystone: the heat user (admin and service in the service
+    project, the trustee of every stack's trust), the orchestration
+    endpoints, the stack domain "heat" with its admin heat_domain_admin
+    (stack_domain_admin in heat.conf), the roles heat_stack_owner (given to
+    the test user and admin in the test projects) and heat_stack_user (the
+    role Heat gives the users it creates in the stack domain)."""
+    c = conn()
+    idn = c.identity
+    default = idn.find_domain("default")
+    service = idn.find_project("service")
+    roles = {r: get_or_create(idn.find_role, idn.create_role, r)
+             for r in ("admin", "service", HEAT_OWNER, HEAT_USER)}
+    hu = get_or_create(idn.find_user, idn.create_user, "heat",
+                       password=PASS, domain_id=default.id)
+    for r in ("admin", "service"):
+        idn.assign_project_role_to_user(service, hu, roles[r])
+    existing = {s.type: s for s in idn.services()}
+    svc = existing.get("orchestration") or idn.create_service(
+        name="heat", type="orchestration")
+    have = {e.interface for e in idn.endpoints(service_id=svc.id)}
+    for iface in ("public", "internal", "admin"):
+        if iface not in have:
+            idn.create_endpoint(service_id=svc.id, interface=iface,
+                                url="http://%s:8004/v1/%%(project_id)s" % IP,
+                                region_id=REGION)
+    hd = get_or_create(idn.find_domain, idn.create_domain, HEAT_DOMAIN,
+                       description="Heat: stack projects and users")
+    hda = idn.find_user("heat_domain_admin", domain_id=hd.id)
+    if not hda:
+        hda = idn.create_user(name="heat_domain_admin", password=PASS,
+                              domain_id=hd.id)
+    idn.update_user(hda, password=PASS)
+    idn.assign_domain_role_to_user(hd, hda, roles["admin"])
+    tu, admin = idn.find_user(USER), idn.find_user("admin")
+    for name in (PROJECT, NOSTORE_PROJECT):
+        proj = idn.find_project(name)
+        if proj:  # the nostore project is made later, by resources
+            idn.assign_project_role_to_user(proj, tu, roles[HEAT_OWNER])
+            idn.assign_project_role_to_user(proj, admin, roles[HEAT_OWNER])
+    print("keystone heat bootstrap ok")
+
+
 def dask_version():
     out = subprocess.run(
         ["/usr/bin/python3", "-c",
@@ -160,6 +210,9 @@ def nostore(c, private):
     tu = idn.find_user(USER)
     for r in ("member", "reader"):
         idn.assign_project_role_to_user(proj, tu, roles[r])
+    owner = idn.find_role(HEAT_OWNER)
+    if owner:
+        idn.assign_project_role_to_user(proj, tu, owner)
     idn.assign_project_role_to_user(proj, idn.find_user("admin"),
                                     roles["admin"])
 
@@ -399,4 +452,4 @@ def write_files(project_id, nostore_id, flavors, images, dv, public, private,
 
 
 if __name__ == "__main__":
-    {"keystone": keystone, "resources": resources}[sys.argv[1]]()
+    {"keystone": keystone, "heat": heat, "resources": resources}[sys.argv[1]]()

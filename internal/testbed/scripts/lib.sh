@@ -75,4 +75,4 @@ wait_health() {  # swift: GET /healthcheck must say OK
 }
 # services in start order (stop order is the reverse)
 SERVICES_INFRA="epmd mariadb rabbitmq memcached"
-SERVICES_OS="keystone placement glance-api neutron-server nova-api nova-conductor nova-scheduler cinder-api cinder-scheduler cinder-volume swift-account swift-container swift-object swift-proxy"
+SERVICES_OS="keystone placement glance-api neutron-server nova-api nova-conductor nova-scheduler cinder-api cinder-scheduler cinder-volume heat-api heat-engine swift-account swift-container swift-object swift-proxy"

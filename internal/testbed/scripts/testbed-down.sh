@@ -46,11 +46,11 @@ if [ "${1:-}" = --purge ]; then
     for _ in $(seq 300); do mysqladmin ping >/dev/null 2>&1 && break; sleep 0.2; done
   fi
   if running mariadb; then
-    for d in keystone glance placement nova_api nova nova_cell0 neutron cinder; do mysql -e "DROP DATABASE IF EXISTS $d"; done
+    for d in keystone glance placement nova_api nova nova_cell0 neutron cinder heat; do mysql -e "DROP DATABASE IF EXISTS $d"; done
     echo "  databases dropped"
   fi
   rm -rf /etc/keystone/fernet-keys /etc/keystone/credential-keys /var/lib/glance/images/* \
-         /var/lib/glance/saharagen-testbed.img "$STATE/volumes" "$STATE/dbsync.done" \
+         /var/lib/glance/saharagen-testbed.img "$STATE/volumes" "$STATE/dbsync.done" "$STATE/heat-dbsync.done" "$STATE/heat-keystone.done" \
          /etc/swift/{account,container,object}.{builder,ring.gz} /etc/swift/backups \
          "${SWIFT_DEVICE_ROOT:-/srv/node}"/d1/* /var/cache/swift/* "$TB_DIR"
   echo "  purged"

@@ -17,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 cd "$ROOT"
 [ -f .testbed/env.json ] || { echo "testbed-smoke: no .testbed/env.json: run make testbed-up first"; exit 1; }
-RUNRE=${SMOKE_RUN:-'TestSmoke|TestNoStoreServer|TestFaults|TestFloatingIPWhileBuilding|TestAddressesStayOnTheMachine|TestSecurityGroups|TestHelpers'}
+RUNRE=${SMOKE_RUN:-'TestSmoke|TestHeatStack|TestNoStoreServer|TestFaults|TestFloatingIPWhileBuilding|TestAddressesStayOnTheMachine|TestSecurityGroups|TestHelpers'}
 [ -n "${SAHARAGEN_TESTBED_SCALE:-}" ] && RUNRE="$RUNRE|TestScale"
 export PATH=/usr/local/go/bin:$PATH
 SAHARAGEN_TESTBED=1 SAHARAGEN_TESTBED_SMOKE=1 go test -count=1 -timeout 20m -run "$RUNRE" -v ./internal/testbed/

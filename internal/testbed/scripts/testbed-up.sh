@@ -21,7 +21,7 @@ PKGS="mariadb-server rabbitmq-server python3-pymysql keystone python3-openstackc
       neutron-server cinder-api cinder-scheduler cinder-volume uwsgi-plugin-python3
       swift swift-proxy swift-account swift-container swift-object python3-keystonemiddleware
       memcached openssh-server openssh-client openssh-sftp-server xfsprogs e2fsprogs iproute2
-      util-linux sudo curl bc python3-distributed iptables"
+      util-linux sudo curl bc python3-distributed iptables heat-api heat-engine"
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   MISSING=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null | awk '$2=="ii"{print $1}' | sort >"$RUN/have.txt"; \
             for p in $PKGS; do grep -qx "$p" "$RUN/have.txt" || echo "$p"; done)
@@ -31,7 +31,7 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     for t in keystone/configure_db keystone/create-admin-tenant keystone/register-endpoint; do
       echo "keystone $t boolean false"; done | debconf-set-selections
     echo "nova-api novaapi/configure_db boolean false" | debconf-set-selections
-    for p in glance placement nova neutron cinder; do
+    for p in glance placement nova neutron cinder heat; do
       for q in configure_db configure_rabbit configure_ksat ksat-create-service-user \
                configure_api-endpoint configure_neutron configure_placement configure_nova \
                configure_with_debconf; do echo "$p-common $p/$q boolean false"; done
@@ -106,7 +106,7 @@ mysql <<EOF
 CREATE USER IF NOT EXISTS 'os'@'127.0.0.1' IDENTIFIED BY '$PASS';
 CREATE USER IF NOT EXISTS 'os'@'localhost' IDENTIFIED BY '$PASS';
 EOF
-for d in keystone glance placement nova_api nova nova_cell0 neutron cinder; do
+for d in keystone glance placement nova_api nova nova_cell0 neutron cinder heat; do
   mysql -e "CREATE DATABASE IF NOT EXISTS $d; GRANT ALL ON $d.* TO 'os'@'127.0.0.1'; GRANT ALL ON $d.* TO 'os'@'localhost';"
 done
 
@@ -347,6 +347,40 @@ lock_path = /var/lib/cinder/tmp
 driver = noop
 EOF
 . "$TB_SCRIPTS/swift-conf.sh"
+# Heat: a stack is created with the user's token; later operations on it
+# (updates, deletes) run as the heat user, trustee of a trust the user gave
+# at create. The trustee's token is trust-scoped, so this section names no
+# project: with project_name set as well keystoneauth refuses to scope to
+# both ("Authentication cannot be scoped to multiple targets") and every
+# stack update fails. The heat user has its roles in the service project.
+cat >/etc/heat/heat.conf <<EOF
+[DEFAULT]
+transport_url = $MQ
+num_engine_workers = 1
+heat_metadata_server_url = http://$IP:8000
+heat_waitcondition_server_url = http://$IP:8000/v1/waitcondition
+stack_domain_admin = heat_domain_admin
+stack_domain_admin_password = $PASS
+stack_user_domain_name = heat
+log_dir = $LOG
+region_name_for_services = $REGION
+[heat_api]
+bind_host = $IP
+workers = 1
+[database]
+connection = ${DB}heat
+$(authtoken heat)
+[trustee]
+auth_url = $KS
+auth_type = password
+user_domain_name = Default
+username = heat
+password = $PASS
+[clients_keystone]
+auth_uri = $KS
+[oslo_messaging_notifications]
+driver = noop
+EOF
 
 # configs changed since the services started? restart the OpenStack services
 CONFSUM=$(cat /etc/keystone/keystone.conf /etc/keystone/saharagen-testbed-uwsgi.ini /etc/glance/glance-api.conf \
@@ -358,6 +392,18 @@ if [ -f "$RUN/config.sum" ] && [ "$(cat "$RUN/config.sum")" != "$CONFSUM" ]; the
   for n in $SERVICES_OS; do stop "$n" & done; wait
 fi
 echo "$CONFSUM" >"$RUN/config.sum"
+# Heat has its own sum: added to a running testbed, it restarts nothing else
+HEATSUM=$(sha256sum </etc/heat/heat.conf | cut -c1-16)
+if [ -f "$RUN/heat.sum" ] && [ "$(cat "$RUN/heat.sum")" != "$HEATSUM" ]; then
+  echo "  heat.conf changed: restarting heat-api, heat-engine"
+  stop heat-engine & stop heat-api & wait
+fi
+echo "$HEATSUM" >"$RUN/heat.sum"
+HEAT_SYNCED=$STATE/heat-dbsync.done
+HEAT_SYNC=
+if [ ! -f "$HEAT_SYNCED" ]; then  # in the background, beside the other syncs
+  ( heat-manage --config-file /etc/heat/heat.conf db_sync >"$LOG/dbsync-heat.log" 2>&1 ) & HEAT_SYNC=$!
+fi
 
 # ------------------------------------------------- DB schemas (parallel, once)
 if [ ! -f "$SYNCED" ]; then
@@ -391,6 +437,11 @@ if [ ! -f "$SYNCED" ] || [ "${FORCE_BOOTSTRAP:-0}" = 1 ]; then
   TESTBED_PASSWORD=$PASS $PY "$TB_SRC/python/bootstrap.py" keystone
   touch "$SYNCED"
 fi
+HEAT_KS=
+if [ ! -f "$STATE/heat-keystone.done" ] || [ "${FORCE_BOOTSTRAP:-0}" = 1 ]; then
+  step "keystone: heat (orchestration endpoints, stack domain, roles), in the background"
+  ( TESTBED_PASSWORD=$PASS $PY "$TB_SRC/python/bootstrap.py" heat >"$LOG/keystone-heat.log" 2>&1 ) & HEAT_KS=$!
+fi
 
 # ------------------------------------------------- start the services
 step "starting services"
@@ -410,15 +461,25 @@ start cinder-api /usr/bin/cinder-api --config-file /etc/cinder/cinder.conf --log
 start cinder-scheduler /usr/bin/cinder-scheduler --config-file /etc/cinder/cinder.conf --log-file "$LOG/cinder-scheduler.log"
 start cinder-volume /usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf --log-file "$LOG/cinder-volume.log"
 AS_SWIFT="setpriv --reuid=swift --regid=swift --init-groups"
+if [ -n "$HEAT_SYNC" ]; then
+  wait "$HEAT_SYNC" || { echo "heat db sync failed, see $LOG/dbsync-heat.log"; tail -n 5 "$LOG/dbsync-heat.log"; exit 1; }
+  touch "$HEAT_SYNCED"
+fi
+start heat-api /usr/bin/heat-api --config-file /etc/heat/heat.conf --log-file "$LOG/heat-api.log"
+start heat-engine /usr/bin/heat-engine --config-file /etc/heat/heat.conf --log-file "$LOG/heat-engine.log"
 for s in account container object proxy; do
   start swift-$s $AS_SWIFT $PY /usr/bin/swift-$s-server /etc/swift/$s-server.conf -v
 done
-for u in http://$IP:8778/ http://$IP:9292/ http://$IP:9696/ http://$IP:8774/ http://$IP:8776/; do wait_http "$u" 180; done
+for u in http://$IP:8778/ http://$IP:9292/ http://$IP:9696/ http://$IP:8774/ http://$IP:8776/ http://$IP:8004/; do wait_http "$u" 180; done
 for p in 6202 6201 6200 8080; do wait_health $p 120; done
 # Security groups: each instance's firewall follows Neutron (python/saharagen_testbed/sgsync.py).
 # The admin password reaches it through the environment, not the command line.
 TESTBED_PASSWORD=$PASS start sgsync "$PY" -m saharagen_testbed.sgsync
 
+if [ -n "$HEAT_KS" ]; then  # before resources: it gives the roles to the nostore project's user
+  wait "$HEAT_KS" || { echo "keystone heat bootstrap failed, see $LOG/keystone-heat.log"; tail -n 5 "$LOG/keystone-heat.log"; exit 1; }
+  touch "$STATE/heat-keystone.done"
+fi
 step "resources: compute hosts, flavors, images, networks, quotas -> $TB_DIR"
 mkdir -p "$TB_DIR"
 TESTBED_PASSWORD=$PASS NUM_COMPUTE=$NUM_COMPUTE TB_DIR=$TB_DIR CLEAN_GHOSTS=$CLEAN_GHOSTS \
